@@ -339,7 +339,9 @@ pub fn domain_of(addr: &str) -> Option<&str> {
     if addr.is_empty() || addr == "<>" {
         return Some("<>");
     }
-    addr.rfind('@').map(|i| &addr[i + 1..]).filter(|d| !d.is_empty())
+    addr.rfind('@')
+        .map(|i| &addr[i + 1..])
+        .filter(|d| !d.is_empty())
 }
 
 #[cfg(test)]

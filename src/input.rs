@@ -125,6 +125,14 @@ pub struct LineFlags {
     pub binary: bool,
 }
 
+/// One line as read: its text (without the line end), its 1-based number, and flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub text: &'a str,
+    pub number: u64,
+    pub flags: LineFlags,
+}
+
 /// Reads lines into one reused buffer.
 pub struct LineReader<R> {
     inner: R,
@@ -156,7 +164,7 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// Reads the next line without its `\n`/`\r\n`. Returns `Ok(None)` at the end.
-    pub fn next_line(&mut self) -> io::Result<Option<(&str, LineFlags)>> {
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         self.buf.clear();
         let mut flags = LineFlags::default();
         let mut seen_any = false;
@@ -199,19 +207,27 @@ impl<R: BufRead> LineReader<R> {
         {
             flags.binary = true;
         }
+        let number = self.line_no;
+        let line = |text, flags| {
+            Some(Line {
+                text,
+                number,
+                flags,
+            })
+        };
         match std::str::from_utf8(&self.buf) {
-            Ok(s) => Ok(Some((s, flags))),
+            Ok(s) => Ok(line(s, flags)),
             Err(e) => {
                 // A line cut inside a multi-byte character is not a UTF-8 problem.
                 if flags.truncated && e.error_len().is_none() {
                     let valid = e.valid_up_to();
                     let s = std::str::from_utf8(&self.buf[..valid]).unwrap_or("");
-                    return Ok(Some((s, flags)));
+                    return Ok(line(s, flags));
                 }
                 flags.invalid_utf8 = true;
                 self.text.clear();
                 self.text.push_str(&String::from_utf8_lossy(&self.buf));
-                Ok(Some((&self.text, flags)))
+                Ok(line(&self.text, flags))
             }
         }
     }
@@ -263,7 +279,10 @@ fn rotation_key(p: &Path) -> (String, RotationAge) {
     }
     if let Some((base, n)) = name.rsplit_once('.') {
         if !n.is_empty() && n.len() <= 4 && n.bytes().all(|c| c.is_ascii_digit()) {
-            return (base.to_string(), RotationAge::Numbered(-n.parse::<i64>().unwrap_or(0)));
+            return (
+                base.to_string(),
+                RotationAge::Numbered(-n.parse::<i64>().unwrap_or(0)),
+            );
         }
     }
     if let Some((base, d)) = name.rsplit_once('-') {
@@ -288,8 +307,8 @@ mod tests {
     fn read_all(r: Box<dyn BufRead + Send>) -> Vec<(String, LineFlags)> {
         let mut lr = LineReader::new(r);
         let mut out = Vec::new();
-        while let Some((l, f)) = lr.next_line().unwrap() {
-            out.push((l.to_string(), f));
+        while let Some(l) = lr.next_line().unwrap() {
+            out.push((l.text.to_string(), l.flags));
         }
         out
     }
@@ -344,12 +363,32 @@ mod tests {
         let names = |v: Vec<Input>| -> Vec<String> { v.iter().map(|i| i.display_name()).collect() };
         let i = |s: &str| Input::from_arg(s);
         assert_eq!(
-            names(order_rotated(vec![i("exim_mainlog"), i("exim_mainlog-20261126.gz"), i("exim_mainlog-20261120.gz")])),
-            ["exim_mainlog-20261120.gz", "exim_mainlog-20261126.gz", "exim_mainlog"]
+            names(order_rotated(vec![
+                i("exim_mainlog"),
+                i("exim_mainlog-20261126.gz"),
+                i("exim_mainlog-20261120.gz")
+            ])),
+            [
+                "exim_mainlog-20261120.gz",
+                "exim_mainlog-20261126.gz",
+                "exim_mainlog"
+            ]
         );
         assert_eq!(
-            names(order_rotated(vec![i("mail.log"), i("mail.log.1"), i("other.log"), i("mail.log.2.gz"), i("mail.log.10.gz")])),
-            ["mail.log.10.gz", "mail.log.2.gz", "mail.log.1", "mail.log", "other.log"]
+            names(order_rotated(vec![
+                i("mail.log"),
+                i("mail.log.1"),
+                i("other.log"),
+                i("mail.log.2.gz"),
+                i("mail.log.10.gz")
+            ])),
+            [
+                "mail.log.10.gz",
+                "mail.log.2.gz",
+                "mail.log.1",
+                "mail.log",
+                "other.log"
+            ]
         );
     }
 

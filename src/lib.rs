@@ -6,3 +6,5 @@
 pub mod event;
 pub mod input;
 pub mod parse;
+pub mod sanitize;
+pub mod scan;

@@ -31,7 +31,11 @@ pub fn corpora() -> Option<PathBuf> {
         }
         Some(v) => {
             let p = PathBuf::from(v);
-            assert!(p.is_dir(), "MAILTRACE_CORPORA={} is not a folder", p.display());
+            assert!(
+                p.is_dir(),
+                "MAILTRACE_CORPORA={} is not a folder",
+                p.display()
+            );
             Some(p)
         }
     }

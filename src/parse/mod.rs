@@ -22,8 +22,11 @@ pub enum Parsed<'a> {
     Foreign,
     /// An MTA line that carries nothing to report (an Exim continuation line, a blank line).
     Ignored,
-    /// An MTA line (or a line of no known shape) that no parser understood.
+    /// A line of an MTA (by its timestamp shape or syslog tag) that its parser did not
+    /// understand.
     Unrecognised,
+    /// A line of no known log shape: no timestamp, a copy-paste fragment, binary junk.
+    Malformed,
 }
 
 /// Where year-less syslog timestamps take their year from.
@@ -84,7 +87,7 @@ impl LineParser {
                     None => Parsed::Unrecognised,
                 };
             }
-            return Parsed::Unrecognised;
+            return Parsed::Malformed;
         }
         if first == b'{' {
             return self.parse_journal_json(line);
@@ -95,7 +98,7 @@ impl LineParser {
         }
         if let Some((st, rest)) = time::syslog_prefix(line) {
             let Some(rec) = syslog::record(rest) else {
-                return Parsed::Unrecognised;
+                return Parsed::Malformed;
             };
             let tracker = self.tracker.get_or_insert_with(|| {
                 YearTracker::new(match self.year_source {
@@ -108,7 +111,7 @@ impl LineParser {
             };
             return self.dispatch(Timestamp::new(local, None), rec);
         }
-        Parsed::Unrecognised
+        Parsed::Malformed
     }
 
     fn dispatch<'a>(&self, ts: Timestamp, rec: syslog::Record<'a>) -> Parsed<'a> {
@@ -134,7 +137,7 @@ impl LineParser {
 
     fn parse_journal_json<'a>(&'a mut self, line: &'a str) -> Parsed<'a> {
         let Some((ts, ident, pid, message)) = syslog::journal_fields(line) else {
-            return Parsed::Unrecognised;
+            return Parsed::Malformed;
         };
         self.scratch.clear();
         self.scratch.push_str(&ident);
@@ -146,7 +149,7 @@ impl LineParser {
         self.scratch.push_str(": ");
         self.scratch.push_str(&message);
         let Some(rec) = syslog::tag_and_message(&self.scratch) else {
-            return Parsed::Unrecognised;
+            return Parsed::Malformed;
         };
         self.dispatch(ts, rec)
     }

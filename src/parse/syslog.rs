@@ -62,7 +62,9 @@ fn strip_solaris_id(m: &str) -> &str {
         if let Some(close) = after.find("] ") {
             let inner = &after[..close];
             let mut parts = inner.split(' ');
-            if parts.next().is_some_and(|n| n.bytes().all(|c| c.is_ascii_digit()))
+            if parts
+                .next()
+                .is_some_and(|n| n.bytes().all(|c| c.is_ascii_digit()))
                 && parts.next().is_some_and(|f| f.contains('.'))
             {
                 return &after[close + 2..];
@@ -75,11 +77,41 @@ fn strip_solaris_id(m: &str) -> &str {
 /// Postfix daemon names: a tag whose last component is one of these belongs to Postfix even
 /// when `syslog_name` was changed.
 const POSTFIX_SERVICES: &[&str] = &[
-    "smtpd", "smtp", "lmtp", "qmgr", "nqmgr", "oqmgr", "cleanup", "pickup", "local", "virtual",
-    "pipe", "error", "retry", "discard", "bounce", "postscreen", "dnsblog", "tlsproxy", "anvil",
-    "scache", "verify", "master", "postsuper", "sendmail", "postdrop", "postfix-script",
-    "postlogd", "trivial-rewrite", "flush", "showq", "proxymap", "tlsmgr", "postmap",
-    "postmulti", "relay",
+    "smtpd",
+    "smtp",
+    "lmtp",
+    "qmgr",
+    "nqmgr",
+    "oqmgr",
+    "cleanup",
+    "pickup",
+    "local",
+    "virtual",
+    "pipe",
+    "error",
+    "retry",
+    "discard",
+    "bounce",
+    "postscreen",
+    "dnsblog",
+    "tlsproxy",
+    "anvil",
+    "scache",
+    "verify",
+    "master",
+    "postsuper",
+    "sendmail",
+    "postdrop",
+    "postfix-script",
+    "postlogd",
+    "trivial-rewrite",
+    "flush",
+    "showq",
+    "proxymap",
+    "tlsmgr",
+    "postmap",
+    "postmulti",
+    "relay",
 ];
 
 /// Which MTA a syslog tag belongs to, if any.
@@ -101,7 +133,9 @@ pub fn program_mta(program: &str) -> Option<Mta> {
 
 /// Reads a `journalctl -o json` record: (time, SYSLOG_IDENTIFIER, pid, MESSAGE).
 /// `MESSAGE` may be a string, an array of strings, or an array of byte values.
-pub fn journal_fields(line: &str) -> Option<(Timestamp, Cow<'_, str>, Option<Cow<'_, str>>, Cow<'_, str>)> {
+pub fn journal_fields(
+    line: &str,
+) -> Option<(Timestamp, Cow<'_, str>, Option<Cow<'_, str>>, Cow<'_, str>)> {
     #[derive(serde::Deserialize)]
     struct Rec<'a> {
         #[serde(rename = "__REALTIME_TIMESTAMP", borrow)]
@@ -120,7 +154,11 @@ pub fn journal_fields(line: &str) -> Option<(Timestamp, Cow<'_, str>, Option<Cow
         serde_json::Value::String(s) => Cow::Owned(s),
         serde_json::Value::Array(items) => {
             if items.iter().all(|v| v.is_u64()) {
-                let bytes: Vec<u8> = items.iter().filter_map(|v| v.as_u64()).map(|n| n as u8).collect();
+                let bytes: Vec<u8> = items
+                    .iter()
+                    .filter_map(|v| v.as_u64())
+                    .map(|n| n as u8)
+                    .collect();
                 Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
             } else {
                 let parts: Vec<&str> = items.iter().filter_map(|v| v.as_str()).collect();

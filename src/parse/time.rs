@@ -159,9 +159,7 @@ pub fn syslog_prefix(line: &str) -> Option<(SyslogTime, &str)> {
     let month = MONTHS.iter().position(|m| &b[0..3] == *m)? as u32 + 1;
     let day = match (b[4], b[5]) {
         (b' ', d) if d.is_ascii_digit() => (d - b'0') as u32,
-        (a, d) if a.is_ascii_digit() && d.is_ascii_digit() => {
-            ((a - b'0') * 10 + (d - b'0')) as u32
-        }
+        (a, d) if a.is_ascii_digit() && d.is_ascii_digit() => ((a - b'0') * 10 + (d - b'0')) as u32,
         _ => return None,
     };
     if b[6] != b' ' {
@@ -272,7 +270,8 @@ mod tests {
 
     #[test]
     fn iso_prefix_accepts_both_zone_forms() {
-        let (t, rest) = iso_prefix("2026-11-27T10:00:01.123456+00:00 mx1 postfix/smtp[1]: x").unwrap();
+        let (t, rest) =
+            iso_prefix("2026-11-27T10:00:01.123456+00:00 mx1 postfix/smtp[1]: x").unwrap();
         assert_eq!(t.local, nd("2026-11-27 10:00:01.123456"));
         assert_eq!(t.offset, Some(0));
         assert_eq!(rest, "mx1 postfix/smtp[1]: x");
@@ -290,7 +289,10 @@ mod tests {
         assert_eq!(rest, "host postfix/smtp[123]: x");
         let (t, _) = syslog_prefix("Nov 07 10:00:01.123456 host p: x").unwrap();
         assert_eq!((t.month, t.day), (11, 7));
-        assert_eq!(t.time, NaiveTime::from_hms_micro_opt(10, 0, 1, 123456).unwrap());
+        assert_eq!(
+            t.time,
+            NaiveTime::from_hms_micro_opt(10, 0, 1, 123456).unwrap()
+        );
         assert!(syslog_prefix("Foo 07 10:00:01 host p: x").is_none());
         assert!(syslog_prefix("Nov 32 10:00:01 host p: x").is_none());
     }

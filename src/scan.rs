@@ -1,0 +1,145 @@
+//! Reading one input from end to end: lines → [`LineParser`] → events, with the per-file
+//! counts the report header and the `events` summary print.
+//!
+//! This is the only place where input and parsing meet; it does not print.
+
+use std::io::BufRead;
+
+use crate::event::{Event, Mta};
+use crate::input::{self, Input, LineReader};
+use crate::parse::time::YearTracker;
+use crate::parse::{LineParser, Parsed, YearSource};
+
+/// Settings that apply to every input.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// `--mta`: parse every file as this MTA.
+    pub mta: Option<Mta>,
+    /// `--year`: the year of the first line of year-less logs.
+    pub year: Option<i32>,
+    /// How many unrecognised lines to keep per file for `--verbose`.
+    pub samples: usize,
+}
+
+/// What reading one input found.
+#[derive(Debug, Clone, Default)]
+pub struct FileStats {
+    pub name: String,
+    /// The MTA most events came from.
+    pub mta: Option<Mta>,
+    pub lines: u64,
+    pub bytes: u64,
+    pub events: u64,
+    /// MTA lines no parser understood.
+    pub unrecognised: u64,
+    /// Lines with no known log shape.
+    pub malformed: u64,
+    /// Lines of other programs in a shared syslog.
+    pub foreign: u64,
+    /// MTA lines with nothing to report (continuations, blank lines).
+    pub ignored: u64,
+    pub invalid_utf8: u64,
+    pub truncated: u64,
+    pub binary: u64,
+    /// The first few unrecognised or malformed lines: (line number, text).
+    pub samples: Vec<(u64, String)>,
+    /// A read error that ended this input early (e.g. a corrupt gzip stream).
+    pub error: Option<String>,
+    exim_events: u64,
+    postfix_events: u64,
+}
+
+impl FileStats {
+    /// Lines that belong to an MTA: understood, ignored continuation, or unrecognised.
+    pub fn mta_lines(&self) -> u64 {
+        self.events + self.unrecognised + self.ignored
+    }
+}
+
+/// Opens `input` and feeds every event to `on_event(event, line_number)`.
+/// An input that cannot be opened is an `Err`; a read error midway is kept in
+/// [`FileStats::error`] after the lines read before it were delivered.
+pub fn scan_input(
+    input: &Input,
+    opts: &ScanOptions,
+    on_event: impl FnMut(&Event<'_>, u64),
+) -> Result<FileStats, input::InputError> {
+    let reader = input::open(input)?;
+    let year_source = match opts.year {
+        Some(y) => YearSource::Fixed(y),
+        None => {
+            let (y, m) = input.mtime_year_month().unwrap_or((2000, 12));
+            YearSource::Mtime(YearTracker::from_mtime(y, m))
+        }
+    };
+    Ok(scan_reader(
+        input.display_name(),
+        reader,
+        year_source,
+        opts,
+        on_event,
+    ))
+}
+
+/// Like [`scan_input`] on an already opened reader.
+pub fn scan_reader(
+    name: String,
+    reader: impl BufRead,
+    year_source: YearSource,
+    opts: &ScanOptions,
+    mut on_event: impl FnMut(&Event<'_>, u64),
+) -> FileStats {
+    let mut parser = LineParser::new(opts.mta, year_source);
+    let mut lines = LineReader::new(reader);
+    let mut st = FileStats {
+        name,
+        ..FileStats::default()
+    };
+    loop {
+        let input::Line {
+            text: line,
+            number: n,
+            flags,
+        } = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                st.error = Some(format!("line {}: {e}", lines.line_no() + 1));
+                break;
+            }
+        };
+        st.invalid_utf8 += flags.invalid_utf8 as u64;
+        st.truncated += flags.truncated as u64;
+        st.binary += flags.binary as u64;
+        match parser.parse(line) {
+            Parsed::Event(e) => {
+                st.events += 1;
+                match e.mta {
+                    Mta::Exim => st.exim_events += 1,
+                    Mta::Postfix => st.postfix_events += 1,
+                }
+                on_event(&e, n);
+            }
+            Parsed::Foreign => st.foreign += 1,
+            Parsed::Ignored => st.ignored += 1,
+            bad @ (Parsed::Unrecognised | Parsed::Malformed) => {
+                if matches!(bad, Parsed::Unrecognised) {
+                    st.unrecognised += 1;
+                } else {
+                    st.malformed += 1;
+                }
+                if st.samples.len() < opts.samples {
+                    st.samples.push((n, line.chars().take(300).collect()));
+                }
+            }
+        }
+    }
+    st.lines = lines.line_no();
+    st.bytes = lines.bytes();
+    st.mta = match (st.exim_events, st.postfix_events) {
+        (0, 0) => opts.mta,
+        (e, p) if e >= p => Some(Mta::Exim),
+        _ => Some(Mta::Postfix),
+    };
+    st
+}
