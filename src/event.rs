@@ -164,7 +164,7 @@ impl Timestamp {
         let _ = write!(s, "{}", self.local.format("%Y-%m-%dT%H:%M:%S"));
         let nanos = chrono::Timelike::nanosecond(&self.local);
         if nanos != 0 {
-            if nanos % 1_000_000 == 0 {
+            if nanos.is_multiple_of(1_000_000) {
                 let _ = write!(s, ".{:03}", nanos / 1_000_000);
             } else {
                 let _ = write!(s, ".{:06}", nanos / 1_000);

@@ -277,18 +277,21 @@ fn rotation_key(p: &Path) -> (String, RotationAge) {
     if let Some(s) = name.strip_suffix(".gz") {
         name = s;
     }
-    if let Some((base, n)) = name.rsplit_once('.') {
-        if !n.is_empty() && n.len() <= 4 && n.bytes().all(|c| c.is_ascii_digit()) {
-            return (
-                base.to_string(),
-                RotationAge::Numbered(-n.parse::<i64>().unwrap_or(0)),
-            );
-        }
+    if let Some((base, n)) = name.rsplit_once('.')
+        && !n.is_empty()
+        && n.len() <= 4
+        && n.bytes().all(|c| c.is_ascii_digit())
+    {
+        return (
+            base.to_string(),
+            RotationAge::Numbered(-n.parse::<i64>().unwrap_or(0)),
+        );
     }
-    if let Some((base, d)) = name.rsplit_once('-') {
-        if d.len() >= 8 && d.bytes().all(|c| c.is_ascii_digit()) {
-            return (base.to_string(), RotationAge::Dated(d.to_string()));
-        }
+    if let Some((base, d)) = name.rsplit_once('-')
+        && d.len() >= 8
+        && d.bytes().all(|c| c.is_ascii_digit())
+    {
+        return (base.to_string(), RotationAge::Dated(d.to_string()));
     }
     (name.to_string(), RotationAge::Current)
 }

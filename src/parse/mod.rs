@@ -15,6 +15,7 @@ use time::{MtimeYear, YearTracker};
 
 /// What one line turned out to be.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // built and consumed once per line, never stored
 pub enum Parsed<'a> {
     /// An MTA line we understood.
     Event(Event<'a>),
@@ -73,10 +74,10 @@ impl LineParser {
             Some(b) => *b,
         };
         if first.is_ascii_digit() {
-            if let Some((ts, rest)) = time::iso_prefix(line) {
-                if let Some(rec) = syslog::record(rest) {
-                    return self.dispatch(ts, rec);
-                }
+            if let Some((ts, rest)) = time::iso_prefix(line)
+                && let Some(rec) = syslog::record(rest)
+            {
+                return self.dispatch(ts, rec);
             }
             if let Some((ts, rest)) = time::exim_prefix(line) {
                 if !self.accepts(Mta::Exim) {

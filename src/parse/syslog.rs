@@ -58,17 +58,17 @@ pub fn tag_and_message(s: &str) -> Option<Record<'_>> {
 
 /// Removes a leading Solaris `[ID 197553 mail.info] ` tag.
 fn strip_solaris_id(m: &str) -> &str {
-    if let Some(after) = m.strip_prefix("[ID ") {
-        if let Some(close) = after.find("] ") {
-            let inner = &after[..close];
-            let mut parts = inner.split(' ');
-            if parts
-                .next()
-                .is_some_and(|n| n.bytes().all(|c| c.is_ascii_digit()))
-                && parts.next().is_some_and(|f| f.contains('.'))
-            {
-                return &after[close + 2..];
-            }
+    if let Some(after) = m.strip_prefix("[ID ")
+        && let Some(close) = after.find("] ")
+    {
+        let inner = &after[..close];
+        let mut parts = inner.split(' ');
+        if parts
+            .next()
+            .is_some_and(|n| n.bytes().all(|c| c.is_ascii_digit()))
+            && parts.next().is_some_and(|f| f.contains('.'))
+        {
+            return &after[close + 2..];
         }
     }
     m
@@ -123,19 +123,20 @@ pub fn program_mta(program: &str) -> Option<Mta> {
     if first.starts_with("postfix") {
         return Some(Mta::Postfix);
     }
-    if let Some((_, last)) = program.rsplit_once('/') {
-        if POSTFIX_SERVICES.contains(&last) {
-            return Some(Mta::Postfix);
-        }
+    if let Some((_, last)) = program.rsplit_once('/')
+        && POSTFIX_SERVICES.contains(&last)
+    {
+        return Some(Mta::Postfix);
     }
     None
 }
 
+/// A journald record: (time, SYSLOG_IDENTIFIER, SYSLOG_PID, MESSAGE).
+pub type JournalRecord<'a> = (Timestamp, Cow<'a, str>, Option<Cow<'a, str>>, Cow<'a, str>);
+
 /// Reads a `journalctl -o json` record: (time, SYSLOG_IDENTIFIER, pid, MESSAGE).
 /// `MESSAGE` may be a string, an array of strings, or an array of byte values.
-pub fn journal_fields(
-    line: &str,
-) -> Option<(Timestamp, Cow<'_, str>, Option<Cow<'_, str>>, Cow<'_, str>)> {
+pub fn journal_fields(line: &str) -> Option<JournalRecord<'_>> {
     #[derive(serde::Deserialize)]
     struct Rec<'a> {
         #[serde(rename = "__REALTIME_TIMESTAMP", borrow)]

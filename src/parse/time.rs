@@ -98,13 +98,14 @@ pub fn exim_prefix(line: &str) -> Option<(Timestamp, &str)> {
     let b = line.as_bytes();
     let (dt, mut i) = date_time(b, b' ')?;
     let mut offset = None;
-    if b.get(i) == Some(&b' ') && matches!(b.get(i + 1), Some(b'+' | b'-')) {
-        if let Some((off, used)) = zone(&b[i + 1..]) {
-            // Only a zone when followed by a space or the end of the line.
-            if matches!(b.get(i + 1 + used), None | Some(b' ')) {
-                offset = Some(off);
-                i += 1 + used;
-            }
+    if b.get(i) == Some(&b' ')
+        && matches!(b.get(i + 1), Some(b'+' | b'-'))
+        && let Some((off, used)) = zone(&b[i + 1..])
+    {
+        // Only a zone when followed by a space or the end of the line.
+        if matches!(b.get(i + 1 + used), None | Some(b' ')) {
+            offset = Some(off);
+            i += 1 + used;
         }
     }
     match b.get(i) {
