@@ -3,8 +3,11 @@
 //! Data flows one way: [`input`] (files, stdin, gzip, rotated sets) → [`parse`] (per MTA) →
 //! [`event`] → `correlate` → `classify` → `aggregate` → `report`.
 
+pub mod app;
+pub mod cli;
 pub mod event;
 pub mod input;
 pub mod parse;
+pub mod report_cmd;
 pub mod sanitize;
 pub mod scan;

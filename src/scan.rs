@@ -4,11 +4,30 @@
 //! This is the only place where input and parsing meet; it does not print.
 
 use std::io::BufRead;
+use std::ops::ControlFlow;
 
 use crate::event::{Event, Mta};
 use crate::input::{self, Input, LineReader};
 use crate::parse::time::YearTracker;
 use crate::parse::{LineParser, Parsed, YearSource};
+
+/// What an event callback returns: `()` to go on, or a [`ControlFlow`] to stop early
+/// (e.g. when the output pipe closed).
+pub trait Flow {
+    fn is_break(&self) -> bool;
+}
+
+impl Flow for () {
+    fn is_break(&self) -> bool {
+        false
+    }
+}
+
+impl Flow for ControlFlow<()> {
+    fn is_break(&self) -> bool {
+        matches!(self, ControlFlow::Break(()))
+    }
+}
 
 /// Settings that apply to every input.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +64,8 @@ pub struct FileStats {
     pub samples: Vec<(u64, String)>,
     /// A read error that ended this input early (e.g. a corrupt gzip stream).
     pub error: Option<String>,
+    /// The caller asked to stop before the end of the input.
+    pub stopped: bool,
     exim_events: u64,
     postfix_events: u64,
 }
@@ -59,10 +80,10 @@ impl FileStats {
 /// Opens `input` and feeds every event to `on_event(event, line_number)`.
 /// An input that cannot be opened is an `Err`; a read error midway is kept in
 /// [`FileStats::error`] after the lines read before it were delivered.
-pub fn scan_input(
+pub fn scan_input<F: Flow>(
     input: &Input,
     opts: &ScanOptions,
-    on_event: impl FnMut(&Event<'_>, u64),
+    on_event: impl FnMut(&Event<'_>, u64) -> F,
 ) -> Result<FileStats, input::InputError> {
     let reader = input::open(input)?;
     let year_source = match opts.year {
@@ -82,12 +103,12 @@ pub fn scan_input(
 }
 
 /// Like [`scan_input`] on an already opened reader.
-pub fn scan_reader(
+pub fn scan_reader<F: Flow>(
     name: String,
     reader: impl BufRead,
     year_source: YearSource,
     opts: &ScanOptions,
-    mut on_event: impl FnMut(&Event<'_>, u64),
+    mut on_event: impl FnMut(&Event<'_>, u64) -> F,
 ) -> FileStats {
     let mut parser = LineParser::new(opts.mta, year_source);
     let mut lines = LineReader::new(reader);
@@ -118,7 +139,10 @@ pub fn scan_reader(
                     Mta::Exim => st.exim_events += 1,
                     Mta::Postfix => st.postfix_events += 1,
                 }
-                on_event(&e, n);
+                if on_event(&e, n).is_break() {
+                    st.stopped = true;
+                    break;
+                }
             }
             Parsed::Foreign => st.foreign += 1,
             Parsed::Ignored => st.ignored += 1,

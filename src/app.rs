@@ -1,0 +1,150 @@
+//! Orchestration: turns parsed arguments into a run of the pipeline and an exit status.
+//! Only this module (and `main.rs`) write to stdout and stderr.
+
+use std::io::{self, Write};
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, EventsArgs, InputArgs, MtaArg};
+use crate::event::{Located, Mta};
+use crate::input::{self, Input};
+use crate::sanitize::{self, clean};
+use crate::scan::{self, FileStats, ScanOptions};
+
+/// Exit statuses (documented in `--help`, the README and the man page).
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_PROBLEMS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs the command line and returns the exit status.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Events(args)) => events(&args),
+        Some(Command::Report(args)) => crate::report_cmd::run(&args),
+        None => crate::report_cmd::run(&cli.report),
+        Some(Command::Trace(args)) => crate::report_cmd::trace(&args),
+        Some(Command::Follow(args)) => crate::report_cmd::follow(&args),
+    }
+}
+
+/// Returns true if and only if the error is a closed output pipe (`mailtrace … | head`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The inputs named on the command line in reading order, or the default log.
+pub fn resolve_inputs(args: &InputArgs) -> anyhow::Result<Vec<Input>> {
+    if args.files.is_empty() {
+        let p = input::find_default_log()?;
+        eprintln!("mailtrace: reading {}", clean(&p.display().to_string()));
+        return Ok(vec![Input::Path(p)]);
+    }
+    Ok(input::order_rotated(
+        args.files.iter().map(|f| Input::from_arg(f)).collect(),
+    ))
+}
+
+pub fn scan_options(args: &InputArgs) -> ScanOptions {
+    ScanOptions {
+        mta: args.mta.map(|m| match m {
+            MtaArg::Exim => Mta::Exim,
+            MtaArg::Postfix => Mta::Postfix,
+        }),
+        year: args.year,
+        samples: if args.verbose { 5 } else { 0 },
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The one-line per-file summary on stderr, and with `--verbose` the first unrecognised
+/// lines: `mailtrace: mail.log: 12,403 lines, 3 unrecognised`.
+pub fn print_file_summary(st: &FileStats, verbose: bool) {
+    let mut parts = vec![
+        format!("{} lines", thousands(st.lines)),
+        format!("{} unrecognised", thousands(st.unrecognised)),
+    ];
+    for (n, what) in [
+        (st.malformed, "malformed"),
+        (st.invalid_utf8, "invalid UTF-8"),
+        (st.truncated, "cut at 64 KiB"),
+        (st.binary, "with binary bytes"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{} {what}", thousands(n)));
+        }
+    }
+    eprintln!("mailtrace: {}: {}", clean(&st.name), parts.join(", "));
+    if verbose {
+        for (n, line) in &st.samples {
+            eprintln!("  {}:{}: {}", clean(&st.name), n, clean(line));
+        }
+    }
+    if let Some(e) = &st.error {
+        eprintln!("mailtrace: {}: {}", clean(&st.name), clean(e));
+    }
+}
+
+fn events(args: &EventsArgs) -> anyhow::Result<ExitCode> {
+    let inputs = resolve_inputs(&args.input)?;
+    let opts = scan_options(&args.input);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut errored = false;
+    for input in &inputs {
+        let name = input.display_name();
+        let mut write_err: Option<io::Error> = None;
+        let res = scan::scan_input(input, &opts, |e, line| {
+            let located = Located {
+                event: e,
+                file: &name,
+                line,
+            };
+            match sanitize::write_json_line(&mut out, &located) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(err) => {
+                    write_err = Some(err);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        if let Some(e) = write_err {
+            return Err(e.into());
+        }
+        match res {
+            Ok(st) => {
+                errored |= st.error.is_some();
+                print_file_summary(&st, args.input.verbose);
+            }
+            Err(e) => {
+                errored = true;
+                eprintln!("mailtrace: {}", clean(&e.to_string()));
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::from(if errored { EXIT_ERROR } else { EXIT_OK }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(12403), "12,403");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+    }
+}

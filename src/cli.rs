@@ -1,0 +1,257 @@
+//! Command-line arguments (clap derive): raw flags only. Validation and defaults that need
+//! work (dates, files) happen in `app`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Trace deliveries and failures in Exim and Postfix mail logs.
+///
+/// With no subcommand, `mailtrace [FILE...]` runs `report`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailtrace",
+    version,
+    about = "Trace deliveries and failures in Exim and Postfix mail logs",
+    long_about = "Trace deliveries and failures in Exim and Postfix mail logs: which mail failed, \
+for whom, why, and what to do about it.\n\nWith no subcommand, `mailtrace [FILE...]` runs `report`.",
+    after_help = "Exit status: 0 no problems found (or events/trace printed), 1 the report found \
+problems (a sending limit tripped or nearly tripped, or an offender was diagnosed), 2 an error \
+(bad arguments, an unreadable or corrupt input).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the tracing deliveries and failures report (the default).
+    Report(ReportArgs),
+    /// Print every understood log line as one JSON object per line (NDJSON).
+    Events(EventsArgs),
+    /// Print every message that involves an address, queue ID or domain, like exigrep.
+    Trace(TraceArgs),
+    /// Follow live logs and warn before a domain hits its hourly sending limit.
+    Follow(FollowArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MtaArg {
+    Exim,
+    Postfix,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FormatArg {
+    #[default]
+    Text,
+    Markdown,
+    Json,
+    Csv,
+}
+
+/// Options shared by every subcommand that reads logs.
+#[derive(Debug, Clone, Args, Default)]
+pub struct InputArgs {
+    /// Log files to read (`-` for standard input; gzip is recognised by content). A rotated
+    /// set given in any order is read oldest first. Default: the first that exists of
+    /// /var/log/exim_mainlog, /var/log/exim4/mainlog, /var/log/exim/mainlog,
+    /// /var/log/mail.log, /var/log/maillog.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+
+    /// Parse every file as this MTA instead of detecting it.
+    #[arg(long, value_enum, value_name = "MTA")]
+    pub mta: Option<MtaArg>,
+
+    /// Year of the first line of year-less (syslog) timestamps. Default: from the file's
+    /// modification time.
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+
+    /// Show the first unrecognised lines of each file on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Filters shared by `report` and `trace`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct FilterArgs {
+    /// Only events at or after this time: `YYYY-MM-DD[ HH:MM[:SS]]`, `today`, `yesterday`,
+    /// or a duration back from the end of the log (`1h`, `30m`, `2d`); `now-1h` counts back
+    /// from now.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only messages from this envelope sender (address, or @domain).
+    #[arg(long, value_name = "ADDRESS")]
+    pub sender: Option<String>,
+
+    /// Only messages sent by this account (SMTP AUTH id, local user, cPanel user).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Only messages whose sender or recipient is in this domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+}
+
+/// cPanel "max defers and failures per hour" rule.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Defers+failures a domain may have in a clock hour before the limit can trip
+    /// (cPanel's "Number of failed or deferred messages a domain may send before protections
+    /// can be triggered").
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub limit_min: u64,
+
+    /// Percentage of defers+failures that trips the limit (cPanel's "Maximum percentage of
+    /// failed or deferred messages a domain may send per hour"). Default: off, as on cPanel;
+    /// the report then shows where it would trip at 100%, 50% and 25%.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub limit_percent: Option<u64>,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        LimitArgs {
+            limit_min: 5,
+            limit_percent: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub limit: LimitArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text, value_name = "FORMAT")]
+    pub format: FormatArg,
+
+    /// Rows per list (0 = all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Replace the local part of every address with a stable short hash (j…7f3@example.com),
+    /// so the report can be pasted into a ticket.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Print nothing and exit 0 when no problem was found (for cron).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// When to use colour in text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+
+    /// Extra pattern files (`<cause>.txt`) that extend the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+
+    /// Use only the pattern files in --patterns DIR, not the built-in ones.
+    #[arg(long, requires = "patterns")]
+    pub patterns_only: bool,
+
+    /// Also write the addresses to remove from mailing lists (permanent user_unknown,
+    /// mailbox_disabled, domain_invalid) as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub suppression_list: Option<PathBuf>,
+
+    /// A queue ID with no new line for this many hours is folded as incomplete.
+    #[arg(long, value_name = "HOURS", default_value_t = 48)]
+    pub max_age: u64,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TraceArgs {
+    /// An address, a queue ID or a domain.
+    #[arg(value_name = "ADDRESS|QUEUE_ID|DOMAIN")]
+    pub target: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Replace local parts of addresses with a stable short hash.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub limit: LimitArgs,
+
+    /// Warn when a domain reaches this percentage of its trip condition.
+    #[arg(long, value_name = "PERCENT", default_value_t = 80)]
+    pub warn_at: u64,
+
+    /// Replay each file from its start instead of from the start of the current hour.
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// Poll the files instead of using file-system notifications.
+    #[arg(long)]
+    pub poll: bool,
+
+    /// Poll interval in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub poll_interval: u64,
+
+    /// Run CMD for each alert, with the alert as JSON on its standard input.
+    #[arg(long, value_name = "CMD")]
+    pub alert_command: Option<String>,
+
+    /// Alert output: text lines (with a live table on a terminal) or NDJSON.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text, value_name = "FORMAT")]
+    pub format: FormatArg,
+
+    /// Alert when this many failures of one cause arrive within 10 minutes.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub burst: u64,
+
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+}
