@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod correlate;
 pub mod event;
 pub mod input;
 pub mod parse;

@@ -1,0 +1,669 @@
+//! Correlation: queue IDs → messages → per-recipient outcomes.
+//!
+//! The [`Correlator`] keeps one [`Message`] per open queue ID and, for every delivery,
+//! deferral, failure, rejection or expiry line, hands an [`Outcome`] to a [`Sink`] with the
+//! message's envelope sender and sending account filled in (from the arrival line, `F=`, cPanel
+//! `Sender identification`, Postfix `client=`/`sasl_username=` or a content-filter parent).
+//! Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
+//! dropped, and a queue ID with no line for longer than `max_age` is folded as incomplete,
+//! so memory stays bounded by the messages in flight.
+
+use std::collections::HashMap;
+
+use crate::event::{Event, Kind, Limit, Mta, Timestamp};
+
+/// The outcome of one delivery line: the unit every count in the report is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Delivered,
+    Deferred,
+    Bounced,
+    Rejected,
+    Expired,
+}
+
+impl OutcomeKind {
+    pub const ALL: [OutcomeKind; 5] = [
+        OutcomeKind::Delivered,
+        OutcomeKind::Deferred,
+        OutcomeKind::Bounced,
+        OutcomeKind::Rejected,
+        OutcomeKind::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Delivered => "delivered",
+            OutcomeKind::Deferred => "deferred",
+            OutcomeKind::Bounced => "bounced",
+            OutcomeKind::Rejected => "rejected",
+            OutcomeKind::Expired => "expired",
+        }
+    }
+
+    /// Returns true if and only if this outcome counts toward cPanel's defer+fail figure.
+    pub fn is_defer_fail(self) -> bool {
+        matches!(self, OutcomeKind::Deferred | OutcomeKind::Bounced)
+    }
+}
+
+/// One counted line with everything the later stages need, borrowed from the event and the
+/// message it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'a> {
+    pub kind: OutcomeKind,
+    pub time: Timestamp,
+    pub mta: Mta,
+    pub queue_id: Option<&'a str>,
+    /// Envelope sender; `None` when unknown, `Some("")` for the null sender.
+    pub sender: Option<&'a str>,
+    pub account: Option<&'a str>,
+    /// cPanel's charged domain (`Sender identification D=`), when logged.
+    pub charged_domain: Option<&'a str>,
+    /// The client that submitted the message (IP), for login-pattern evidence.
+    pub client_ip: Option<&'a str>,
+    /// The cPanel script directory that submitted the message (`cwd=`), if any.
+    pub script: Option<&'a str>,
+    pub recipient: Option<&'a str>,
+    pub original_recipient: Option<&'a str>,
+    pub host: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub code: Option<u16>,
+    pub status: Option<&'a str>,
+    pub text: Option<&'a str>,
+    pub router: Option<&'a str>,
+    pub limit: Option<Limit<'a>>,
+    pub retry_not_due: bool,
+    /// True when the message is a bounce or other null-sender report.
+    pub is_bounce: bool,
+}
+
+/// The state of one recipient of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientState {
+    pub address: String,
+    pub last: Option<OutcomeKind>,
+    pub deferrals: u32,
+    pub attempts: u32,
+    pub last_text: Option<String>,
+    pub last_code: Option<u16>,
+    pub last_status: Option<String>,
+}
+
+/// How a message left the correlator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Exim `Completed` or Postfix `removed`.
+    Completed,
+    /// Removed by an administrator.
+    AdminRemoved,
+    /// Still open at the end of the input, or silent for longer than `max_age`.
+    Incomplete,
+}
+
+/// Everything known about one queue ID.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: String,
+    pub mta: Mta,
+    pub sender: Option<String>,
+    pub account: Option<String>,
+    pub charged_domain: Option<String>,
+    pub client_host: Option<String>,
+    pub client_ip: Option<String>,
+    pub script: Option<String>,
+    pub size: Option<u64>,
+    pub subject: Option<String>,
+    pub message_id: Option<String>,
+    pub protocol: Option<String>,
+    /// The arrival line was seen (false when the message arrived before the log starts).
+    pub arrived: bool,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// The message this one is a bounce of (Exim `R=`, Postfix non-delivery notification).
+    pub parent: Option<String>,
+    /// The message this one continues after a content filter (Postfix `queued as`).
+    pub chained_from: Option<String>,
+    pub frozen: bool,
+    pub expired: bool,
+    pub recipients: Vec<RecipientState>,
+    pub ending: Option<Ending>,
+}
+
+impl Message {
+    fn new(id: &str, mta: Mta, time: Timestamp) -> Self {
+        Message {
+            id: id.to_string(),
+            mta,
+            sender: None,
+            account: None,
+            charged_domain: None,
+            client_host: None,
+            client_ip: None,
+            script: None,
+            size: None,
+            subject: None,
+            message_id: None,
+            protocol: None,
+            arrived: false,
+            first_seen: time,
+            last_seen: time,
+            parent: None,
+            chained_from: None,
+            frozen: false,
+            expired: false,
+            recipients: Vec::new(),
+            ending: None,
+        }
+    }
+
+    /// Returns true if and only if this is a bounce or other null-sender report.
+    pub fn is_bounce(&self) -> bool {
+        self.sender.as_deref() == Some("") || self.parent.is_some()
+    }
+
+    /// Returns true if and only if the message counts as a message of its own (content-filter
+    /// continuations are part of the message they came from).
+    pub fn counts_as_message(&self) -> bool {
+        self.chained_from.is_none() && (self.arrived || !self.recipients.is_empty())
+    }
+
+    fn recipient_mut(&mut self, address: &str) -> &mut RecipientState {
+        let i = match self
+            .recipients
+            .iter()
+            .position(|r| r.address.eq_ignore_ascii_case(address))
+        {
+            Some(i) => i,
+            None => {
+                self.recipients.push(RecipientState {
+                    address: address.to_string(),
+                    last: None,
+                    deferrals: 0,
+                    attempts: 0,
+                    last_text: None,
+                    last_code: None,
+                    last_status: None,
+                });
+                self.recipients.len() - 1
+            }
+        };
+        &mut self.recipients[i]
+    }
+}
+
+/// Receives what the correlator finds.
+pub trait Sink {
+    /// One counted line.
+    fn outcome(&mut self, o: &Outcome<'_>);
+    /// A message left the correlator (finished, removed, or folded as incomplete).
+    fn message_done(&mut self, m: &Message);
+    /// Every event, with the message it belongs to after the event was applied (used by
+    /// `trace`). The default does nothing.
+    fn event(&mut self, _e: &Event<'_>, _m: Option<&Message>) {}
+}
+
+/// A cPanel `cwd=` script line waiting for the local submission it announces.
+#[derive(Debug, Clone)]
+struct PendingScript {
+    time: Timestamp,
+    cwd: String,
+}
+
+/// Queue-ID state across all inputs, read in order.
+pub struct Correlator {
+    open: HashMap<String, Message>,
+    max_age_secs: i64,
+    seen: u64,
+    now: Option<Timestamp>,
+    script: Option<PendingScript>,
+    /// Messages folded because they were silent for longer than `max_age`.
+    pub folded_stale: u64,
+}
+
+fn own(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+fn set_if_none(slot: &mut Option<String>, v: Option<&str>) {
+    if slot.is_none() {
+        if let Some(v) = v {
+            *slot = Some(v.to_string());
+        }
+    }
+}
+
+impl Correlator {
+    /// `max_age_hours`: a queue ID with no new line for this long is folded as incomplete.
+    pub fn new(max_age_hours: u64) -> Self {
+        Correlator {
+            open: HashMap::new(),
+            max_age_secs: (max_age_hours as i64).saturating_mul(3600),
+            seen: 0,
+            now: None,
+            script: None,
+            folded_stale: 0,
+        }
+    }
+
+    /// Number of queue IDs currently open.
+    pub fn open_messages(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Applies one event.
+    pub fn feed(&mut self, e: &Event<'_>, sink: &mut impl Sink) {
+        self.seen += 1;
+        if self.now.is_none_or(|n| e.time > n) {
+            self.now = Some(e.time);
+        }
+        if self.seen.is_multiple_of(1 << 16) {
+            self.fold_stale(sink);
+        }
+        if e.kind == Kind::Script {
+            self.script = Some(PendingScript {
+                time: e.time,
+                cwd: e.text.unwrap_or("").to_string(),
+            });
+            sink.event(e, None);
+            return;
+        }
+        let Some(qid) = e.queue_id else {
+            // Connection-level lines: only SMTP-time rejections are counted.
+            if e.kind == Kind::Rejected && e.recipient.is_some() {
+                sink.outcome(&Self::standalone_rejection(e));
+            }
+            sink.event(e, None);
+            return;
+        };
+        if !self.open.contains_key(qid) {
+            // Lines that only close or describe a message we never saw open nothing.
+            if matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
+                sink.event(e, None);
+                return;
+            }
+            self.open
+                .insert(qid.to_string(), Message::new(qid, e.mta, e.time));
+        }
+        let script = self.script.take();
+        let msg = self.open.get_mut(qid).expect("inserted above");
+        msg.last_seen = e.time;
+        let mut chain_to: Option<&str> = None;
+        let mut bounce_child: Option<&str> = None;
+        let mut finish: Option<Ending> = None;
+        match e.kind {
+            Kind::Arrival => {
+                msg.arrived = true;
+                if let Some(s) = e.sender {
+                    msg.sender = Some(s.to_string());
+                }
+                set_if_none(&mut msg.account, e.account);
+                set_if_none(&mut msg.client_host, e.host);
+                set_if_none(&mut msg.client_ip, e.ip);
+                msg.size = e.size.or(msg.size);
+                set_if_none(&mut msg.subject, e.subject);
+                set_if_none(&mut msg.message_id, e.message_id);
+                set_if_none(&mut msg.protocol, e.protocol);
+                if e.mta == Mta::Exim {
+                    if let Some(parent) = e.related_id {
+                        msg.parent = Some(parent.to_string());
+                    }
+                }
+                if let Some(list) = e.recipients {
+                    for r in list.split(' ').filter(|r| !r.is_empty()) {
+                        msg.recipient_mut(r);
+                    }
+                }
+                // A cPanel `cwd=` line right before a local submission names the script.
+                if let Some(s) = script {
+                    let local = e.protocol.is_some_and(|p| p.starts_with("local"));
+                    let close = (e.time.local - s.time.local).num_seconds().abs() <= 5;
+                    if local && close && msg.script.is_none() {
+                        msg.script = Some(s.cwd);
+                    }
+                }
+            }
+            Kind::Client => {
+                set_if_none(&mut msg.account, e.account);
+                set_if_none(&mut msg.client_host, e.host);
+                set_if_none(&mut msg.client_ip, e.ip);
+                set_if_none(&mut msg.sender, e.sender);
+            }
+            Kind::MessageId => set_if_none(&mut msg.message_id, e.message_id),
+            Kind::SenderIdentified => {
+                if let Some(a) = e.account {
+                    msg.account = Some(a.to_string());
+                }
+                set_if_none(&mut msg.charged_domain, e.domain);
+                set_if_none(&mut msg.sender, e.sender);
+            }
+            Kind::Delivered | Kind::Deferred | Kind::Bounced | Kind::Rejected | Kind::Expired => {
+                set_if_none(&mut msg.sender, e.sender);
+                let kind = match e.kind {
+                    Kind::Delivered => OutcomeKind::Delivered,
+                    Kind::Deferred => OutcomeKind::Deferred,
+                    Kind::Bounced => OutcomeKind::Bounced,
+                    Kind::Rejected => OutcomeKind::Rejected,
+                    _ => OutcomeKind::Expired,
+                };
+                if kind == OutcomeKind::Expired {
+                    msg.expired = true;
+                    for r in &mut msg.recipients {
+                        if matches!(r.last, None | Some(OutcomeKind::Deferred)) {
+                            r.last = Some(OutcomeKind::Expired);
+                        }
+                    }
+                } else if let Some(rcpt) = e.original_recipient.or(e.recipient) {
+                    let r = msg.recipient_mut(rcpt);
+                    r.attempts += 1;
+                    if kind == OutcomeKind::Deferred {
+                        r.deferrals += 1;
+                    }
+                    r.last = Some(kind);
+                    if kind != OutcomeKind::Delivered {
+                        r.last_text = own(e.text);
+                        r.last_code = e.code;
+                        r.last_status = own(e.status);
+                    }
+                }
+                if kind == OutcomeKind::Delivered {
+                    chain_to = e.related_id;
+                }
+                let counted = kind != OutcomeKind::Rejected || e.recipient.is_some();
+                if counted {
+                    sink.outcome(&Outcome {
+                        kind,
+                        time: e.time,
+                        mta: e.mta,
+                        queue_id: Some(qid),
+                        sender: msg.sender.as_deref().or(e.sender),
+                        account: msg.account.as_deref().or(e.account),
+                        charged_domain: msg.charged_domain.as_deref(),
+                        client_ip: msg.client_ip.as_deref(),
+                        script: msg.script.as_deref(),
+                        recipient: e.recipient,
+                        original_recipient: e.original_recipient,
+                        host: e.host,
+                        ip: e.ip,
+                        code: e.code,
+                        status: e.status,
+                        text: e.text,
+                        router: e.router,
+                        limit: e.limit,
+                        retry_not_due: e.retry_not_due,
+                        is_bounce: msg.is_bounce(),
+                    });
+                }
+            }
+            Kind::BounceNotice => bounce_child = e.related_id,
+            Kind::Frozen => msg.frozen = true,
+            Kind::Unfrozen => msg.frozen = false,
+            Kind::Completed => finish = Some(Ending::Completed),
+            Kind::AdminRemoved => {
+                msg.ending = Some(Ending::AdminRemoved);
+                // Postfix postsuper removal is final; Exim logs `Completed` next.
+                if e.mta == Mta::Postfix {
+                    finish = Some(Ending::AdminRemoved);
+                }
+            }
+            _ => {}
+        }
+        sink.event(e, Some(msg));
+        let parent_info = (
+            msg.sender.clone(),
+            msg.account.clone(),
+            msg.client_host.clone(),
+            msg.client_ip.clone(),
+            msg.charged_domain.clone(),
+        );
+        if let Some(new_id) = chain_to.filter(|n| *n != qid) {
+            let child = self
+                .open
+                .entry(new_id.to_string())
+                .or_insert_with(|| Message::new(new_id, e.mta, e.time));
+            child.chained_from = Some(qid.to_string());
+            // The filter re-injects from localhost: the real client is the parent's.
+            child.client_host = parent_info.2.or(child.client_host.take());
+            child.client_ip = parent_info.3.or(child.client_ip.take());
+            set_if_none(&mut child.sender, parent_info.0.as_deref());
+            set_if_none(&mut child.account, parent_info.1.as_deref());
+            set_if_none(&mut child.charged_domain, parent_info.4.as_deref());
+        }
+        if let Some(new_id) = bounce_child.filter(|n| *n != qid) {
+            let child = self
+                .open
+                .entry(new_id.to_string())
+                .or_insert_with(|| Message::new(new_id, e.mta, e.time));
+            child.parent = Some(qid.to_string());
+        }
+        if let Some(ending) = finish {
+            if let Some(mut m) = self.open.remove(qid) {
+                if m.ending.is_none() {
+                    m.ending = Some(ending);
+                }
+                sink.message_done(&m);
+            }
+        }
+    }
+
+    fn standalone_rejection<'a>(e: &Event<'a>) -> Outcome<'a> {
+        Outcome {
+            kind: OutcomeKind::Rejected,
+            time: e.time,
+            mta: e.mta,
+            queue_id: None,
+            sender: e.sender,
+            account: e.account,
+            charged_domain: None,
+            client_ip: e.ip,
+            script: None,
+            recipient: e.recipient,
+            original_recipient: e.original_recipient,
+            host: e.host,
+            ip: e.ip,
+            code: e.code,
+            status: e.status,
+            text: e.text,
+            router: e.router,
+            limit: e.limit,
+            retry_not_due: false,
+            is_bounce: e.sender == Some(""),
+        }
+    }
+
+    /// Folds messages with no line for longer than `max_age` as incomplete.
+    pub fn fold_stale(&mut self, sink: &mut impl Sink) {
+        let Some(now) = self.now else { return };
+        let max_age = self.max_age_secs;
+        let stale: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, m)| (now.local - m.last_seen.local).num_seconds() > max_age)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in stale {
+            if let Some(mut m) = self.open.remove(&k) {
+                m.ending.get_or_insert(Ending::Incomplete);
+                self.folded_stale += 1;
+                sink.message_done(&m);
+            }
+        }
+    }
+
+    /// Folds every message still open (end of input), oldest first.
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        let mut rest: Vec<Message> = self.open.drain().map(|(_, m)| m).collect();
+        rest.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.id.cmp(&b.id)));
+        for mut m in rest {
+            m.ending.get_or_insert(Ending::Incomplete);
+            sink.message_done(&m);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDateTime;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::new(
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap(),
+            None,
+        )
+    }
+
+    #[derive(Default)]
+    struct Collect {
+        outcomes: Vec<(OutcomeKind, Option<String>, Option<String>, Option<String>)>,
+        done: Vec<Message>,
+    }
+
+    impl Sink for Collect {
+        fn outcome(&mut self, o: &Outcome<'_>) {
+            self.outcomes.push((
+                o.kind,
+                own(o.sender),
+                own(o.account),
+                own(o.recipient),
+            ));
+        }
+        fn message_done(&mut self, m: &Message) {
+            self.done.push(m.clone());
+        }
+    }
+
+    fn ev<'a>(t: &str, kind: Kind, qid: Option<&'a str>) -> Event<'a> {
+        let mut e = Event::new(ts(t), Mta::Exim, kind);
+        e.queue_id = qid;
+        e
+    }
+
+    #[test]
+    fn deliveries_take_sender_and_account_from_the_arrival() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        let mut a = ev("2026-11-26 10:00:00", Kind::Arrival, Some("1abc"));
+        a.sender = Some("info@shop.example");
+        a.account = Some("info@shop.example");
+        a.recipients = Some("x@gmail.com y@outlook.com");
+        c.feed(&a, &mut s);
+        let mut d = ev("2026-11-26 10:00:01", Kind::Deferred, Some("1abc"));
+        d.recipient = Some("x@gmail.com");
+        c.feed(&d, &mut s);
+        let mut d2 = ev("2026-11-26 10:05:01", Kind::Delivered, Some("1abc"));
+        d2.recipient = Some("x@gmail.com");
+        c.feed(&d2, &mut s);
+        let mut b = ev("2026-11-26 10:05:02", Kind::Bounced, Some("1abc"));
+        b.recipient = Some("y@outlook.com");
+        c.feed(&b, &mut s);
+        c.feed(&ev("2026-11-26 10:05:03", Kind::Completed, Some("1abc")), &mut s);
+        assert_eq!(s.outcomes.len(), 3);
+        assert!(s.outcomes.iter().all(|o| o.1.as_deref() == Some("info@shop.example")));
+        assert_eq!(s.done.len(), 1);
+        let m = &s.done[0];
+        assert_eq!(m.recipients.len(), 2);
+        assert_eq!(m.recipients[0].last, Some(OutcomeKind::Delivered));
+        assert_eq!(m.recipients[0].deferrals, 1);
+        assert_eq!(m.recipients[1].last, Some(OutcomeKind::Bounced));
+        assert_eq!(c.open_messages(), 0);
+    }
+
+    #[test]
+    fn message_arrived_before_log_start_takes_sender_from_f_or_stays_unknown() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        let mut b = ev("2026-11-26 10:00:00", Kind::Bounced, Some("1old"));
+        b.recipient = Some("a@b.example");
+        c.feed(&b, &mut s);
+        let mut b2 = ev("2026-11-26 10:00:00", Kind::Bounced, Some("1older"));
+        b2.recipient = Some("a@b.example");
+        b2.sender = Some("s@shop.example");
+        c.feed(&b2, &mut s);
+        assert_eq!(s.outcomes[0].1, None);
+        assert_eq!(s.outcomes[1].1.as_deref(), Some("s@shop.example"));
+        c.finish(&mut s);
+        assert_eq!(s.done.len(), 2);
+        assert!(s.done.iter().all(|m| m.ending == Some(Ending::Incomplete)));
+        assert!(s.done.iter().all(|m| m.counts_as_message()));
+    }
+
+    #[test]
+    fn postfix_queue_id_reuse_after_removed_starts_a_new_message() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        for (i, sender) in ["a@one.example", "b@two.example"].iter().enumerate() {
+            let t = format!("2026-11-26 10:0{i}:00");
+            let mut a = ev(&t, Kind::Arrival, Some("ABC123"));
+            a.mta = Mta::Postfix;
+            a.sender = Some(sender);
+            c.feed(&a, &mut s);
+            let mut d = ev(&t, Kind::Delivered, Some("ABC123"));
+            d.mta = Mta::Postfix;
+            d.recipient = Some("r@x.example");
+            c.feed(&d, &mut s);
+            let mut r = ev(&t, Kind::Completed, Some("ABC123"));
+            r.mta = Mta::Postfix;
+            c.feed(&r, &mut s);
+        }
+        assert_eq!(s.done.len(), 2);
+        assert_eq!(s.outcomes[1].1.as_deref(), Some("b@two.example"));
+    }
+
+    #[test]
+    fn content_filter_requeue_is_one_message_with_the_parent_account() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        let mut cl = ev("2026-11-26 10:00:00", Kind::Client, Some("AAA111"));
+        cl.account = Some("alice@example.com");
+        cl.ip = Some("198.51.100.7");
+        c.feed(&cl, &mut s);
+        let mut a = ev("2026-11-26 10:00:00", Kind::Arrival, Some("AAA111"));
+        a.sender = Some("alice@example.com");
+        c.feed(&a, &mut s);
+        let mut d = ev("2026-11-26 10:00:01", Kind::Delivered, Some("AAA111"));
+        d.recipient = Some("bob@gmail.com");
+        d.related_id = Some("BBB222");
+        c.feed(&d, &mut s);
+        c.feed(&ev("2026-11-26 10:00:01", Kind::Completed, Some("AAA111")), &mut s);
+        let mut cl2 = ev("2026-11-26 10:00:01", Kind::Client, Some("BBB222"));
+        cl2.ip = Some("127.0.0.1");
+        c.feed(&cl2, &mut s);
+        let mut b = ev("2026-11-26 10:00:02", Kind::Bounced, Some("BBB222"));
+        b.recipient = Some("bob@gmail.com");
+        c.feed(&b, &mut s);
+        c.feed(&ev("2026-11-26 10:00:03", Kind::Completed, Some("BBB222")), &mut s);
+        assert_eq!(s.outcomes[1].2.as_deref(), Some("alice@example.com"));
+        let counted: Vec<_> = s.done.iter().filter(|m| m.counts_as_message()).collect();
+        assert_eq!(counted.len(), 1);
+        assert_eq!(s.done[1].client_ip.as_deref(), Some("198.51.100.7"));
+    }
+
+    #[test]
+    fn stale_queue_ids_are_folded() {
+        let mut c = Correlator::new(1);
+        let mut s = Collect::default();
+        c.feed(&ev("2026-11-26 10:00:00", Kind::Arrival, Some("1a")), &mut s);
+        c.feed(&ev("2026-11-26 12:00:00", Kind::Arrival, Some("1b")), &mut s);
+        c.fold_stale(&mut s);
+        assert_eq!(s.done.len(), 1);
+        assert_eq!(s.done[0].id, "1a");
+        assert_eq!(c.open_messages(), 1);
+        assert_eq!(c.folded_stale, 1);
+    }
+
+    #[test]
+    fn noqueue_rejections_count_only_with_a_recipient() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        let mut r = ev("2026-11-26 10:00:00", Kind::Rejected, None);
+        r.sender = Some("spam@bad.example");
+        r.recipient = Some("u@local.example");
+        c.feed(&r, &mut s);
+        let r2 = ev("2026-11-26 10:00:00", Kind::Rejected, None);
+        c.feed(&r2, &mut s);
+        assert_eq!(s.outcomes.len(), 1);
+        assert_eq!(s.outcomes[0].1.as_deref(), Some("spam@bad.example"));
+    }
+}
