@@ -522,12 +522,8 @@ mod tests {
 
     impl Sink for Collect {
         fn outcome(&mut self, o: &Outcome<'_>) {
-            self.outcomes.push((
-                o.kind,
-                own(o.sender),
-                own(o.account),
-                own(o.recipient),
-            ));
+            self.outcomes
+                .push((o.kind, own(o.sender), own(o.account), own(o.recipient)));
         }
         fn message_done(&mut self, m: &Message) {
             self.done.push(m.clone());
@@ -558,9 +554,16 @@ mod tests {
         let mut b = ev("2026-11-26 10:05:02", Kind::Bounced, Some("1abc"));
         b.recipient = Some("y@outlook.com");
         c.feed(&b, &mut s);
-        c.feed(&ev("2026-11-26 10:05:03", Kind::Completed, Some("1abc")), &mut s);
+        c.feed(
+            &ev("2026-11-26 10:05:03", Kind::Completed, Some("1abc")),
+            &mut s,
+        );
         assert_eq!(s.outcomes.len(), 3);
-        assert!(s.outcomes.iter().all(|o| o.1.as_deref() == Some("info@shop.example")));
+        assert!(
+            s.outcomes
+                .iter()
+                .all(|o| o.1.as_deref() == Some("info@shop.example"))
+        );
         assert_eq!(s.done.len(), 1);
         let m = &s.done[0];
         assert_eq!(m.recipients.len(), 2);
@@ -626,14 +629,20 @@ mod tests {
         d.recipient = Some("bob@gmail.com");
         d.related_id = Some("BBB222");
         c.feed(&d, &mut s);
-        c.feed(&ev("2026-11-26 10:00:01", Kind::Completed, Some("AAA111")), &mut s);
+        c.feed(
+            &ev("2026-11-26 10:00:01", Kind::Completed, Some("AAA111")),
+            &mut s,
+        );
         let mut cl2 = ev("2026-11-26 10:00:01", Kind::Client, Some("BBB222"));
         cl2.ip = Some("127.0.0.1");
         c.feed(&cl2, &mut s);
         let mut b = ev("2026-11-26 10:00:02", Kind::Bounced, Some("BBB222"));
         b.recipient = Some("bob@gmail.com");
         c.feed(&b, &mut s);
-        c.feed(&ev("2026-11-26 10:00:03", Kind::Completed, Some("BBB222")), &mut s);
+        c.feed(
+            &ev("2026-11-26 10:00:03", Kind::Completed, Some("BBB222")),
+            &mut s,
+        );
         assert_eq!(s.outcomes[1].2.as_deref(), Some("alice@example.com"));
         let counted: Vec<_> = s.done.iter().filter(|m| m.counts_as_message()).collect();
         assert_eq!(counted.len(), 1);
@@ -644,8 +653,14 @@ mod tests {
     fn stale_queue_ids_are_folded() {
         let mut c = Correlator::new(1);
         let mut s = Collect::default();
-        c.feed(&ev("2026-11-26 10:00:00", Kind::Arrival, Some("1a")), &mut s);
-        c.feed(&ev("2026-11-26 12:00:00", Kind::Arrival, Some("1b")), &mut s);
+        c.feed(
+            &ev("2026-11-26 10:00:00", Kind::Arrival, Some("1a")),
+            &mut s,
+        );
+        c.feed(
+            &ev("2026-11-26 12:00:00", Kind::Arrival, Some("1b")),
+            &mut s,
+        );
         c.fold_stale(&mut s);
         assert_eq!(s.done.len(), 1);
         assert_eq!(s.done[0].id, "1a");

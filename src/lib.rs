@@ -3,7 +3,9 @@
 //! Data flows one way: [`input`] (files, stdin, gzip, rotated sets) → [`parse`] (per MTA) →
 //! [`event`] → `correlate` → `classify` → `aggregate` → `report`.
 
+pub mod aggregate;
 pub mod app;
+pub mod classify;
 pub mod cli;
 pub mod correlate;
 pub mod event;
