@@ -60,7 +60,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
 }
 
 /// Serialises `value` as one line of JSON with [`SafeFormatter`].
-pub fn write_json_line<W: io::Write, T: serde::Serialize + ?Sized>(
+pub fn write_json_line<W: io::Write + ?Sized, T: serde::Serialize + ?Sized>(
     w: &mut W,
     value: &T,
 ) -> io::Result<()> {

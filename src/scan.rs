@@ -167,3 +167,42 @@ pub fn scan_reader<F: Flow>(
     };
     st
 }
+
+/// The time of the last event in `input`, for `--since 1h` (back from the log's end).
+/// A plain file is read from its last 256 KiB; a compressed one is read through.
+/// Standard input cannot be read twice: `None`.
+pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::NaiveDateTime> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Input::Path(p) = input else { return None };
+    let mut f = std::fs::File::open(p).ok()?;
+    let mut magic = [0u8; 2];
+    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    let mut last = None;
+    if gz {
+        let opts = ScanOptions {
+            samples: 0,
+            ..opts.clone()
+        };
+        scan_input(input, &opts, |e, _| last = Some(e.time.local)).ok()?;
+        return last;
+    }
+    let len = f.metadata().ok()?.len();
+    let start = len.saturating_sub(256 * 1024);
+    f.seek(SeekFrom::Start(start)).ok()?;
+    let mut reader = std::io::BufReader::new(f);
+    if start > 0 {
+        let mut skip = Vec::new();
+        reader.read_until(b'\n', &mut skip).ok()?;
+    }
+    let year_source = match opts.year {
+        Some(y) => YearSource::Fixed(y),
+        None => {
+            let (y, m) = input.mtime_year_month().unwrap_or((2000, 12));
+            YearSource::Mtime(YearTracker::from_mtime(y, m))
+        }
+    };
+    scan_reader(String::new(), reader, year_source, opts, |e, _| {
+        last = Some(e.time.local)
+    });
+    last
+}

@@ -1,0 +1,128 @@
+//! `--since` / `--until` values: absolute times, `today`, `yesterday`, a duration back from
+//! the end of the log (`1h`, `30m`, `2d`), or back from now (`now-1h`).
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+
+/// A time argument before the log's end is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeArg {
+    At(NaiveDateTime),
+    /// This long before the last line of the log.
+    BeforeLogEnd(Duration),
+}
+
+fn duration(s: &str) -> Option<Duration> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = num.parse().ok()?;
+    match unit {
+        "s" | "sec" | "secs" => Duration::try_seconds(n),
+        "m" | "min" | "mins" => Duration::try_minutes(n),
+        "h" | "hour" | "hours" => Duration::try_hours(n),
+        "d" | "day" | "days" => Duration::try_days(n),
+        "w" | "week" | "weeks" => Duration::try_weeks(n),
+        _ => None,
+    }
+}
+
+/// Parses a time argument; `now` is the local wall-clock time.
+pub fn parse(s: &str, now: NaiveDateTime) -> Result<TimeArg, String> {
+    let s = s.trim();
+    let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN);
+    match s {
+        "today" => return Ok(TimeArg::At(midnight(now.date()))),
+        "yesterday" => {
+            return Ok(TimeArg::At(midnight(
+                now.date().pred_opt().ok_or("date out of range")?,
+            )));
+        }
+        "now" => return Ok(TimeArg::At(now)),
+        _ => {}
+    }
+    if let Some(rest) = s.strip_prefix("now-") {
+        let d = duration(rest).ok_or_else(|| format!("invalid duration '{rest}'"))?;
+        return Ok(TimeArg::At(now - d));
+    }
+    if let Some(d) = duration(s) {
+        return Ok(TimeArg::BeforeLogEnd(d));
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(TimeArg::At(t));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(TimeArg::At(midnight(d)));
+    }
+    Err(format!(
+        "invalid time '{s}': use YYYY-MM-DD[ HH:MM[:SS]], today, yesterday, a duration such as 1h or 30m (back from the end of the log), or now-1h"
+    ))
+}
+
+impl TimeArg {
+    /// Returns true if and only if the value needs the log's last time.
+    pub fn needs_log_end(&self) -> bool {
+        matches!(self, TimeArg::BeforeLogEnd(_))
+    }
+
+    pub fn resolve(&self, log_end: Option<NaiveDateTime>, now: NaiveDateTime) -> NaiveDateTime {
+        match self {
+            TimeArg::At(t) => *t,
+            TimeArg::BeforeLogEnd(d) => log_end.unwrap_or(now) - *d,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn parses_every_form() {
+        let now = t("2026-11-28 10:30:00");
+        assert_eq!(
+            parse("today", now),
+            Ok(TimeArg::At(t("2026-11-28 00:00:00")))
+        );
+        assert_eq!(
+            parse("yesterday", now),
+            Ok(TimeArg::At(t("2026-11-27 00:00:00")))
+        );
+        assert_eq!(
+            parse("now-1h", now),
+            Ok(TimeArg::At(t("2026-11-28 09:30:00")))
+        );
+        assert_eq!(
+            parse("2026-11-26", now),
+            Ok(TimeArg::At(t("2026-11-26 00:00:00")))
+        );
+        assert_eq!(
+            parse("2026-11-26 10:15", now),
+            Ok(TimeArg::At(t("2026-11-26 10:15:00")))
+        );
+        assert_eq!(
+            parse("2026-11-26T10:15:07", now),
+            Ok(TimeArg::At(t("2026-11-26 10:15:07")))
+        );
+        let rel = parse("30m", now).unwrap();
+        assert!(rel.needs_log_end());
+        assert_eq!(
+            rel.resolve(Some(t("2026-11-26 11:00:00")), now),
+            t("2026-11-26 10:30:00")
+        );
+        assert_eq!(
+            parse("2d", now).unwrap().resolve(None, now),
+            t("2026-11-26 10:30:00")
+        );
+        assert!(parse("soon", now).unwrap_err().contains("invalid time"));
+        assert!(parse("now-x", now).is_err());
+    }
+}
