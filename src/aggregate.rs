@@ -477,10 +477,11 @@ impl<'c> Aggregates<'c> {
             }
         };
         let dh = &mut hours[i].1;
-        if let (Some(_), Some(q)) = (dh.trips[0], o.queue_id) {
-            if dh.after_trip.len() < MAX_SET && !dh.after_trip.contains(q) {
-                dh.after_trip.insert(q.into());
-            }
+        if let (Some(_), Some(q)) = (dh.trips[0], o.queue_id)
+            && dh.after_trip.len() < MAX_SET
+            && !dh.after_trip.contains(q)
+        {
+            dh.after_trip.insert(q.into());
         }
         dh.counts.add(o.kind);
         if !o.kind.is_defer_fail() {
@@ -495,10 +496,12 @@ impl<'c> Aggregates<'c> {
         };
         let thresholds = [rule.percent, Some(100), Some(50), Some(25)];
         for (slot, p) in thresholds.iter().enumerate() {
-            if let Some(p) = p {
-                if dh.trips[slot].is_none() && df >= rule.min && pct >= *p as f64 {
-                    dh.trips[slot] = Some(mark);
-                }
+            if let Some(p) = p
+                && dh.trips[slot].is_none()
+                && df >= rule.min
+                && pct >= *p as f64
+            {
+                dh.trips[slot] = Some(mark);
             }
         }
         let target = rule.percent.unwrap_or(100) as f64;
@@ -544,10 +547,10 @@ impl<'c> Aggregates<'c> {
         if o.kind == OutcomeKind::Deferred {
             rec.deferred_lines += 1;
         }
-        if let Some(q) = o.queue_id {
-            if rec.messages.len() < MAX_SET {
-                rec.messages.insert(q.to_string());
-            }
+        if let Some(q) = o.queue_id
+            && rec.messages.len() < MAX_SET
+        {
+            rec.messages.insert(q.to_string());
         }
     }
 
@@ -558,12 +561,12 @@ impl<'c> Aggregates<'c> {
         let key = lower(rcpt);
         if o.kind == OutcomeKind::Delivered {
             // Only an address that has failed before is tracked.
-            if let Some(list) = self.failing.get_mut(key.as_ref()) {
-                if let Some(r) = list.iter_mut().find(|r| r.sender.as_deref() == o.sender) {
-                    r.last = OutcomeKind::Delivered;
-                    r.counts.add(OutcomeKind::Delivered);
-                    r.last_time = o.time;
-                }
+            if let Some(list) = self.failing.get_mut(key.as_ref())
+                && let Some(r) = list.iter_mut().find(|r| r.sender.as_deref() == o.sender)
+            {
+                r.last = OutcomeKind::Delivered;
+                r.counts.add(OutcomeKind::Delivered);
+                r.last_time = o.time;
             }
             return;
         }
@@ -602,10 +605,10 @@ impl<'c> Aggregates<'c> {
         if let Some(s) = o.status {
             r.status = Some(s.to_string());
         }
-        if let Some(t) = o.text {
-            if r.text.as_deref() != Some(t) {
-                r.text = Some(t.to_string());
-            }
+        if let Some(t) = o.text
+            && r.text.as_deref() != Some(t)
+        {
+            r.text = Some(t.to_string());
         }
         if let Some(h) = o.host {
             r.host = Some(h.to_string());
@@ -613,20 +616,21 @@ impl<'c> Aggregates<'c> {
         if r.account.is_none() {
             r.account = o.account.map(str::to_string);
         }
-        if let Some(q) = o.queue_id {
-            if r.queue_ids.len() < 8 && !r.queue_ids.iter().any(|x| x == q) {
-                r.queue_ids.push(q.to_string());
-            }
+        if let Some(q) = o.queue_id
+            && r.queue_ids.len() < 8
+            && !r.queue_ids.iter().any(|x| x == q)
+        {
+            r.queue_ids.push(q.to_string());
         }
         if is_new_sender {
             for (kind, subject) in [
                 (SubjectKind::Account, o.account),
                 (SubjectKind::SenderDomain, o.sender.and_then(domain_of)),
             ] {
-                if let Some(s) = subject {
-                    if let Some(ev) = self.evidence.get_mut(&(kind, Box::from(lower(s).as_ref()))) {
-                        ev.failing_recipients += 1;
-                    }
+                if let Some(s) = subject
+                    && let Some(ev) = self.evidence.get_mut(&(kind, Box::from(lower(s).as_ref())))
+                {
+                    ev.failing_recipients += 1;
                 }
             }
         }
@@ -643,10 +647,10 @@ impl<'c> Aggregates<'c> {
         let key = (kind, Box::<str>::from(subject));
         let ev = self.evidence.entry(key).or_default();
         ev.counts.add(o.kind);
-        if let Some(d) = rcpt_domain {
-            if ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d) {
-                entry(&mut ev.recipient_domains, d).add(o.kind);
-            }
+        if let Some(d) = rcpt_domain
+            && (ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d))
+        {
+            entry(&mut ev.recipient_domains, d).add(o.kind);
         }
         if let Some((c, p)) = cause {
             *ev.causes.entry(c).or_default() += 1;
@@ -657,22 +661,23 @@ impl<'c> Aggregates<'c> {
                 ev.examples
                     .entry(c)
                     .or_insert_with(|| t.chars().take(300).collect());
-                if c == Cause::Blocklisted && ev.blocklists.len() < 32 {
-                    if let Some(name) = blocklist_name(t) {
-                        ev.blocklists.insert(name);
-                    }
+                if c == Cause::Blocklisted
+                    && ev.blocklists.len() < 32
+                    && let Some(name) = blocklist_name(t)
+                {
+                    ev.blocklists.insert(name);
                 }
             }
-            if let Some(h) = o.host {
-                if ev.failing_hosts.len() < MAX_SET || ev.failing_hosts.contains_key(h) {
-                    entry(&mut ev.failing_hosts, h).add(o.kind);
-                }
+            if let Some(h) = o.host
+                && (ev.failing_hosts.len() < MAX_SET || ev.failing_hosts.contains_key(h))
+            {
+                entry(&mut ev.failing_hosts, h).add(o.kind);
             }
         }
-        if let Some(s) = o.script {
-            if ev.scripts.len() < 32 {
-                ev.scripts.insert(s.to_string());
-            }
+        if let Some(s) = o.script
+            && ev.scripts.len() < 32
+        {
+            ev.scripts.insert(s.to_string());
         }
     }
 }
@@ -852,15 +857,15 @@ impl Sink for Aggregates<'_> {
             let Some(s) = s else { continue };
             let ev = self.evidence.entry((kind, s.as_ref().into())).or_default();
             ev.add_message(h);
-            if let Some(ip) = &m.client_ip {
-                if ev.client_ips.len() < MAX_SET {
-                    ev.client_ips.insert(ip.clone());
-                }
+            if let Some(ip) = &m.client_ip
+                && ev.client_ips.len() < MAX_SET
+            {
+                ev.client_ips.insert(ip.clone());
             }
-            if let Some(sc) = &m.script {
-                if ev.scripts.len() < 32 {
-                    ev.scripts.insert(sc.clone());
-                }
+            if let Some(sc) = &m.script
+                && ev.scripts.len() < 32
+            {
+                ev.scripts.insert(sc.clone());
             }
         }
     }
@@ -874,10 +879,10 @@ impl Sink for Aggregates<'_> {
                     .entry((SubjectKind::Account, lower(a).as_ref().into()))
                     .or_default();
                 ev.auth_failures += 1;
-                if let Some(ip) = e.ip {
-                    if ev.auth_failure_ips.len() < MAX_SET {
-                        ev.auth_failure_ips.insert(ip.to_string());
-                    }
+                if let Some(ip) = e.ip
+                    && ev.auth_failure_ips.len() < MAX_SET
+                {
+                    ev.auth_failure_ips.insert(ip.to_string());
                 }
             }
         }

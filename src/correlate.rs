@@ -227,10 +227,10 @@ fn own(s: Option<&str>) -> Option<String> {
 }
 
 fn set_if_none(slot: &mut Option<String>, v: Option<&str>) {
-    if slot.is_none() {
-        if let Some(v) = v {
-            *slot = Some(v.to_string());
-        }
+    if slot.is_none()
+        && let Some(v) = v
+    {
+        *slot = Some(v.to_string());
     }
 }
 
@@ -305,10 +305,10 @@ impl Correlator {
                 set_if_none(&mut msg.subject, e.subject);
                 set_if_none(&mut msg.message_id, e.message_id);
                 set_if_none(&mut msg.protocol, e.protocol);
-                if e.mta == Mta::Exim {
-                    if let Some(parent) = e.related_id {
-                        msg.parent = Some(parent.to_string());
-                    }
+                if e.mta == Mta::Exim
+                    && let Some(parent) = e.related_id
+                {
+                    msg.parent = Some(parent.to_string());
                 }
                 if let Some(list) = e.recipients {
                     for r in list.split(' ').filter(|r| !r.is_empty()) {
@@ -437,13 +437,13 @@ impl Correlator {
                 .or_insert_with(|| Message::new(new_id, e.mta, e.time));
             child.parent = Some(qid.to_string());
         }
-        if let Some(ending) = finish {
-            if let Some(mut m) = self.open.remove(qid) {
-                if m.ending.is_none() {
-                    m.ending = Some(ending);
-                }
-                sink.message_done(&m);
+        if let Some(ending) = finish
+            && let Some(mut m) = self.open.remove(qid)
+        {
+            if m.ending.is_none() {
+                m.ending = Some(ending);
             }
+            sink.message_done(&m);
         }
     }
 

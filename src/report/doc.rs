@@ -524,10 +524,8 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
                     t.add_row(row.iter().map(|c| clean(c).into_owned()));
                 }
                 for (i, r) in right.iter().enumerate() {
-                    if *r {
-                        if let Some(col) = t.column_mut(i) {
-                            col.set_cell_alignment(CellAlignment::Right);
-                        }
+                    if *r && let Some(col) = t.column_mut(i) {
+                        col.set_cell_alignment(CellAlignment::Right);
                     }
                 }
                 writeln!(w, "{t}")?;
