@@ -514,9 +514,12 @@ mod tests {
         )
     }
 
+    /// (kind, sender, account, recipient)
+    type Seen = (OutcomeKind, Option<String>, Option<String>, Option<String>);
+
     #[derive(Default)]
     struct Collect {
-        outcomes: Vec<(OutcomeKind, Option<String>, Option<String>, Option<String>)>,
+        outcomes: Vec<Seen>,
         done: Vec<Message>,
     }
 

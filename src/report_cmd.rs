@@ -134,7 +134,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         f.flush()?;
     }
     let problems = report.has_problems();
-    if !(args.quiet && !problems) {
+    if problems || !args.quiet {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
         render(&report, args.format, use_color(args.color), &mut out)?;

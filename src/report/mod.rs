@@ -279,8 +279,7 @@ impl Report {
             .iter()
             .map(|l| log_limit_row(agg, l))
             .collect();
-        let mut replay_domains: Vec<(&Box<str>, &Vec<(Hour, crate::aggregate::DomainHour)>)> =
-            agg.replay.iter().collect();
+        let mut replay_domains: Vec<_> = agg.replay.iter().collect();
         replay_domains.sort_by(|a, b| a.0.cmp(b.0));
         for (domain, hours) in replay_domains {
             for (h, dh) in hours {
