@@ -341,7 +341,7 @@ impl Filter {
             && self.domain.is_none()
     }
 
-    fn time_ok(&self, t: &Timestamp) -> bool {
+    pub fn time_ok(&self, t: &Timestamp) -> bool {
         self.since.is_none_or(|s| t.local >= s) && self.until.is_none_or(|u| t.local < u)
     }
 

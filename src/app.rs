@@ -106,11 +106,11 @@ fn events(args: &EventsArgs) -> anyhow::Result<ExitCode> {
     for input in &inputs {
         let name = input.display_name();
         let mut write_err: Option<io::Error> = None;
-        let res = scan::scan_input(input, &opts, |e, line| {
+        let res = scan::scan_input(input, &opts, |e, at| {
             let located = Located {
                 event: e,
                 file: &name,
-                line,
+                line: at.number,
             };
             match sanitize::write_json_line(&mut out, &located) {
                 Ok(()) => ControlFlow::Continue(()),

@@ -18,3 +18,4 @@ pub mod report_cmd;
 pub mod sanitize;
 pub mod scan;
 pub mod timearg;
+pub mod trace;

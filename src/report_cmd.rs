@@ -165,8 +165,61 @@ pub fn render(
     }
 }
 
-pub fn trace(_args: &TraceArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("trace: not built yet")
+pub fn trace(args: &TraceArgs) -> anyhow::Result<ExitCode> {
+    let inputs = app::resolve_inputs(&args.input)?;
+    let filter = build_filter(&args.filter, &inputs, &args.input)?;
+    let classifier = Classifier::builtin();
+    let target = crate::trace::Target::parse(&args.target);
+    let opts = app::scan_options(&args.input);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut tracer = crate::trace::Tracer::new(target, &mut out, &classifier, args.redact, filter);
+    let mut correlator = Correlator::new(48);
+    let mut errored = false;
+    for input in &inputs {
+        tracer.begin_file(&input.display_name());
+        let res = scan::scan_input(input, &opts, |e, at| {
+            tracer.line(at.number, at.text);
+            correlator.feed(e, &mut tracer);
+            if tracer.error.is_some() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        });
+        if let Some(e) = tracer.error.take() {
+            return Err(e.into());
+        }
+        match res {
+            Ok(st) => {
+                errored |= st.error.is_some();
+                if args.input.verbose || st.error.is_some() {
+                    app::print_file_summary(&st, args.input.verbose);
+                }
+            }
+            Err(e) => {
+                errored = true;
+                eprintln!("mailtrace: {}", clean(&e.to_string()));
+            }
+        }
+    }
+    correlator.finish(&mut tracer);
+    if let Some(e) = tracer.error.take() {
+        return Err(e.into());
+    }
+    let found = tracer.printed + tracer.standalone;
+    drop(tracer);
+    out.flush()?;
+    if found == 0 {
+        eprintln!("mailtrace: no message involves {}", clean(&args.target));
+    }
+    Ok(ExitCode::from(if errored {
+        EXIT_ERROR
+    } else if found == 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    }))
 }
 
 pub fn follow(_args: &FollowArgs) -> anyhow::Result<ExitCode> {

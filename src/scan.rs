@@ -29,6 +29,13 @@ impl Flow for ControlFlow<()> {
     }
 }
 
+/// Where an event came from: its line number and the line's text.
+#[derive(Debug, Clone, Copy)]
+pub struct At<'a> {
+    pub number: u64,
+    pub text: &'a str,
+}
+
 /// Settings that apply to every input.
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -77,13 +84,13 @@ impl FileStats {
     }
 }
 
-/// Opens `input` and feeds every event to `on_event(event, line_number)`.
+/// Opens `input` and feeds every event to `on_event(event, at)`.
 /// An input that cannot be opened is an `Err`; a read error midway is kept in
 /// [`FileStats::error`] after the lines read before it were delivered.
 pub fn scan_input<F: Flow>(
     input: &Input,
     opts: &ScanOptions,
-    on_event: impl FnMut(&Event<'_>, u64) -> F,
+    on_event: impl FnMut(&Event<'_>, At<'_>) -> F,
 ) -> Result<FileStats, input::InputError> {
     let reader = input::open(input)?;
     let year_source = match opts.year {
@@ -108,7 +115,7 @@ pub fn scan_reader<F: Flow>(
     reader: impl BufRead,
     year_source: YearSource,
     opts: &ScanOptions,
-    mut on_event: impl FnMut(&Event<'_>, u64) -> F,
+    mut on_event: impl FnMut(&Event<'_>, At<'_>) -> F,
 ) -> FileStats {
     let mut parser = LineParser::new(opts.mta, year_source);
     let mut lines = LineReader::new(reader);
@@ -139,7 +146,15 @@ pub fn scan_reader<F: Flow>(
                     Mta::Exim => st.exim_events += 1,
                     Mta::Postfix => st.postfix_events += 1,
                 }
-                if on_event(&e, n).is_break() {
+                if on_event(
+                    &e,
+                    At {
+                        number: n,
+                        text: line,
+                    },
+                )
+                .is_break()
+                {
                     st.stopped = true;
                     break;
                 }
