@@ -156,10 +156,10 @@ impl<'w, 'c> Tracer<'w, 'c> {
     }
 
     fn write(&mut self, s: &str) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(s.as_bytes()) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(s.as_bytes())
+        {
+            self.error = Some(e);
         }
     }
 
@@ -250,19 +250,20 @@ impl Sink for Tracer<'_, '_> {
         let raw = self.pending.take();
         let matched = self.target.matches(e);
         let Some(qid) = e.queue_id else {
-            if matched && self.filter.time_ok(&e.time) {
-                if let Some((n, text)) = raw {
-                    let name = self.files.get(self.file).cloned().unwrap_or_default();
-                    let line = format!(
-                        "== {} (no queue ID)\n  {}:{}: {}\n\n",
-                        e.kind.as_str(),
-                        clean(&name),
-                        n,
-                        self.show(&text)
-                    );
-                    self.write(&line);
-                    self.standalone += 1;
-                }
+            if matched
+                && self.filter.time_ok(&e.time)
+                && let Some((n, text)) = raw
+            {
+                let name = self.files.get(self.file).cloned().unwrap_or_default();
+                let line = format!(
+                    "== {} (no queue ID)\n  {}:{}: {}\n\n",
+                    e.kind.as_str(),
+                    clean(&name),
+                    n,
+                    self.show(&text)
+                );
+                self.write(&line);
+                self.standalone += 1;
             }
             return;
         };
@@ -284,10 +285,11 @@ impl Sink for Tracer<'_, '_> {
             self.matched_ids.insert(qid.to_string());
         }
         // A bounce or requeue announced by a matched message belongs to the trace too.
-        if (matched || g.matched) && e.related_id.is_some() {
-            if let Some(r) = e.related_id {
-                self.matched_ids.insert(r.to_string());
-            }
+        if (matched || g.matched)
+            && e.related_id.is_some()
+            && let Some(r) = e.related_id
+        {
+            self.matched_ids.insert(r.to_string());
         }
     }
 
