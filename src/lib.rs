@@ -4,5 +4,6 @@
 //! [`event`] → `correlate` → `classify` → `aggregate` → `report`.
 
 pub mod event;
+pub mod follow;
 pub mod input;
 pub mod parse;
