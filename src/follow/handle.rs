@@ -215,9 +215,10 @@ pub(super) fn emit(
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     match std::str::from_utf8(line) {
         Ok(s) => on_line(path, s),
-        Err(e) if cut && e.error_len().is_none() => {
-            on_line(path, std::str::from_utf8(&line[..e.valid_up_to()]).unwrap_or(""))
-        }
+        Err(e) if cut && e.error_len().is_none() => on_line(
+            path,
+            std::str::from_utf8(&line[..e.valid_up_to()]).unwrap_or(""),
+        ),
         Err(_) => {
             text.clear();
             for chunk in line.utf8_chunks() {

@@ -184,7 +184,10 @@ impl Follower {
     /// Opens the files and starts watching their folders. A file that does not exist yet is
     /// waited for (a [`Notice::Disappeared`] is delivered when `run` starts); a file that
     /// exists but cannot be opened, or whose folder does not exist, is an error.
-    pub fn new(files: Vec<(PathBuf, StartAt)>, opts: FollowOptions) -> Result<Follower, FollowError> {
+    pub fn new(
+        files: Vec<(PathBuf, StartAt)>,
+        opts: FollowOptions,
+    ) -> Result<Follower, FollowError> {
         let mut tails = Vec::with_capacity(files.len());
         let mut dirs: Vec<PathBuf> = Vec::new();
         let mut keys = Vec::with_capacity(files.len());
@@ -291,7 +294,10 @@ impl Follower {
             if stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            if self.check_all(stop, &mut on_line, &mut on_notice).is_break() {
+            if self
+                .check_all(stop, &mut on_line, &mut on_notice)
+                .is_break()
+            {
                 return Ok(());
             }
             if last_tick.elapsed() >= self.recheck {
