@@ -568,3 +568,86 @@ proptest! {
         play(if poll { Mode::Poll } else { Mode::Notify }, &actions)?;
     }
 }
+
+/// CPU time (user + system) of this process so far, from `/proc/self/stat`.
+fn process_cpu() -> Duration {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<u64> = rest
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // Clock ticks; 100 per second on Linux.
+    Duration::from_millis((f[0] + f[1]) * 10)
+}
+
+/// Not a test: prints the append-to-callback latency and the idle CPU use with the default
+/// options. Run with
+/// `cargo test --test integration measure_ -- --ignored --nocapture --test-threads=1`.
+#[test]
+#[ignore = "a measurement, not a test"]
+fn measure_latency_and_idle_cpu() {
+    for poll in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        fs::write(&path, "").unwrap();
+        let o = FollowOptions {
+            poll,
+            ..FollowOptions::default()
+        };
+        let mut follower = Follower::new(vec![(path.clone(), StartAt::End)], o).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let thread = {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                follower.run(
+                    &stop,
+                    |_, _| {
+                        let _ = tx.send(Instant::now());
+                        ControlFlow::Continue(())
+                    },
+                    |_| {},
+                )
+            })
+        };
+        let mode = if poll { "poll (1 s)" } else { "notify" };
+
+        // Idle: nothing is written for 10 s.
+        thread::sleep(Duration::from_millis(500));
+        let (cpu0, t0) = (process_cpu(), Instant::now());
+        thread::sleep(Duration::from_secs(10));
+        let (cpu, wall) = (process_cpu() - cpu0, t0.elapsed());
+        println!(
+            "{mode}: idle CPU {:?} over {:?} = {:.3} %",
+            cpu,
+            wall,
+            100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
+        );
+
+        // Latency: one line at a time, at irregular moments.
+        let n = if poll { 20 } else { 200 };
+        let mut lat = Vec::with_capacity(n);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        for i in 0..n {
+            thread::sleep(Duration::from_millis(3 + (i as u64 * 7) % 20));
+            let sent = Instant::now();
+            file.write_all(format!("line {i}\n").as_bytes()).unwrap();
+            let got = rx.recv_timeout(DEADLINE).unwrap();
+            lat.push(got - sent);
+        }
+        lat.sort();
+        println!(
+            "{mode}: latency over {n} appends: median {:?}, p99 {:?}, max {:?}",
+            lat[n / 2],
+            lat[n * 99 / 100],
+            lat[n - 1]
+        );
+        stop.store(true, Ordering::Relaxed);
+        file.write_all(b"bye\n").unwrap();
+        thread.join().unwrap().unwrap();
+    }
+}
