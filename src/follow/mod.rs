@@ -183,7 +183,8 @@ const BUF_SIZE: usize = 64 * 1024;
 impl Follower {
     /// Opens the files and starts watching their folders. A file that does not exist yet is
     /// waited for (a [`Notice::Disappeared`] is delivered when `run` starts); a file that
-    /// exists but cannot be opened, or whose folder does not exist, is an error.
+    /// exists but cannot be opened, or whose folder does not exist, is an error. A file named
+    /// twice (`mail.log`, `./mail.log`) is followed once, as first named.
     pub fn new(
         files: Vec<(PathBuf, StartAt)>,
         opts: FollowOptions,
@@ -204,7 +205,12 @@ impl Follower {
                 Ok(d) => d,
                 Err(source) => return Err(FollowError::Folder { path, source }),
             };
-            keys.push(dir.join(name));
+            let key = dir.join(name);
+            if keys.contains(&key) {
+                // The same file named twice (`mail.log`, `./mail.log`): follow it once.
+                continue;
+            }
+            keys.push(key);
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }

@@ -355,6 +355,20 @@ fn setup_errors_name_the_path() {
 }
 
 #[test]
+fn a_file_named_twice_is_followed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("mail.log"), "1\n").unwrap();
+    let twice = dir.path().join(".").join("mail.log");
+    let files = vec![
+        (dir.path().join("mail.log"), StartAt::Beginning),
+        (twice, StartAt::Beginning),
+    ];
+    let f = Follower::new(files, opts()).unwrap();
+    let mut b = Bench { dir, f };
+    assert_eq!(b.lines(), ["1"]);
+}
+
+#[test]
 fn notices_use_gnu_tail_wording() {
     let p = || PathBuf::from("mail.log");
     let cases = [
