@@ -10,6 +10,7 @@ pub mod cli;
 pub mod correlate;
 pub mod diagnose;
 pub mod event;
+pub mod follow;
 pub mod input;
 pub mod parse;
 pub mod redact;
