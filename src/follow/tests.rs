@@ -420,8 +420,8 @@ fn reference_lines(data: &[u8]) -> Vec<String> {
     };
     let mut r = LineReader::new(Cursor::new(complete.to_vec()));
     let mut out = Vec::new();
-    while let Some((l, _)) = r.next_line().unwrap() {
-        out.push(l.to_string());
+    while let Some(l) = r.next_line().unwrap() {
+        out.push(l.text.to_string());
     }
     out
 }
