@@ -3,6 +3,7 @@
 //! Data flows one way: [`input`] (files, stdin, gzip, rotated sets) → [`parse`] (per MTA) →
 //! [`event`] → `correlate` → `classify` → `aggregate` → `report`.
 
+pub mod classify;
 pub mod event;
 pub mod input;
 pub mod parse;
