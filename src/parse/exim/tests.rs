@@ -160,7 +160,7 @@ impl Traffic {
     /// Appends the lines of one message (or one connection-level event) to `out`.
     fn message(&mut self, out: &mut String) {
         use std::fmt::Write;
-        let new_form = self.next() % 4 != 0;
+        let new_form = !self.next().is_multiple_of(4);
         let id = self.id(new_form);
         let user = *self.pick(USERS);
         let dom = *self.pick(DOMAINS);
