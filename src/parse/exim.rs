@@ -8,10 +8,12 @@
 //! 16-character `TTTTTT-PPPPPP-SS` or 4.97+ 23-character `TTTTTT-PPPPPPPPPPP-SSSS`), then a
 //! two-character flag (`<= (= => -> >> *> ** ==`) or words.
 //!
-//! Lines with a message ID that match none of the known shapes are the message-scoped output
-//! of ACL `logwrite`/`log_message`, system filters and local_scan: they are kept as
-//! [`Kind::Info`] with the text, because the ID says which message they belong to. A line
-//! without an ID is recognised only by its shape.
+//! Lines that match none of the known shapes are the output of ACL `logwrite`/`log_message`,
+//! system filters and local_scan, whose wording is the administrator's. They are kept as
+//! [`Kind::Info`] with the whole text when they are printable: always when they carry a
+//! message ID (it says which message they belong to), and otherwise when they have at least
+//! two words. Single words, junk (control characters, U+FFFD), flags without a message ID
+//! and truncated flag lines are not understood (`None`).
 
 use memchr::{memchr, memchr2, memmem};
 
@@ -168,6 +170,17 @@ fn token_end(b: &[u8], i: usize) -> usize {
     }
 }
 
+/// How far ahead a closing `>` or `)` is looked for. Addresses, HELO names and parent lists
+/// are far shorter; the bound keeps lines of many unclosed brackets linear.
+const LOOKAHEAD: usize = 2048;
+
+/// Index of `c` at or after `i`, within [`LOOKAHEAD`] bytes.
+#[inline]
+fn find_near(b: &[u8], i: usize, c: u8) -> Option<usize> {
+    let end = b.len().min(i.saturating_add(LOOKAHEAD));
+    memchr(c, b.get(i..end)?).map(|p| i + p)
+}
+
 /// Index of the `"` closing a quoted string whose opening quote is at `open`; backslash
 /// escapes are skipped. `None` when unterminated.
 fn quote_end(b: &[u8], open: usize) -> Option<usize> {
@@ -213,8 +226,8 @@ fn value_at(s: &str, i: usize) -> (&str, usize) {
                 (&s[i..e], e)
             }
         },
-        Some(b'<') => match memchr(b'>', &b[i..]) {
-            Some(p) => (&s[i + 1..i + p], i + p + 1),
+        Some(b'<') => match find_near(b, i, b'>') {
+            Some(p) => (&s[i + 1..p], p + 1),
             None => {
                 let e = token_end(b, i);
                 (&s[i..e], e)
@@ -301,9 +314,11 @@ fn host_at(s: &str, mut i: usize) -> Host<'_> {
         }
     }
     if i < n && b[i] == b'(' {
-        let close = match memchr(b')', &b[i..]) {
+        let window = &b[i..n.min(i + LOOKAHEAD)];
+        let close = match memchr(b')', window) {
             Some(p) if b.get(i + p + 1) == Some(&b' ') || i + p + 1 == n => Some(i + p),
-            _ => memmem::find(&b[i..], b") [").map(|p| i + p),
+            Some(_) => memmem::find(window, b") [").map(|p| i + p),
+            None => None,
         };
         match close {
             Some(c) => {
@@ -442,8 +457,8 @@ fn structural(s: &str, i: usize) -> bool {
     let Some(&c) = b.get(i) else { return true };
     match c {
         b'<' | b':' => true,
-        b'(' => match memchr(b')', &b[i..]) {
-            Some(p) => matches!(b.get(i + p + 1), None | Some(b' ') | Some(b':')),
+        b'(' => match find_near(b, i, b')') {
+            Some(p) => matches!(b.get(p + 1), None | Some(b' ') | Some(b':')),
             None => false,
         },
         _ => {
@@ -505,10 +520,14 @@ fn address_end(s: &str, i: usize, failure: bool) -> usize {
 fn pipe_end(s: &str, i: usize) -> usize {
     let b = s.as_bytes();
     let mut from = i;
-    while let Some(p) = memmem::find(&b[from..], b" <") {
+    // Bounded: each candidate scans ahead for its `>`.
+    for _ in 0..32 {
+        let Some(p) = memmem::find(&b[from..], b" <") else {
+            break;
+        };
         let p = from + p;
-        if let Some(q) = memchr(b'>', &b[p..]) {
-            let a = p + q + 1;
+        if let Some(q) = find_near(b, p, b'>') {
+            let a = q + 1;
             let after = &s[a..];
             if after.is_empty()
                 || colon_sep(b, a)
@@ -555,8 +574,8 @@ fn delivery<'a>(mut ev: Event<'a>, s: &'a str) -> Option<Event<'a>> {
         match b[i] {
             // `(parent, parent)`
             b'(' => {
-                match memchr(b')', &b[i..]) {
-                    Some(p) => i += p + 1,
+                match find_near(b, i, b')') {
+                    Some(p) => i = p + 1,
                     None => i = token_end(b, i),
                 }
                 if colon_sep(b, i) {
@@ -567,15 +586,15 @@ fn delivery<'a>(mut ev: Event<'a>, s: &'a str) -> Option<Event<'a>> {
             }
             // `<original address>`
             b'<' => {
-                let e = match memchr(b'>', &b[i..]) {
-                    Some(p) => i + p,
-                    None => token_end(b, i),
+                let Some(e) = find_near(b, i, b'>') else {
+                    i = token_end(b, i);
+                    continue;
                 };
-                let orig = &s[i + 1..e.max(i + 1)];
+                let orig = &s[i + 1..e];
                 if ev.original_recipient.is_none() && orig != "system-filter" {
                     ev.original_recipient = Some(orig);
                 }
-                i = (e + 1).min(n);
+                i = e + 1;
                 if colon_sep(b, i) {
                     text_at = Some(i + 2);
                     break;
@@ -636,7 +655,7 @@ fn delivery<'a>(mut ev: Event<'a>, s: &'a str) -> Option<Event<'a>> {
                 None
             };
             if let Some(d) = d {
-                let Some(close) = memchr(b')', &b[d..]).map(|p| d + p) else {
+                let Some(close) = find_near(b, d, b')') else {
                     break;
                 };
                 errno = Some(&s[d..close]);
@@ -659,7 +678,14 @@ fn delivery<'a>(mut ev: Event<'a>, s: &'a str) -> Option<Event<'a>> {
     if let Some(t) = text_at {
         let t = t.min(n);
         if t < n {
-            ev.text = Some(&s[t..]);
+            let mut text = &s[t..];
+            // A trailing ` DT=1.2s` (`deliver_time`) is not part of the message.
+            if let Some(p) = text.rfind(" DT=")
+                && !text[p + 1..].contains(' ')
+            {
+                text = &text[..p];
+            }
+            ev.text = Some(text);
         }
     }
     if failing {

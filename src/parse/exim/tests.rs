@@ -425,6 +425,14 @@ fn failures() {
         &[("ip", "192.0.2.1"), ("code", "550")],
     );
     check(
+        "2026-03-01 10:02:00 1tWx9Q-00000000Aq3-4kZ1 ** d@remote.example R=all T=smtp H=mx.remote.example [192.0.2.1] DT=0.3s : SMTP error from remote mail server after end of data: 554 5.7.1 Spam DT=1.2s",
+        Kind::Bounced,
+        &[(
+            "text",
+            "SMTP error from remote mail server after end of data: 554 5.7.1 Spam",
+        )],
+    );
+    check(
         "2026-03-01 10:02:00 1rAbCd-0001AB-Ef ** c@known.example: retry timeout exceeded",
         Kind::Bounced,
         &[
@@ -1074,6 +1082,32 @@ fn cut_lines_never_panic() {
         for (i, _) in l.char_indices().chain([(l.len(), ' ')]) {
             let _ = parse(t, &l[..i]);
             let _ = parse(t, &l[i..]);
+        }
+    }
+}
+
+/// Long lines built from repeated pieces that make scanners look ahead: these must stay
+/// fast (no check on time; a quadratic scan would show as a slow test).
+#[test]
+fn pathological_long_lines() {
+    let t = Timestamp::new(chrono::NaiveDateTime::default(), None);
+    for piece in [
+        " <", "| <", " (", "(", ": ", "H=( ", "H=(", "\"\\", "a ", "<a> ", "[", " [", "\\n550-",
+        "defer (", ") [", "F=<", "x=",
+    ] {
+        let body = piece.repeat(64 * 1024 / piece.len());
+        for prefix in [
+            "",
+            "1tWx9Q-00000000Aq3-4kZ1 ",
+            "1tWx9Q-00000000Aq3-4kZ1 ** ",
+            "1tWx9Q-00000000Aq3-4kZ1 <= ",
+            "1tWx9Q-00000000Aq3-4kZ1 == a ",
+            "1tWx9Q-00000000Aq3-4kZ1 => |",
+            "H=",
+            "SMTP connection from ",
+        ] {
+            let line = format!("{prefix}{body}");
+            let _ = parse(t, &line);
         }
     }
 }
