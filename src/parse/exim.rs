@@ -1100,12 +1100,29 @@ fn message_line<'a>(mut ev: Event<'a>, s: &'a str) -> Option<Event<'a>> {
             return Some(ev);
         }
     }
+    // Older per-host detail: `<id> SMTP error from remote mail server after …: host h [ip]: 550 …`
+    if s.starts_with("SMTP error from remote mail") || s.starts_with("LMTP error after ") {
+        ev.text = Some(s);
+        finish_failure(&mut ev, None);
+        return set(ev, Kind::Info, s);
+    }
     // `<id> addr: error ignored` (a failure not reported to the sender).
     if let Some(p) = memmem::find(b, b": error ignored") {
         ev.recipient = Some(&s[..p]);
+        return set(ev, Kind::Info, s);
     }
-    // Message-scoped text: "Message is frozen", "no immediate delivery: …",
-    // "cancelled by system filter: …", SpamAssassin and other ACL log lines.
+    for w in [
+        "Message is frozen",
+        "no immediate delivery",
+        "cancelled by ",
+        "error ignored",
+        "SA: ",
+    ] {
+        if s.starts_with(w) {
+            return set(ev, Kind::Info, s);
+        }
+    }
+    // Any other message-scoped text: ACL `logwrite`, filters, local_scan.
     set(ev, Kind::Info, s)
 }
 

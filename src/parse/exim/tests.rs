@@ -706,6 +706,16 @@ fn message_scoped_words() {
         Kind::Info,
         &[("ip", "192.0.2.40"), ("code", "452"), ("status", "4.2.2")],
     );
+    check(
+        "2026-03-01 12:00:00 1rAbCd-0001AB-Ef SMTP error from remote mail server after RCPT TO:<a@remote.example>: host mx3.remote.example [192.0.2.41]: 421 4.7.0 [TS01] Messages temporarily deferred",
+        Kind::Info,
+        &[
+            ("host", "mx3.remote.example"),
+            ("ip", "192.0.2.41"),
+            ("code", "421"),
+            ("status", "4.7.0"),
+        ],
+    );
     // Refused after DATA: an ID but no `<=` line.
     check(
         "2026-03-01 12:00:00 1tWx9Q-00000000Aq3-4kZ1 H=(laptop) [203.0.113.50]:50123 I=[192.0.2.1]:587 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=dovecot_login:info@shop.example F=<info@shop.example> rejected after DATA: This message was classified as SPAM and may not be delivered",
