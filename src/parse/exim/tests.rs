@@ -1165,8 +1165,9 @@ fn smtp_code_and_status() {
     );
 }
 
-/// Diagnostic, not a check: parses every Exim file of `$MAILTRACE_CORPORA` and writes each
-/// unrecognised line and each event to `/tmp/exim-dump-*.txt`.
+/// Diagnostic, not a check: parses every Exim file of `$MAILTRACE_CORPORA`, writes each
+/// unrecognised line and each event to `/tmp/exim-dump-*.txt`, and prints per-source figures
+/// for the files that are Exim logs (selected as `tests/corpus.rs` does).
 #[test]
 #[ignore]
 fn corpus_dump() {
@@ -1196,8 +1197,58 @@ fn corpus_dump() {
     files.sort();
     let mut unrec = std::fs::File::create("/tmp/exim-dump-unrec.txt").unwrap();
     let mut evs = std::fs::File::create("/tmp/exim-dump-events.txt").unwrap();
+    let flag = regex::Regex::new(
+        r"(?m)(?:^|\s)[0-9A-Za-z]{6}-[0-9A-Za-z]{6}(?:[0-9A-Za-z]{5})?-[0-9A-Za-z]{2}(?:[0-9A-Za-z]{2})? (=>|->|==|\*\*) ",
+    )
+    .unwrap();
+    // source → (files, MTA lines, unrecognised, [delivered, deferred, bounced] parsed, same by regex)
+    let mut by_source =
+        std::collections::BTreeMap::<String, (u64, u64, u64, [u64; 3], [u64; 3])>::new();
     for p in files {
         let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+        let rel = p
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let counted = !rel.contains("aminer")
+            && (!rel.starts_with("fail2ban") || rel.ends_with(".stripped.log"));
+        let mut got = [0u64; 3];
+        let st = crate::scan::scan_reader(
+            rel.clone(),
+            std::io::Cursor::new(text.as_bytes()),
+            YearSource::Fixed(2020),
+            &crate::scan::ScanOptions::default(),
+            |e, _| match e.kind {
+                Kind::Delivered => got[0] += 1,
+                Kind::Deferred => got[1] += 1,
+                Kind::Bounced => got[2] += 1,
+                _ => {}
+            },
+        );
+        if counted && st.mta == Some(Mta::Exim) {
+            let mut want = [0u64; 3];
+            for c in flag.captures_iter(&text) {
+                want[match &c[1] {
+                    "=>" | "->" => 0,
+                    "==" => 1,
+                    _ => 2,
+                }] += 1;
+            }
+            let source = if rel.starts_with("exim-testsuite") {
+                "exim-testsuite/log".to_string()
+            } else {
+                rel.split('/').next().unwrap().to_string()
+            };
+            let a = by_source.entry(source).or_default();
+            a.0 += 1;
+            a.1 += st.mta_lines();
+            a.2 += st.unrecognised;
+            for k in 0..3 {
+                a.3[k] += got[k];
+                a.4[k] += want[k];
+            }
+        }
         let mut lp = LineParser::new(Some(Mta::Exim), YearSource::Fixed(2020));
         for line in text.lines() {
             match lp.parse(line) {
@@ -1210,6 +1261,21 @@ fn corpus_dump() {
                 _ => {}
             }
         }
+    }
+    println!(
+        "source (Exim files)   files  MTA lines  unrec  unrec%  =>/->,==,** parsed | by regex"
+    );
+    for (s, a) in &by_source {
+        println!(
+            "{s:<22} {:>5} {:>10} {:>6} {:>6.3}%  {:?} | {:?} {}",
+            a.0,
+            a.1,
+            a.2,
+            100.0 * a.2 as f64 / a.1.max(1) as f64,
+            a.3,
+            a.4,
+            if a.3 == a.4 { "match" } else { "MISMATCH" }
+        );
     }
 }
 
