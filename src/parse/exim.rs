@@ -94,6 +94,15 @@ fn free_text<'a>(mut ev: Event<'a>, s: &'a str) -> Option<Event<'a>> {
     if first == b.len() || first > 64 || !printable(b) {
         return None;
     }
+    // `host prog[pid]: …` or `host postfix/smtpd: …` is another program's syslog record.
+    let second = &s[first + 1..];
+    let tag = &second[..token_end(second.as_bytes(), 0)];
+    if tag.len() > 1
+        && tag.ends_with(':')
+        && (tag.ends_with("]:") && tag.contains('[') || tag.contains('/'))
+    {
+        return None;
+    }
     ev.kind = Kind::Info;
     ev.text = Some(s);
     Some(ev)
@@ -1242,6 +1251,9 @@ const WORDS: &[(&str, Kind)] = &[
     ("recipient verify defer ", Kind::Warning),
     ("recipient verify fail ", Kind::Warning),
     ("TLS session: ", Kind::ProtocolError),
+    // TLS setup errors: `(SSL_CTX_use_PrivateKey_file file=…): error:…`
+    ("(SSL_", Kind::Warning),
+    ("(gnutls_", Kind::Warning),
     ("timed out while reading ", Kind::ProtocolError),
     ("overlong message header line ", Kind::ProtocolError),
     ("ridiculously long message header ", Kind::ProtocolError),

@@ -1016,6 +1016,10 @@ fn connection_and_protocol_lines() {
             Kind::Rejected,
         ),
         ("peer cert verified 0 for server1.example.com", Kind::Info),
+        (
+            "(SSL_CTX_use_PrivateKey_file file=/etc/exim/key.pem): error:05800074:x509 certificate routines::key values mismatch",
+            Kind::Warning,
+        ),
     ] {
         check(&format!("2026-03-01 14:00:00 {line}"), kind, &[]);
     }
@@ -1055,6 +1059,9 @@ fn not_understood() {
         "\u{1}\u{2}\u{3} binary junk",
         "1tWx9Q-00000000Aq3-4kZ1 \u{0}\u{7f}\u{1b}[0m junk",
         "text with \u{FFFD} replacement char",
+        // Another program's syslog record behind a space-separated timestamp.
+        "mailhost postfix/smtpd[2211]: connect from unknown[192.0.2.1]",
+        "mailhost dovecot[77]: imap-login: Login: user=<a@b.example>",
     ] {
         let t = Timestamp::new(chrono::NaiveDateTime::default(), None);
         assert!(parse(t, rest).is_none(), "understood: {rest:?}");
