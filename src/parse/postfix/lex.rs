@@ -31,17 +31,16 @@ pub fn is_queue_id(id: &str) -> bool {
     if b.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F')) {
         return true;
     }
-    // Long form: the alphabet is 0-9, B-Z, b-z without vowels; the last `z` separates the
-    // time (at least 10 characters) from the inode number (base 51: no `z`).
-    if b.len() < 12
-        || !b.iter().all(|&c| {
-            c.is_ascii_alphanumeric() && !matches!(c | 0x20, b'a' | b'e' | b'i' | b'o' | b'u')
-        })
-    {
+    // Long form (`enable_long_queue_ids`): at least 6 base-52 digits of seconds, exactly 4 of
+    // microseconds, `z`, then the inode number in base 51 (no `z`), so the last `z` has at
+    // least 10 characters before it and some after. Postfix's alphabet has no vowels; that
+    // is not checked (hand-written IDs often have them), and one character less before the
+    // `z` is accepted for the same reason.
+    if b.len() < 12 || !b.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }
     match b.iter().rposition(|&c| c == b'z') {
-        Some(z) => z >= 10 && z + 1 < b.len(),
+        Some(z) => z >= 9 && z + 1 < b.len(),
         None => false,
     }
 }
@@ -283,6 +282,7 @@ mod tests {
         );
         assert!(is_queue_id("3Pt2mN2VXxznjll"));
         assert!(is_queue_id("4Q2Xk05Lyz1Wq"));
+        assert!(is_queue_id("4TwNdH5zwCz7fxV"));
         assert!(!is_queue_id("statistics"));
         assert!(!is_queue_id("ABCDE"));
         assert!(!is_queue_id("3Pt2mN2VXxz"));
