@@ -116,12 +116,14 @@ fn is_verbose(msg: &str) -> bool {
         .iter()
         .take_while(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_'))
         .count();
-    if n > 0 && matches!(b.get(n), Some(b':')) {
-        return true;
-    }
-    // `unknown_address_tempfail_action = defer_if_permit`
-    if n > 0 && msg[n..].starts_with(" = ") {
-        return true;
+    if n > 0 && b[0].is_ascii_lowercase() {
+        if b.get(n) == Some(&b':') {
+            return true;
+        }
+        // `unknown_address_tempfail_action = defer_if_permit`
+        if msg[n..].starts_with(" = ") {
+            return true;
+        }
     }
     const PREFIXES: &[&str] = &[
         "input attribute ",
