@@ -27,6 +27,8 @@
 //!   ([`Kind::AuthFailed`]) and client protocol trouble ([`Kind::ProtocolError`]).
 //! * Verbose (`-v`) debugging output is [`Kind::Info`].
 
+#[cfg(test)]
+mod bench;
 mod daemon;
 mod delivery;
 mod lex;
@@ -65,7 +67,7 @@ impl<'a> Cx<'a> {
 /// (`postfix/smtp`, `postfix-out/submission/smtpd`); its last component is the service.
 /// Returns `None` when the message is not understood.
 pub fn parse<'a>(time: Timestamp, program: &'a str, message: &'a str) -> Option<Event<'a>> {
-    let service = match program.rfind('/') {
+    let service = match memchr::memrchr(b'/', program.as_bytes()) {
         Some(i) => &program[i + 1..],
         None => program,
     };
@@ -151,10 +153,10 @@ fn pickup<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Event<'a> {
     let mut e = cx.event(Kind::Client, qid);
     let n = rest[4..].bytes().take_while(u8::is_ascii_digit).count();
     e.account = Some(&rest[..4 + n]);
-    if let Some(i) = rest.find(" from=") {
+    if let Some(i) = lex::FROM_EQ.find(rest) {
         e.sender = Some(lex::value(&rest[i + 6..]).0);
     }
-    if let Some(i) = rest.find(" orig_id=") {
+    if let Some(i) = lex::ORIG_ID.find(rest) {
         e.related_id = Some(lex::value(&rest[i + 9..]).0);
     }
     e
@@ -163,13 +165,12 @@ fn pickup<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Event<'a> {
 /// The less frequent lines with a queue ID (or `NOQUEUE`).
 fn queued_other<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<Event<'a>> {
     // Bounce daemon: `sender non-delivery notification: NEWID` and its siblings.
-    if let Some(i) = rest.find(" notification: ") {
-        let what = &rest[..i];
-        if what.starts_with("sender ") || what.starts_with("postmaster ") {
-            let mut e = cx.text(Kind::BounceNotice, qid, &rest[..i + 13]);
-            e.related_id = Some(lex::value(&rest[i + 15..]).0);
-            return Some(e);
-        }
+    if (rest.starts_with("sender ") || rest.starts_with("postmaster "))
+        && let Some(i) = lex::NOTIFICATION.find(rest)
+    {
+        let mut e = cx.text(Kind::BounceNotice, qid, &rest[..i + 13]);
+        e.related_id = Some(lex::value(&rest[i + 15..]).0);
+        return Some(e);
     }
     if let Some(r) = rest.strip_prefix("sender notification failed") {
         // Postfix 3.11: `sender notification failed to <addr>[: reason]`.
@@ -231,7 +232,7 @@ fn queued_other<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<
     if rest.starts_with("SASL authentication failed; ") {
         // The SMTP client could not log in to a relay: a local configuration problem.
         let mut e = cx.text(Kind::Warning, qid, rest);
-        if let Some(i) = rest.find("server ")
+        if let Some(i) = lex::SERVER.find(rest)
             && let Some((p, _)) = lex::peer(&rest[i + 7..])
         {
             e.host = p.host;
@@ -261,7 +262,7 @@ fn queued_other<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<
     if NOTES.iter().any(|p| rest.starts_with(p)) {
         let mut e = cx.text(Kind::Info, qid, rest);
         if let Some((_, p, _)) = lex::from_peer(rest).or_else(|| {
-            let i = rest.find(" for ")?;
+            let i = lex::FOR.find(rest)?;
             let (p, r) = lex::peer(&rest[i + 5..])?;
             Some(("", p, r))
         }) {

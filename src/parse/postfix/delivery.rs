@@ -32,7 +32,7 @@ pub fn delivery<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<
     };
     let s = s.trim_start_matches([' ', '"']);
     let text = match s.strip_prefix('(') {
-        Some(t) => &t[..t.rfind(')').unwrap_or(t.len())],
+        Some(t) => &t[..memchr::memrchr(b')', t.as_bytes()).unwrap_or(t.len())],
         None => s,
     };
     if !text.is_empty() {
@@ -54,8 +54,8 @@ pub fn delivery<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<
     }
     e.kind = match word {
         "sent" => {
-            e.related_id =
-                lex::id_after(text, "queued as ").or_else(|| lex::id_after(text, "forwarded as "));
+            e.related_id = lex::id_after(text, &lex::QUEUED_AS)
+                .or_else(|| lex::id_after(text, &lex::FORWARDED_AS));
             Kind::Delivered
         }
         "deferred" | "SOFTBOUNCE" => {

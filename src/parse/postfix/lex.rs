@@ -1,48 +1,109 @@
 //! Byte-level pieces shared by the Postfix line parsers: queue IDs, `host[ip]:port`,
 //! `<address>` values, `key=value` lists and SMTP replies. Nothing here allocates.
 
+use std::sync::OnceLock;
+
+use memchr::memmem::{Finder, FinderRev};
+
 /// Splits a leading `QUEUEID: ` off `msg`: `NOQUEUE`, a short ID (upper-case hex, at least 6
 /// digits) or a long ID (`enable_long_queue_ids`: base-52 time, `z`, base-51 inode).
 /// Returns the ID and the text after `: `.
 pub fn split_queue_id(msg: &str) -> Option<(&str, &str)> {
+    // One pass: the ID's length, whether it is upper-case hex, and where its last `z` is.
     let b = msg.as_bytes();
-    let n = b
-        .iter()
-        .take(48)
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .count();
+    let (mut n, mut hex, mut last_z) = (0, true, 0);
+    while n < b.len().min(48) {
+        match b[n] {
+            b'0'..=b'9' | b'A'..=b'F' => {}
+            b'z' => {
+                hex = false;
+                last_z = n;
+            }
+            b'G'..=b'Z' | b'a'..=b'y' => hex = false,
+            _ => break,
+        }
+        n += 1;
+    }
     if n < 6 || b.get(n) != Some(&b':') || b.get(n + 1) != Some(&b' ') {
         return None;
     }
     let id = &msg[..n];
-    if is_queue_id(id) || id == "NOQUEUE" {
+    if hex || long_id(n, last_z) || id == "NOQUEUE" {
         Some((id, &msg[n + 2..]))
     } else {
         None
     }
 }
 
-/// True for a short or long Postfix queue ID (not `NOQUEUE`).
-pub fn is_queue_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    if b.len() < 6 {
-        return false;
+/// Long form (`enable_long_queue_ids`): at least 6 base-52 digits of seconds, exactly 4 of
+/// microseconds, `z`, then the inode number in base 51 (no `z`), so the last `z` has at
+/// least 10 characters before it and some after. Postfix's alphabet has no vowels; that is
+/// not checked (hand-written IDs often have them), and one character less before the `z` is
+/// accepted for the same reason. `len` is the ID's length, `last_z` the index of its last `z`
+/// (0 when there is none).
+fn long_id(len: usize, last_z: usize) -> bool {
+    len >= 12 && last_z >= 9 && last_z + 1 < len
+}
+
+/// A fixed string to search for, with its searchers built on first use and kept, so a
+/// search costs no set-up per line.
+pub struct Needle {
+    text: &'static str,
+    fwd: OnceLock<Finder<'static>>,
+    rev: OnceLock<FinderRev<'static>>,
+}
+
+impl Needle {
+    const fn new(text: &'static str) -> Self {
+        Needle {
+            text,
+            fwd: OnceLock::new(),
+            rev: OnceLock::new(),
+        }
     }
-    if b.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F')) {
-        return true;
+
+    /// The first position of the needle in `hay`.
+    pub fn find(&self, hay: &str) -> Option<usize> {
+        self.fwd
+            .get_or_init(|| Finder::new(self.text))
+            .find(hay.as_bytes())
     }
-    // Long form (`enable_long_queue_ids`): at least 6 base-52 digits of seconds, exactly 4 of
-    // microseconds, `z`, then the inode number in base 51 (no `z`), so the last `z` has at
-    // least 10 characters before it and some after. Postfix's alphabet has no vowels; that
-    // is not checked (hand-written IDs often have them), and one character less before the
-    // `z` is accepted for the same reason.
-    if b.len() < 12 || !b.iter().all(u8::is_ascii_alphanumeric) {
-        return false;
+
+    /// The last position of the needle in `hay`.
+    pub fn rfind(&self, hay: &str) -> Option<usize> {
+        self.rev
+            .get_or_init(|| FinderRev::new(self.text))
+            .rfind(hay.as_bytes())
     }
-    match b.iter().rposition(|&c| c == b'z') {
-        Some(z) => z >= 9 && z + 1 < b.len(),
-        None => false,
+
+    pub fn len(&self) -> usize {
+        self.text.len()
     }
+
+    pub fn as_str(&self) -> &'static str {
+        self.text
+    }
+}
+
+macro_rules! needles {
+    ($($name:ident = $text:literal;)*) => {
+        $(pub static $name: Needle = Needle::new($text);)*
+    };
+}
+
+needles! {
+    FROM = " from ";
+    FROM_EQ = " from=";
+    ORIG_ID = " orig_id=";
+    NOTIFICATION = " notification: ";
+    SAID = " said: ";
+    REFUSED = " refused to talk to me: ";
+    QUEUED_AS = "queued as ";
+    FORWARDED_AS = "forwarded as ";
+    SASL_USERNAME = ", sasl_username=";
+    COLON_SPACE = ": ";
+    SERVER = "server ";
+    FOR = " for ";
 }
 
 /// A remote or client end as Postfix logs it.
@@ -89,7 +150,7 @@ pub fn peer(s: &str) -> Option<(Peer<'_>, &str)> {
 /// returns the text before it, the peer and the text after it.
 pub fn from_peer(s: &str) -> Option<(&str, Peer<'_>, &str)> {
     let mut at = 0;
-    while let Some(i) = s[at..].find(" from ") {
+    while let Some(i) = FROM.find(&s[at..]) {
         let start = at + i;
         if let Some((p, rest)) = peer(&s[start + 6..]) {
             return Some((&s[..start], p, rest));
@@ -125,7 +186,11 @@ pub fn value(s: &str) -> (&str, &str) {
 /// Skips the separators between `key=value` items: commas, spaces and the stray double
 /// quotes of CSV-mangled logs.
 pub fn skip_sep(s: &str) -> &str {
-    s.trim_start_matches([',', ' ', '"'])
+    let n = s
+        .bytes()
+        .take_while(|c| matches!(c, b',' | b' ' | b'"'))
+        .count();
+    &s[n..]
 }
 
 /// Reads `key=` at the start of `s` (key: lower-case letters, digits, `_`, `-`);
@@ -206,8 +271,8 @@ pub fn remote_reply(text: &str) -> (Option<u16>, Option<&str>) {
     if let Some((c, rest)) = reply_code(text) {
         return (Some(c), enhanced_status(rest).map(|(s, _)| s));
     }
-    for marker in [" said: ", " refused to talk to me: "] {
-        if let Some(i) = text.find(marker) {
+    for marker in [&SAID, &REFUSED] {
+        if let Some(i) = marker.find(text) {
             let (c, s, _) = reply(&text[i + marker.len()..]);
             if c.is_some() || s.is_some() {
                 return (c, s);
@@ -219,9 +284,14 @@ pub fn remote_reply(text: &str) -> (Option<u16>, Option<&str>) {
 
 /// The token after the last `marker` in `text` (letters, digits, `-`, `_`, `.` — a trailing
 /// `.` dropped), e.g. the new queue ID in `250 2.0.0 Ok: queued as 4Q2Xk10Abcz2Rt`.
-pub fn id_after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
-    let i = text.rfind(marker)?;
-    let rest = &text[i + marker.len()..];
+pub fn id_after<'a>(text: &'a str, marker: &Needle) -> Option<&'a str> {
+    // Usually the last word: `... queued as 8B22B43C3`.
+    let last = memchr::memrchr(b' ', text.as_bytes()).map_or(0, |i| i + 1);
+    let rest = if text[..last].ends_with(marker.as_str()) {
+        &text[last..]
+    } else {
+        &text[marker.rfind(text)? + marker.len()..]
+    };
     let n = rest
         .bytes()
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
@@ -272,6 +342,7 @@ mod tests {
 
     #[test]
     fn queue_ids_short_long_and_not() {
+        let id = |s: &'static str| split_queue_id(s).map(|(id, _)| id);
         assert_eq!(
             split_queue_id("DC8BD1641F1: removed"),
             Some(("DC8BD1641F1", "removed"))
@@ -280,15 +351,15 @@ mod tests {
             split_queue_id("NOQUEUE: reject: x"),
             Some(("NOQUEUE", "reject: x"))
         );
-        assert!(is_queue_id("3Pt2mN2VXxznjll"));
-        assert!(is_queue_id("4Q2Xk05Lyz1Wq"));
-        assert!(is_queue_id("4TwNdH5zwCz7fxV"));
-        assert!(!is_queue_id("statistics"));
-        assert!(!is_queue_id("ABCDE"));
-        assert!(!is_queue_id("3Pt2mN2VXxz"));
-        assert!(split_queue_id("Deleted: 3 messages").is_none());
-        assert!(split_queue_id("qmgr_active_feed: skip A94DF404B38D").is_none());
-        assert!(split_queue_id("DC8BD1641F1:removed").is_none());
+        assert_eq!(id("3Pt2mN2VXxznjll: x"), Some("3Pt2mN2VXxznjll"));
+        assert_eq!(id("4TwNdH5zwCz7fxV: x"), Some("4TwNdH5zwCz7fxV"));
+        assert_eq!(id("4Q2Xk05Lyz1Wq: x"), Some("4Q2Xk05Lyz1Wq"));
+        assert_eq!(id("3Pt2mN2VXxz: x"), None);
+        assert_eq!(id("statistics: x"), None);
+        assert_eq!(id("ABCDE: x"), None);
+        assert_eq!(id("Deleted: 3 messages"), None);
+        assert_eq!(id("qmgr_active_feed: skip A94DF404B38D"), None);
+        assert_eq!(id("DC8BD1641F1:removed"), None);
     }
 
     #[test]
@@ -327,7 +398,7 @@ mod tests {
             (Some(550), Some("5.1.1"))
         );
         assert_eq!(
-            id_after("250 2.0.0 Ok: queued as 8B22B43C3", "queued as "),
+            id_after("250 2.0.0 Ok: queued as 8B22B43C3", &QUEUED_AS),
             Some("8B22B43C3")
         );
     }

@@ -17,14 +17,14 @@ pub fn client<'a>(cx: &Cx<'a>, qid: Option<&'a str>, s: &'a str) -> Event<'a> {
             r
         }
         None => {
-            let end = s.find(", ").unwrap_or(s.len());
+            let end = comma_space(s);
             e.host = Some(&s[..end]);
             &s[end..]
         }
     };
     while let Some(r) = s.strip_prefix(", ") {
         let Some((k, v)) = lex::key(r) else { break };
-        let end = v.find(", ").unwrap_or(v.len());
+        let end = comma_space(v);
         match k {
             "sasl_username" => e.account = Some(&v[..end]),
             "orig_queue_id" => e.related_id = Some(&v[..end]),
@@ -33,6 +33,19 @@ pub fn client<'a>(cx: &Cx<'a>, qid: Option<&'a str>, s: &'a str) -> Event<'a> {
         s = &v[end..];
     }
     e
+}
+
+/// Where the next `, ` is (or the end).
+fn comma_space(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b',', &b[at..]) {
+        if b.get(at + i + 1) == Some(&b' ') {
+            return at + i;
+        }
+        at += i + 1;
+    }
+    b.len()
 }
 
 /// What an action word of an access check, milter, proxy or header/body check means.
@@ -82,7 +95,7 @@ pub fn action<'a>(
         }
         fields(&mut e, tail);
         if action == "proxy-accept" {
-            e.related_id = lex::id_after(text, "queued as ");
+            e.related_id = lex::id_after(text, &lex::QUEUED_AS);
         }
         return Some(e);
     }
@@ -97,7 +110,7 @@ pub fn action<'a>(
         Some(i) => (&r[..i], &r[i + 1..]),
         None => (r, ""),
     };
-    let content = match head.rfind(" from ") {
+    let content = match lex::FROM.rfind(head) {
         Some(i) => {
             if let Some((p, _)) = lex::peer(&head[i + 6..]) {
                 e.host = p.host;
@@ -184,11 +197,15 @@ pub fn session_trouble<'a>(cx: &Cx<'a>, qid: Option<&'a str>, msg: &'a str) -> O
         "SSL_accept error from ",
         "unexpected end-of-input from ",
     ];
-    if !TROUBLE.iter().any(|p| msg.starts_with(p)) {
+    if !matches!(
+        msg.as_bytes().first(),
+        Some(b'l' | b't' | b'i' | b'b' | b'S' | b'u')
+    ) || !TROUBLE.iter().any(|p| msg.starts_with(p))
+    {
         return None;
     }
     let mut e = cx.event(Kind::ProtocolError, qid);
-    match msg.find(" from ") {
+    match lex::FROM.find(msg) {
         Some(i) => {
             e.text = Some(&msg[..i]);
             if let Some((p, _)) = lex::peer(&msg[i + 6..]) {
@@ -221,12 +238,16 @@ pub fn severity<'a>(cx: &Cx<'a>, msg: &'a str, rest: &'a str) -> Event<'a> {
             // Postfix 2.x: `host[ip] sent non-SMTP command: ...`
             e.kind = Kind::ProtocolError;
         }
+        // `SASL <mechanism> authentication failed: ...`
         if let Some(sasl) = r.strip_prefix(": SASL ")
-            && sasl.contains("authentication failed")
+            && let Some(sp) = memchr::memchr(b' ', sasl.as_bytes())
+            && sasl[sp + 1..].starts_with("authentication failed")
         {
             e.kind = Kind::AuthFailed;
             e.text = Some(&r[2..]);
-            if let Some(i) = sasl.rfind(", sasl_username=") {
+            if memchr::memchr(b'=', sasl.as_bytes()).is_some()
+                && let Some(i) = lex::SASL_USERNAME.rfind(sasl)
+            {
                 e.account = Some(&sasl[i + 16..]);
             }
         }
@@ -255,17 +276,19 @@ pub fn warning_peer<'a>(e: &mut Event<'a>, rest: &'a str) {
         }
         return;
     }
-    if let Some(i) = rest.find(": address not listed for hostname ") {
-        e.ip = Some(&rest[..i]);
-        e.host = Some(rest[i + 34..].split(' ').next().unwrap_or(""));
-        return;
-    }
-    if let Some(i) = rest.find(": hostname ")
-        && !rest[..i].contains(' ')
+    // `IP: address not listed for hostname H`, `IP: hostname H verification failed: ...`
+    if let Some(colon) = lex::COLON_SPACE.find(rest)
+        && memchr::memchr(b' ', &rest.as_bytes()[..colon]).is_none()
     {
-        e.ip = Some(&rest[..i]);
-        e.host = rest[i + 11..].split(' ').next();
-        return;
+        let r = &rest[colon + 2..];
+        let host = r
+            .strip_prefix("address not listed for hostname ")
+            .or_else(|| r.strip_prefix("hostname "));
+        if let Some(h) = host {
+            e.ip = Some(&rest[..colon]);
+            e.host = h.split(' ').next();
+            return;
+        }
     }
     if let Some((_, p, _)) = lex::from_peer(rest) {
         e.host = p.host;
@@ -293,8 +316,14 @@ pub fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
         return Some(e);
     }
     // `[Anonymous|Trusted|Verified|Untrusted ]TLS connection established from|to host[ip]`.
-    if let Some(i) = msg.find("TLS connection established ") {
-        let r = &msg[i + 27..];
+    let tls = match b[0] {
+        b'A' => msg.strip_prefix("Anonymous "),
+        b'T' => msg.strip_prefix("Trusted ").or(Some(msg)),
+        b'V' => msg.strip_prefix("Verified "),
+        b'U' => msg.strip_prefix("Untrusted "),
+        _ => None,
+    };
+    if let Some(r) = tls.and_then(|t| t.strip_prefix("TLS connection established ")) {
         let at = if r.starts_with("from ") {
             5
         } else if r.starts_with("to ") {
