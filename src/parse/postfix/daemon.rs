@@ -69,11 +69,18 @@ pub fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
         if let Some(i) = r.find(" for (") {
             let inner = &r[i + 6..];
             let inner = &inner[..inner.find(')').unwrap_or(inner.len())];
-            if let Some((svc, client)) = inner.split_once(':')
-                && svc.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-                && client != "unknown"
-            {
-                e.ip = Some(client);
+            // `(service:client)`; the service may itself be `127.0.0.1:2525`, in which case
+            // only an IPv4 client can be told apart.
+            if let Some((svc, client)) = inner.split_once(':') {
+                let client = if svc.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
+                    Some(client)
+                } else {
+                    inner
+                        .rsplit_once(':')
+                        .map(|(_, c)| c)
+                        .filter(|c| c.contains('.'))
+                };
+                e.ip = client.filter(|c| *c != "unknown");
             }
         }
         return Some(e);
