@@ -124,7 +124,11 @@ pub fn peer(s: &str) -> Option<(Peer<'_>, &str)> {
     if b[open] != b'[' {
         return None;
     }
-    let close = memchr::memchr(b']', &b[open + 1..])? + open + 1;
+    // An address holds no space or bracket: stop there rather than search the whole line.
+    let close = memchr::memchr3(b']', b'[', b' ', &b[open + 1..])? + open + 1;
+    if b[close] != b']' {
+        return None;
+    }
     let host = &s[..open];
     let ip = &s[open + 1..close];
     let mut end = close + 1;
@@ -315,9 +319,12 @@ pub fn text_peer(text: &str) -> Option<Peer<'_>> {
         if start == open {
             continue;
         }
-        let len = memchr::memchr(b']', &b[open + 1..])?;
+        let len = memchr::memchr3(b']', b'[', b' ', &b[open + 1..])?;
+        if b[open + 1 + len] != b']' {
+            continue;
+        }
         let ip = &text[open + 1..open + 1 + len];
-        if ip.contains(['.', ':']) && !ip.contains(['/', ' ']) {
+        if ip.contains(['.', ':']) && !ip.contains('/') {
             return Some(Peer {
                 host: Some(&text[start..open]),
                 ip: Some(ip),
