@@ -251,13 +251,9 @@ fn queued_other<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<
         "TLS is required",
         "breaking line",
         "recipient limit ",
-        "skipped",
-        "sender=",
-        "conn_use=",
         "Server certificate",
         "server certificate",
         "certificate verification failed",
-        "SASL authentication",
     ];
     if NOTES.iter().any(|p| rest.starts_with(p)) {
         let mut e = cx.text(Kind::Info, qid, rest);
