@@ -3,4 +3,5 @@
 mod classify;
 mod corpus;
 mod follow;
+mod postfix_bodies;
 mod util;
