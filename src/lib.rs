@@ -6,3 +6,4 @@
 pub mod event;
 pub mod input;
 pub mod parse;
+pub mod synth;
