@@ -1349,10 +1349,11 @@ impl<'a, W: Write> Gen<'a, W> {
             {
                 let percent = 100 * df / (ok + df);
                 let idx = self.trips.len() as u32;
+                let condition_at = self.iso_now();
                 self.trips.push(Trip {
                     domain: self.w.locals[skey as usize].name.clone(),
                     hour: self.hour_key(h as u32),
-                    condition_at: self.iso_now(),
+                    condition_at,
                     tripped_at: None,
                     count: df,
                     percent,
@@ -1392,10 +1393,12 @@ impl<'a, W: Write> Gen<'a, W> {
             .to_string()
     }
 
-    fn iso_now(&self) -> String {
-        (self.cfg.start + chrono::Duration::milliseconds((self.now - BASE) as i64))
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string()
+    /// The current time as `YYYY-MM-DDTHH:MM:SS`.
+    fn iso_now(&mut self) -> String {
+        self.set_clock(self.now);
+        let mut s = String::from_utf8_lossy(&self.ts_exim).into_owned();
+        s.replace_range(10..11, "T");
+        s
     }
 
     fn finish(mut self) -> io::Result<Truth> {
@@ -3498,15 +3501,14 @@ impl<W: Write> Gen<'_, W> {
             }
             let _ = write!(self.buf, "<{a}>");
         }
-        let hits = self.rng.below(60) as i64 - 20;
+        let hits = (self.rng.below(60) as f64 - 20.0) / 10.0;
         let _ = write!(
             self.buf,
-            ", Queue-ID: {}, Message-ID: <{tag:016x}@{}>, mail_id: {:012x}, Hits: {}.{}, size: {size}, queued_as: {}, {} ms",
+            ", Queue-ID: {}, Message-ID: <{tag:016x}@{}>, mail_id: {:012x}, Hits: {:.1}, size: {size}, queued_as: {}, {} ms",
             id.as_str(),
             domain_of(&sender),
             self.rng.next_u64() >> 16,
-            hits / 10,
-            hits.unsigned_abs() % 10,
+            hits,
             fid.as_str(),
             self.rng.range(200, 2500)
         );
