@@ -946,7 +946,7 @@ impl<'a, W: Write> Gen<'a, W> {
             originated: 0,
             target_msgs,
             stop_arrivals: false,
-            next_spray_at: (target_msgs / 25).clamp(8, 400),
+            next_spray_at: (target_msgs / 25).clamp(8, 400).min(target_msgs / 2),
             sprays: Vec::new(),
             spraying: HashSet::new(),
             pid: 10_000 + (cfg.seed % 5000) as u32,

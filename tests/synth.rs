@@ -514,3 +514,41 @@ fn lower_limit_percent_trips_more_often() {
         assert!(log.matches(&want).count() as u64 >= t.discarded, "{want}");
     }
 }
+
+#[test]
+fn cpanel_trips_even_in_a_tiny_log() {
+    let mut cfg = SynthConfig::new(Mta::Exim);
+    cfg.cpanel = true;
+    cfg.messages = 3;
+    let (log, truth) = run(&cfg);
+    assert_eq!(truth.trips.len(), 1, "{:?}", truth.trips);
+    let t = &truth.trips[0];
+    assert_eq!((t.count, t.percent), (5, 100));
+    assert!(t.discarded >= 1 && t.tripped_at.is_some());
+    assert_eq!(
+        log.matches("R=enforce_mail_permissions").count() as u64,
+        t.discarded
+    );
+}
+
+#[test]
+fn truth_serialises_domains_as_nested_maps() {
+    let mut cfg = SynthConfig::new(Mta::Postfix);
+    cfg.messages = 30;
+    let (_, truth) = run(&cfg);
+    let v: serde_json::Value = serde_json::to_value(&truth).unwrap();
+    let by_dom = v["by_sender_domain_hour"].as_object().unwrap();
+    assert!(!by_dom.is_empty());
+    for (dom, hours) in by_dom {
+        for (hour, c) in hours.as_object().unwrap() {
+            let key = (dom.clone(), hour.clone());
+            let want = truth.by_sender_domain_hour[&key];
+            assert_eq!(c["delivered"].as_u64(), Some(want.delivered));
+            assert_eq!(hour.len(), "2026-11-26T00".len());
+        }
+    }
+    assert_eq!(
+        v["totals"]["delivered"].as_u64(),
+        Some(truth.totals.delivered)
+    );
+}
