@@ -4,4 +4,5 @@ mod classify;
 mod corpus;
 mod follow;
 mod postfix_bodies;
+mod synth;
 mod util;
