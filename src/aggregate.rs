@@ -485,7 +485,10 @@ impl<'c> Aggregates<'c> {
             }
         };
         let dh = &mut hours[i].1;
-        if let (Some(_), Some(q)) = (dh.trips[0], o.queue_id)
+        // Messages after the trip of the configured rule (or of the 100% replay when the
+        // percentage is off): what cPanel would have discarded.
+        let effective = if rule.percent.is_some() { 0 } else { 1 };
+        if let (Some(_), Some(q)) = (dh.trips[effective], o.queue_id)
             && dh.after_trip.len() < MAX_SET
             && !dh.after_trip.contains(q)
         {
@@ -1051,6 +1054,35 @@ mod tests {
         assert!(dh.trips[1].is_none(), "never reaches 100%");
         assert_eq!(dh.trips[2].unwrap().defer_fail, 10); // 10/20 = 50%
         assert_eq!(dh.trips[3].unwrap().defer_fail, 5); // 5/15 = 33% >= 25%
+        assert!(dh.after_trip.is_empty(), "no 100% trip, nothing discarded");
+    }
+
+    #[test]
+    fn messages_after_a_100_percent_replay_trip_count_as_discarded_when_off() {
+        let cl = Classifier::builtin();
+        let mut a = Aggregates::new(
+            LimitRule {
+                min: 5,
+                percent: None,
+            },
+            Filter::default(),
+            CachedClassifier::new(&cl),
+        );
+        for (i, q) in ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q7"]
+            .iter()
+            .enumerate()
+        {
+            let t = format!("2026-11-26 10:0{i}:00");
+            a.outcome(&out(
+                &t,
+                OutcomeKind::Bounced,
+                "a@d.example",
+                "r@x.example",
+                q,
+            ));
+        }
+        let dh = &a.replay["d.example"][0].1;
+        assert_eq!(dh.after_trip.len(), 2); // q6 and q7
     }
 
     #[test]

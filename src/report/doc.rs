@@ -26,6 +26,9 @@ pub enum Block {
         /// Columns aligned right (numbers).
         right: Vec<bool>,
         rows: Vec<Vec<String>>,
+        /// A column whose cells are shortened (with an ellipsis) so the table fits the
+        /// width in text output; Markdown keeps them whole.
+        flex: Option<usize>,
     },
     Numbered(Vec<String>),
 }
@@ -118,6 +121,7 @@ pub fn document(r: &Report) -> Vec<Block> {
         headers: vec!["".into(), "Count".into(), "Share".into()],
         right: vec![false, true, true],
         rows,
+        flex: None,
     });
     let mut notes = Vec::new();
     if t.bounce_messages > 0 {
@@ -175,13 +179,11 @@ pub fn document(r: &Report) -> Vec<Block> {
             .take(lim(shown.len()))
             .map(|l| {
                 let source = match (l.source, l.kind) {
-                    (LimitSource::Log, LimitKind::DeferFail) => "log: defers+failures".to_string(),
-                    (LimitSource::Log, LimitKind::EmailsPerHour) => {
-                        "log: emails per hour".to_string()
-                    }
-                    (LimitSource::Log, LimitKind::Other) => "log: restriction".to_string(),
+                    (LimitSource::Log, LimitKind::DeferFail) => "log".to_string(),
+                    (LimitSource::Log, LimitKind::EmailsPerHour) => "log: per hour".to_string(),
+                    (LimitSource::Log, LimitKind::Other) => "log: other".to_string(),
                     (LimitSource::Replay, _) if l.tripped_at.is_some() => {
-                        format!("replay at {}%", l.threshold_percent.unwrap_or(0))
+                        format!("replay {}%", l.threshold_percent.unwrap_or(0))
                     }
                     (LimitSource::Replay, _) => format!("near ({:.0}%)", l.closeness * 100.0),
                 };
@@ -222,6 +224,7 @@ pub fn document(r: &Report) -> Vec<Block> {
             ],
             right: vec![false, false, false, false, true, true, true],
             rows,
+            flex: None,
         });
     }
 
@@ -269,6 +272,7 @@ pub fn document(r: &Report) -> Vec<Block> {
             ],
             right: vec![false, false, true, true, true, true, true, false],
             rows,
+            flex: Some(1),
         });
     }
 
@@ -330,7 +334,7 @@ pub fn document(r: &Report) -> Vec<Block> {
                             _ => "-".into(),
                         },
                         f.cause.as_str().into(),
-                        shorten(f.text.as_deref().unwrap_or("-"), 48),
+                        shorten(super::reply_part(f.text.as_deref().unwrap_or("-")), 160),
                     ]
                 })
                 .collect();
@@ -345,6 +349,7 @@ pub fn document(r: &Report) -> Vec<Block> {
                 ],
                 right: vec![false, false, true, false, false, false],
                 rows,
+                flex: Some(5),
             });
             if top > 0 && list.len() > top {
                 d.push(Block::Para(format!(
@@ -398,11 +403,12 @@ pub fn document(r: &Report) -> Vec<Block> {
                 "Deferred".into(),
                 "Bounced".into(),
                 "Rej/Exp".into(),
-                "Main cause".into(),
-                "MX hosts (problems)".into(),
+                "Cause".into(),
+                "MX hosts".into(),
             ],
             right: vec![false, true, true, true, true, false, false],
             rows,
+            flex: Some(6),
         });
     }
 
@@ -514,13 +520,15 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
                 headers,
                 right,
                 rows,
+                flex,
             } => {
+                let rows = fit_flex(headers, rows, *flex, width as usize);
                 let mut t = Table::new();
                 t.load_preset(presets::ASCII_BORDERS_ONLY_CONDENSED)
-                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_content_arrangement(ContentArrangement::Disabled)
                     .set_width(width)
                     .set_header(headers.iter().map(|h| clean(h).into_owned()));
-                for row in rows {
+                for row in &rows {
                     t.add_row(row.iter().map(|c| clean(c).into_owned()));
                 }
                 for (i, r) in right.iter().enumerate() {
@@ -548,6 +556,60 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
         }
     }
     Ok(())
+}
+
+/// Shortens the flex column so that a table with ASCII borders fits `width`.
+fn fit_flex(
+    headers: &[String],
+    rows: &[Vec<String>],
+    flex: Option<usize>,
+    width: usize,
+) -> Vec<Vec<String>> {
+    // No cell may take more than this, so hostile or huge values cannot blow the width.
+    const CELL_MAX: usize = 40;
+    let ncol = headers.len();
+    let mut rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let c = clean(c).into_owned();
+                    if Some(i) == flex {
+                        c
+                    } else {
+                        shorten(&c, CELL_MAX)
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let Some(f) = flex else {
+        return rows;
+    };
+    let col_width = |rows: &[Vec<String>], i: usize| {
+        rows.iter()
+            .map(|r| r.get(i).map(|c| c.chars().count()).unwrap_or(0))
+            .chain(std::iter::once(headers[i].chars().count()))
+            .max()
+            .unwrap_or(0)
+    };
+    // Each column has one space of padding on each side and a one-space separator, and the
+    // table a border on each side.
+    let others: usize = (0..ncol)
+        .filter(|i| *i != f)
+        .map(|i| col_width(&rows, i))
+        .sum();
+    let room = width
+        .saturating_sub(others + 3 * ncol + 1)
+        .max(headers[f].chars().count())
+        .max(12);
+    for r in &mut rows {
+        if let Some(c) = r.get_mut(f) {
+            *c = shorten(c, room);
+        }
+    }
+    rows
 }
 
 /// Word-wraps a paragraph.
@@ -599,6 +661,7 @@ pub fn render_markdown(blocks: &[Block], w: &mut dyn Write) -> io::Result<()> {
                 headers,
                 right,
                 rows,
+                ..
             } => {
                 writeln!(
                     w,

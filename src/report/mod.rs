@@ -305,7 +305,7 @@ impl Report {
                             max: Some(rule.min as i64),
                             percent: Some(round1(t.percent)),
                             tripped_at: Some(t.at),
-                            discarded: if slot == 0 || (rule.percent.is_none() && p == 100) {
+                            discarded: if slot == 0 || (rule.percent.is_none() && slot == 1) {
                                 discarded_after(agg, domain, *h, &t.at)
                             } else {
                                 0
@@ -751,6 +751,41 @@ fn next_steps(r: &Report) -> Vec<String> {
     out
 }
 
+/// The part of an error text worth reading in a narrow column: without Exim's "SMTP error
+/// from remote mail server after RCPT TO:<…>: " and Postfix's "host mx[ip] said: " prefixes
+/// and the "(in reply to … command)" tail. JSON and CSV keep the full text.
+pub fn reply_part(text: &str) -> &str {
+    let mut t = text.trim();
+    for prefix in [
+        "SMTP error from remote mail server after ",
+        "SMTP error from remote mailer after ",
+        "LMTP error after ",
+    ] {
+        if let Some(rest) = t.strip_prefix(prefix) {
+            // The command part ends at the first ": " after it (RCPT TO:<x>: 550 …).
+            if let Some(i) = rest
+                .find(">: ")
+                .map(|i| i + 3)
+                .or_else(|| rest.find(": ").map(|i| i + 2))
+            {
+                t = &rest[i..];
+            }
+            break;
+        }
+    }
+    if let Some(i) = t.find(" said: ") {
+        if t.starts_with("host ") {
+            t = &t[i + 7..];
+        }
+    }
+    if let Some(i) = t.rfind(" (in reply to ") {
+        if t.ends_with(')') {
+            t = &t[..i];
+        }
+    }
+    t
+}
+
 /// Shortens text for a table cell: joins Exim's literal `\n` line breaks, collapses
 /// whitespace and cuts at `max` characters with an ellipsis.
 pub fn shorten(text: &str, max: usize) -> String {
@@ -778,6 +813,23 @@ pub fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_part_strips_mta_wrappers() {
+        assert_eq!(
+            reply_part(
+                "SMTP error from remote mail server after RCPT TO:<a@b.example>: 550 5.1.1 no such user"
+            ),
+            "550 5.1.1 no such user"
+        );
+        assert_eq!(
+            reply_part(
+                "host mx.example.net[192.0.2.1] said: 550 5.1.1 <a@b>: unknown (in reply to RCPT TO command)"
+            ),
+            "550 5.1.1 <a@b>: unknown"
+        );
+        assert_eq!(reply_part("Connection timed out"), "Connection timed out");
+    }
 
     #[test]
     fn shorten_joins_multiline_replies_and_cuts() {
