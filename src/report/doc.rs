@@ -601,7 +601,7 @@ fn fit_flex(
         .map(|i| col_width(&rows, i))
         .sum();
     let room = width
-        .saturating_sub(others + 3 * ncol + 1)
+        .saturating_sub(others + 3 * ncol + 2)
         .max(headers[f].chars().count())
         .max(12);
     for r in &mut rows {
