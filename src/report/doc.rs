@@ -603,7 +603,7 @@ fn fit_flex(
     let room = width
         .saturating_sub(others + 3 * ncol + 2)
         .max(headers[f].chars().count())
-        .max(12);
+        .max(6);
     for r in &mut rows {
         if let Some(c) = r.get_mut(f) {
             *c = shorten(c, room);
