@@ -496,7 +496,9 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
             }
             Block::SubHeading(h) => {
                 writeln!(w)?;
-                writeln!(w, "{}", clean(h))?;
+                for line in wrap(&clean(h), width as usize) {
+                    writeln!(w, "{line}")?;
+                }
             }
             Block::Para(p) => {
                 for line in wrap(&clean(p), width as usize) {
@@ -600,8 +602,30 @@ fn fit_flex(
         .filter(|i| *i != f)
         .map(|i| col_width(&rows, i))
         .sum();
+    // The flex column should keep at least this much; take it from the widest other column
+    // (down to 16 characters) when the others leave too little.
+    const FLEX_MIN: usize = 20;
+    let fixed = 3 * ncol + 2;
+    let deficit = (others + fixed + FLEX_MIN).saturating_sub(width);
+    if deficit > 0 {
+        if let Some(widest) = (0..ncol)
+            .filter(|i| *i != f)
+            .max_by_key(|i| col_width(&rows, *i))
+        {
+            let cap = col_width(&rows, widest).saturating_sub(deficit).max(16);
+            for r in &mut rows {
+                if let Some(c) = r.get_mut(widest) {
+                    *c = shorten(c, cap);
+                }
+            }
+        }
+    }
+    let others: usize = (0..ncol)
+        .filter(|i| *i != f)
+        .map(|i| col_width(&rows, i))
+        .sum();
     let room = width
-        .saturating_sub(others + 3 * ncol + 2)
+        .saturating_sub(others + fixed)
         .max(headers[f].chars().count())
         .max(6);
     for r in &mut rows {
@@ -616,14 +640,24 @@ fn fit_flex(
 fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
-    for word in s.split(' ') {
+    let width = width.max(1);
+    // A word longer than the width (a hostile address) is cut into pieces.
+    let words = s.split(' ').flat_map(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() <= width {
+            vec![w.to_string()]
+        } else {
+            chars.chunks(width).map(|c| c.iter().collect()).collect()
+        }
+    });
+    for word in words {
         if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut cur));
         }
         if !cur.is_empty() {
             cur.push(' ');
         }
-        cur.push_str(word);
+        cur.push_str(&word);
     }
     if !cur.is_empty() || lines.is_empty() {
         lines.push(cur);
@@ -719,6 +753,7 @@ mod tests {
     fn wrap_keeps_words_whole() {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
         assert_eq!(wrap("", 5), vec![""]);
+        assert_eq!(wrap("abcdefghij x", 4), vec!["abcd", "efgh", "ij x"]);
     }
 
     #[test]
