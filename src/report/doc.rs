@@ -224,7 +224,7 @@ pub fn document(r: &Report) -> Vec<Block> {
             ],
             right: vec![false, false, false, false, true, true, true],
             rows,
-            flex: None,
+            flex: Some(0),
         });
     }
 
@@ -508,7 +508,7 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
             Block::Fields(fs) => {
                 let kw = fs.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
                 for (k, v) in fs {
-                    let lines = wrap(&clean(v), (width as usize).saturating_sub(kw + 2).max(20));
+                    let lines = wrap(&clean(v), (width as usize).saturating_sub(kw + 3).max(20));
                     for (i, line) in lines.iter().enumerate() {
                         if i == 0 {
                             writeln!(w, "{:<kw$}  {line}", format!("{k}:"), kw = kw + 1)?;
