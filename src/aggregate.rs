@@ -790,10 +790,14 @@ impl Sink for Aggregates<'_> {
             entry(&mut self.by_recipient_domain, d).add(h, o.kind);
         }
 
-        // cPanel's rule counts local senders' mail; the null sender and unknown senders
+        // cPanel's rule counts the mail of identified local senders (an authenticated
+        // account, a local user, cPanel's `Sender identification`): mail relayed in from
+        // outside is not charged to its sender's domain. The null sender and unknown senders
         // have no domain to block.
+        let local_sender = o.account.is_some() || o.charged_domain.is_some() || o.limit.is_some();
         if o.kind != OutcomeKind::Rejected
             && o.kind != OutcomeKind::Expired
+            && local_sender
             && sender_domain != "<>"
             && sender_domain != UNKNOWN
         {

@@ -425,6 +425,9 @@ struct World {
     keys: Vec<String>,
     spam_key0: u32,
     null_key: u32,
+    /// Exim messages queued before the log starts: their lines name no sender (no `<=` line
+    /// and no `F=`), so a log reader can only count them as "(unknown)".
+    unknown_key: u32,
     hostname: String,
 }
 
@@ -647,6 +650,8 @@ impl World {
         keys.extend(spam.iter().map(|s| s.0.clone()));
         let null_key = keys.len() as u32;
         keys.push("<>".to_string());
+        let unknown_key = keys.len() as u32;
+        keys.push("(unknown)".to_string());
         World {
             locals,
             local_w,
@@ -658,6 +663,7 @@ impl World {
             keys,
             spam_key0,
             null_key,
+            unknown_key,
             hostname: if cpanel {
                 "server1.hosting.example".to_string()
             } else {
@@ -1702,7 +1708,16 @@ impl<'a, W: Write> Gen<'a, W> {
             let arrived = BASE - age;
             let d = self.w.local_w.sample(&mut self.rng);
             let sender = self.rng.pick(&self.w.locals[d].accounts).clone();
-            let mut m = self.new_msg(Origin::Old, sender, d as u32, Some(d as u16));
+            // Plain Exim logs nothing about a message's sender after its arrival line (no `F=`
+            // here), so the truth counts old Exim messages as "(unknown)". cPanel repeats
+            // `Sender identification … S=` at every attempt, and Postfix repeats `from=` when
+            // qmgr takes the message up again.
+            let skey = if self.exim() && !self.cpanel() {
+                self.w.unknown_key
+            } else {
+                d as u32
+            };
+            let mut m = self.new_msg(Origin::Old, sender, skey, Some(d as u16));
             m.arrived = arrived;
             // Old deferred mail is stuck on a domain whose servers are gone.
             let dead: Vec<usize> = (0..self.w.remotes.len())

@@ -4,5 +4,6 @@ mod classify;
 mod corpus;
 mod follow;
 mod postfix_bodies;
+mod report;
 mod synth;
 mod util;

@@ -121,6 +121,8 @@ pub struct LimitRow {
     pub tripped_at: Option<Timestamp>,
     /// Messages discarded (log) or that would have been (replay) after the trip.
     pub discarded: u64,
+    /// Log: the limit lines themselves (one per refused recipient); replay: 0.
+    pub lines: u64,
     /// Closeness to the trip condition, 1.0 = tripped.
     pub closeness: f64,
     /// The hour's counts for the domain.
@@ -310,6 +312,7 @@ impl Report {
                             } else {
                                 0
                             },
+                            lines: 0,
                             closeness: 1.0,
                             counts: dh.counts,
                         });
@@ -327,6 +330,7 @@ impl Report {
                         percent: Some(round1(dh.counts.defer_fail_percent())),
                         tripped_at: None,
                         discarded: 0,
+                        lines: 0,
                         closeness: (dh.peak * 100.0).round() / 100.0,
                         counts: dh.counts,
                     });
@@ -626,6 +630,7 @@ fn log_limit_row(agg: &Aggregates<'_>, l: &LogLimit) -> LimitRow {
         percent: l.percent.map(|p| p as f64),
         tripped_at: Some(l.first),
         discarded: l.messages.len() as u64,
+        lines: l.lines,
         closeness: 1.0,
         counts,
     }
