@@ -607,16 +607,15 @@ fn fit_flex(
     const FLEX_MIN: usize = 20;
     let fixed = 3 * ncol + 2;
     let deficit = (others + fixed + FLEX_MIN).saturating_sub(width);
-    if deficit > 0 {
-        if let Some(widest) = (0..ncol)
+    if deficit > 0
+        && let Some(widest) = (0..ncol)
             .filter(|i| *i != f)
             .max_by_key(|i| col_width(&rows, *i))
-        {
-            let cap = col_width(&rows, widest).saturating_sub(deficit).max(16);
-            for r in &mut rows {
-                if let Some(c) = r.get_mut(widest) {
-                    *c = shorten(c, cap);
-                }
+    {
+        let cap = col_width(&rows, widest).saturating_sub(deficit).max(16);
+        for r in &mut rows {
+            if let Some(c) = r.get_mut(widest) {
+                *c = shorten(c, cap);
             }
         }
     }

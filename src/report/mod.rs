@@ -778,15 +778,15 @@ pub fn reply_part(text: &str) -> &str {
             break;
         }
     }
-    if let Some(i) = t.find(" said: ") {
-        if t.starts_with("host ") {
-            t = &t[i + 7..];
-        }
+    if let Some(i) = t.find(" said: ")
+        && t.starts_with("host ")
+    {
+        t = &t[i + 7..];
     }
-    if let Some(i) = t.rfind(" (in reply to ") {
-        if t.ends_with(')') {
-            t = &t[..i];
-        }
+    if let Some(i) = t.rfind(" (in reply to ")
+        && t.ends_with(')')
+    {
+        t = &t[..i];
     }
     t
 }
