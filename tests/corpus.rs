@@ -240,3 +240,75 @@ fn corpus_dirty_input_never_panics() {
         }
     }
 }
+
+/// On every corpus file, the report's totals equal the events' counts (rejections counted
+/// when they name a recipient), and building and rendering the report does not panic.
+#[test]
+fn corpus_report_totals_equal_event_counts() {
+    use mailtrace::aggregate::{Aggregates, Filter, LimitRule};
+    use mailtrace::classify::{CachedClassifier, Classifier};
+    use mailtrace::correlate::Correlator;
+    use mailtrace::report::{BuildOptions, Report};
+
+    let Some(root) = util::corpora() else { return };
+    let classifier = Classifier::builtin();
+    let mut checked = 0;
+    for (_, path) in corpus_files(&root) {
+        let text = read_text(&path);
+        let rel = path.strip_prefix(&root).unwrap().display().to_string();
+        let mut agg = Aggregates::new(
+            LimitRule {
+                min: 5,
+                percent: None,
+            },
+            Filter::default(),
+            CachedClassifier::new(&classifier),
+        );
+        let mut correlator = Correlator::new(48);
+        let mut want = [0u64; 5];
+        let st = scan_reader(
+            rel.clone(),
+            Cursor::new(text.as_bytes()),
+            YearSource::Fixed(2020),
+            &ScanOptions::default(),
+            |e, _| {
+                match e.kind {
+                    Kind::Delivered => want[0] += 1,
+                    Kind::Deferred => want[1] += 1,
+                    Kind::Bounced => want[2] += 1,
+                    Kind::Rejected if e.recipient.is_some() => want[3] += 1,
+                    Kind::Expired => want[4] += 1,
+                    _ => {}
+                }
+                correlator.feed(e, &mut agg);
+            },
+        );
+        correlator.finish(&mut agg);
+        let t = agg.totals;
+        assert_eq!(
+            [t.delivered, t.deferred, t.bounced, t.rejected, t.expired],
+            want,
+            "{rel}"
+        );
+        let report = Report::build(
+            &agg,
+            &[st],
+            &BuildOptions {
+                top: 10,
+                redact: true,
+                thresholds: Default::default(),
+            },
+        );
+        let mut out = Vec::new();
+        mailtrace::report::doc::render_text(
+            &mailtrace::report::doc::document(&report),
+            &mut out,
+            false,
+            100,
+        )
+        .unwrap();
+        mailtrace::report::json::render(&report, &mut out).unwrap();
+        checked += 1;
+    }
+    println!("report totals equal event counts on {checked} corpus files");
+}
