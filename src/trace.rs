@@ -219,7 +219,10 @@ impl<'w, 'c> Tracer<'w, 'c> {
                 .classify(r.last_code, r.last_status.as_deref(), text);
             let mut s = v.cause.as_str().replace('_', " ");
             if !text.is_empty() {
-                s.push_str(&format!(" ({})", crate::report::shorten(text, 70)));
+                s.push_str(&format!(
+                    " ({})",
+                    crate::report::shorten(crate::report::reply_part(text), 70)
+                ));
             }
             s
         };

@@ -3,6 +3,7 @@
 mod classify;
 mod corpus;
 mod follow;
+mod golden;
 mod postfix_bodies;
 mod report;
 mod synth;
