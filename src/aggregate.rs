@@ -6,7 +6,9 @@
 //! Keys are looked up by `&str`, so counting a line that belongs to a known key allocates
 //! nothing; a string is copied only the first time a key is seen.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use crate::hash::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -329,6 +331,56 @@ impl Evidence {
     }
 }
 
+/// Evidence per sending account and per sender domain, looked up by `&str` without
+/// allocating.
+#[derive(Debug, Default, Clone)]
+pub struct EvidenceMaps {
+    pub accounts: HashMap<Box<str>, Evidence>,
+    pub sender_domains: HashMap<Box<str>, Evidence>,
+}
+
+impl EvidenceMaps {
+    fn map(&self, kind: SubjectKind) -> Option<&HashMap<Box<str>, Evidence>> {
+        match kind {
+            SubjectKind::Account => Some(&self.accounts),
+            SubjectKind::SenderDomain => Some(&self.sender_domains),
+            _ => None,
+        }
+    }
+
+    /// The evidence about one subject (accounts and sender domains are kept).
+    pub fn get(&self, kind: SubjectKind, subject: &str) -> Option<&Evidence> {
+        self.map(kind)?.get(subject)
+    }
+
+    fn get_mut(&mut self, kind: SubjectKind, subject: &str) -> Option<&mut Evidence> {
+        match kind {
+            SubjectKind::Account => self.accounts.get_mut(subject),
+            SubjectKind::SenderDomain => self.sender_domains.get_mut(subject),
+            _ => None,
+        }
+    }
+
+    fn slot(&mut self, kind: SubjectKind, subject: &str) -> &mut Evidence {
+        match kind {
+            SubjectKind::Account => entry(&mut self.accounts, subject),
+            _ => entry(&mut self.sender_domains, subject),
+        }
+    }
+
+    /// Every subject with its kind.
+    pub fn iter(&self) -> impl Iterator<Item = (SubjectKind, &str, &Evidence)> {
+        self.accounts
+            .iter()
+            .map(|(k, v)| (SubjectKind::Account, k.as_ref(), v))
+            .chain(
+                self.sender_domains
+                    .iter()
+                    .map(|(k, v)| (SubjectKind::SenderDomain, k.as_ref(), v)),
+            )
+    }
+}
+
 /// Selects what the report counts (`--since`, `--until`, `--sender`, `--account`, `--domain`).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -410,6 +462,9 @@ pub struct Aggregates<'c> {
     pub rule: LimitRule,
     pub filter: Filter,
     classifier: CachedClassifier<'c>,
+    /// Verdicts by an address-blind hash of (code, status, text): texts that differ only in
+    /// the recipient's address ("550 5.1.1 <a@x>: no such user") are classified once.
+    verdicts: HashMap<u64, crate::classify::Verdict>,
     pub totals: Counts,
     pub messages: u64,
     pub bounce_messages: u64,
@@ -434,7 +489,7 @@ pub struct Aggregates<'c> {
     /// Failing recipients: recipient (lower case) → one record per sender.
     pub failing: HashMap<Box<str>, Vec<FailRec>>,
     /// Evidence per sending account and sender domain.
-    pub evidence: HashMap<(SubjectKind, Box<str>), Evidence>,
+    pub evidence: EvidenceMaps,
     /// SMTP AUTH failures (all accounts).
     pub auth_failures: u64,
     /// Counted outcomes by cause (deferred, bounced, rejected, expired).
@@ -449,6 +504,7 @@ impl<'c> Aggregates<'c> {
             rule,
             filter,
             classifier,
+            verdicts: HashMap::default(),
             totals: Counts::default(),
             messages: 0,
             bounce_messages: 0,
@@ -459,15 +515,15 @@ impl<'c> Aggregates<'c> {
             first: None,
             last: None,
             by_hour: BTreeMap::new(),
-            by_sender_domain: HashMap::new(),
-            by_account: HashMap::new(),
-            by_sender: HashMap::new(),
-            by_recipient_domain: HashMap::new(),
-            recipient_domain_hosts: HashMap::new(),
-            replay: HashMap::new(),
+            by_sender_domain: HashMap::default(),
+            by_account: HashMap::default(),
+            by_sender: HashMap::default(),
+            by_recipient_domain: HashMap::default(),
+            recipient_domain_hosts: HashMap::default(),
+            replay: HashMap::default(),
             log_limits: Vec::new(),
-            failing: HashMap::new(),
-            evidence: HashMap::new(),
+            failing: HashMap::default(),
+            evidence: EvidenceMaps::default(),
             auth_failures: 0,
             causes: BTreeMap::new(),
         }
@@ -548,7 +604,7 @@ impl<'c> Aggregates<'c> {
                     max: l.max,
                     percent: l.percent,
                     lines: 0,
-                    messages: HashSet::new(),
+                    messages: HashSet::default(),
                     deferred_lines: 0,
                 });
                 self.log_limits.last_mut().expect("pushed")
@@ -563,6 +619,30 @@ impl<'c> Aggregates<'c> {
         {
             rec.messages.insert(q.to_string());
         }
+    }
+
+    /// Classifies through the address-blind cache.
+    fn classify(
+        &mut self,
+        code: Option<u16>,
+        status: Option<&str>,
+        text: &str,
+    ) -> crate::classify::Verdict {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.verdicts.hasher().build_hasher();
+        code.hash(&mut h);
+        status.hash(&mut h);
+        hash_without_addresses(text, &mut h);
+        let key = h.finish();
+        if let Some(v) = self.verdicts.get(&key) {
+            return *v;
+        }
+        if self.verdicts.len() >= 200_000 {
+            self.verdicts.clear();
+        }
+        let v = self.classifier.classify(code, status, text);
+        self.verdicts.insert(key, v);
+        v
     }
 
     /// The cause last recorded for this recipient and sender, if any.
@@ -657,7 +737,7 @@ impl<'c> Aggregates<'c> {
                 (SubjectKind::SenderDomain, o.sender.and_then(domain_of)),
             ] {
                 if let Some(s) = subject
-                    && let Some(ev) = self.evidence.get_mut(&(kind, Box::from(lower(s).as_ref())))
+                    && let Some(ev) = self.evidence.get_mut(kind, &lower(s))
                 {
                     ev.failing_recipients += 1;
                 }
@@ -673,8 +753,7 @@ impl<'c> Aggregates<'c> {
         cause: Option<(Cause, Permanence)>,
         rcpt_domain: Option<&str>,
     ) {
-        let key = (kind, Box::<str>::from(subject));
-        let ev = self.evidence.entry(key).or_default();
+        let ev = self.evidence.slot(kind, subject);
         ev.counts.add(o.kind);
         if let Some(d) = rcpt_domain
             && (ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d))
@@ -707,6 +786,33 @@ impl<'c> Aggregates<'c> {
             && ev.scripts.len() < 32
         {
             ev.scripts.insert(s.to_string());
+        }
+    }
+}
+
+/// Feeds `text` to a hasher with every address-like token (a run of characters between
+/// delimiters that holds an `@`) left out.
+fn hash_without_addresses(text: &str, h: &mut impl std::hash::Hasher) {
+    let b = text.as_bytes();
+    let is_delim = |c: u8| {
+        matches!(
+            c,
+            b' ' | b'<' | b'>' | b'(' | b')' | b'"' | b'\'' | b',' | b';' | b'[' | b']' | b'\t'
+        )
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && !is_delim(b[i]) {
+            i += 1;
+        }
+        let token = &b[start..i];
+        if !token.contains(&b'@') {
+            h.write(token);
+        }
+        if i < b.len() {
+            h.write_u8(b[i]);
+            i += 1;
         }
     }
 }
@@ -829,8 +935,7 @@ impl Sink for Aggregates<'_> {
                 // "retry time not reached": no attempt was made; the reason is the last one.
                 prev
             } else {
-                self.classifier
-                    .classify(o.code, o.status, o.text.unwrap_or(""))
+                self.classify(o.code, o.status, o.text.unwrap_or(""))
             };
             *self.causes.entry(v.cause).or_default() += 1;
             if let (Some(d), Some(host)) = (&rcpt_domain, o.host) {
@@ -891,7 +996,7 @@ impl Sink for Aggregates<'_> {
         ];
         for (kind, s) in subjects {
             let Some(s) = s else { continue };
-            let ev = self.evidence.entry((kind, s.as_ref().into())).or_default();
+            let ev = self.evidence.slot(kind, &s);
             ev.add_message(h);
             if let Some(ip) = &m.client_ip
                 && ev.client_ips.len() < MAX_SET
@@ -910,10 +1015,7 @@ impl Sink for Aggregates<'_> {
         if e.kind == Kind::AuthFailed && self.filter.time_ok(&e.time) {
             self.auth_failures += 1;
             if let Some(a) = e.account {
-                let ev = self
-                    .evidence
-                    .entry((SubjectKind::Account, lower(a).as_ref().into()))
-                    .or_default();
+                let ev = self.evidence.slot(SubjectKind::Account, &lower(a));
                 ev.auth_failures += 1;
                 if let Some(ip) = e.ip
                     && ev.auth_failure_ips.len() < MAX_SET
@@ -1134,6 +1236,23 @@ mod tests {
             "q",
         ));
         assert_eq!(a.totals.bounced, 2);
+    }
+
+    #[test]
+    fn address_blind_hash_ignores_only_addresses() {
+        use std::hash::{BuildHasher, Hasher};
+        let st = foldhash::fast::FixedState::with_seed(1);
+        let key = |t: &str| {
+            let mut h = st.build_hasher();
+            hash_without_addresses(t, &mut h);
+            h.finish()
+        };
+        assert_eq!(
+            key("550 5.1.1 <a@x.example>: no such user"),
+            key("550 5.1.1 <bob.smith@y.example>: no such user")
+        );
+        assert_ne!(key("550 5.1.1 no such user"), key("550 5.2.2 mailbox full"));
+        assert_ne!(key("a b"), key("ab"));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! dropped, and a queue ID with no line for longer than `max_age` is folded as incomplete,
 //! so memory stays bounded by the messages in flight.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use crate::event::{Event, Kind, Limit, Mta, Timestamp};
 
@@ -238,7 +238,7 @@ impl Correlator {
     /// `max_age_hours`: a queue ID with no new line for this long is folded as incomplete.
     pub fn new(max_age_hours: u64) -> Self {
         Correlator {
-            open: HashMap::new(),
+            open: HashMap::default(),
             max_age_secs: (max_age_hours as i64).saturating_mul(3600),
             seen: 0,
             now: None,

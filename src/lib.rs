@@ -11,6 +11,7 @@ pub mod correlate;
 pub mod diagnose;
 pub mod event;
 pub mod follow;
+pub mod hash;
 pub mod input;
 pub mod parse;
 pub mod redact;

@@ -294,6 +294,7 @@ fn corpus_report_totals_equal_event_counts() {
             &agg,
             &[st],
             &BuildOptions {
+                hourly_tables: true,
                 top: 10,
                 redact: true,
                 thresholds: Default::default(),

@@ -2,6 +2,7 @@
 
 mod classify;
 mod corpus;
+mod docs;
 mod follow;
 mod golden;
 mod postfix_bodies;

@@ -281,12 +281,15 @@ pub fn document(r: &Report) -> Vec<Block> {
     if r.failed_recipients.is_empty() {
         d.push(Block::Para("No recipient is failing.".into()));
     } else {
+        let mut index: std::collections::HashMap<Option<&str>, usize> = Default::default();
         let mut groups: Vec<(Option<&str>, Vec<&super::FailedRecipient>)> = Vec::new();
         for f in &r.failed_recipients {
-            match groups.iter_mut().find(|g| g.0 == f.sender.as_deref()) {
-                Some(g) => g.1.push(f),
-                None => groups.push((f.sender.as_deref(), vec![f])),
-            }
+            let key = f.sender.as_deref();
+            let i = *index.entry(key).or_insert_with(|| {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            });
+            groups[i].1.push(f);
         }
         groups.sort_by(|a, b| {
             let sa: u64 = a.1.iter().map(|f| f.attempts).sum();

@@ -236,7 +236,13 @@ pub struct SenderKeyRow {
     pub row: KeyHourRow,
 }
 
-fn key_hour_rows(map: &std::collections::HashMap<Box<str>, HourSeries>) -> Vec<KeyHourRow> {
+fn key_hour_rows(
+    map: &crate::aggregate::HashMap<Box<str>, HourSeries>,
+    wanted: bool,
+) -> Vec<KeyHourRow> {
+    if !wanted {
+        return Vec::new();
+    }
     let mut rows: Vec<KeyHourRow> = map
         .iter()
         .flat_map(|(k, s)| {
@@ -265,6 +271,9 @@ fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
 
 /// What the report builder needs besides the aggregates.
 pub struct BuildOptions {
+    /// Build the per-hour tables (`by_sender_domain`, `by_account`, `by_sender`,
+    /// `by_recipient_domain`), which only the JSON output prints.
+    pub hourly_tables: bool,
     pub top: usize,
     pub redact: bool,
     pub thresholds: Thresholds,
@@ -406,7 +415,21 @@ impl Report {
                 .then(a.recipient.cmp(&b.recipient))
         });
 
-        // Recipient domains with problems.
+        // Recipient domains with problems, and the causes of each one's failing recipients
+        // (one pass over the failing recipients).
+        let mut domain_causes: std::collections::HashMap<
+            String,
+            std::collections::BTreeMap<Cause, u64>,
+        > = std::collections::HashMap::new();
+        for r in agg.failing.values().flatten() {
+            if let Some(d) = crate::event::domain_of(&r.recipient) {
+                *domain_causes
+                    .entry(d.to_ascii_lowercase())
+                    .or_default()
+                    .entry(r.cause)
+                    .or_default() += r.counts.problems();
+            }
+        }
         let mut recipient_domains: Vec<RecipientDomainRow> = agg
             .by_recipient_domain
             .iter()
@@ -426,24 +449,10 @@ impl Report {
                     .unwrap_or_default();
                 hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 hosts.truncate(3);
-                let top_cause = agg
-                    .failing
-                    .values()
-                    .flatten()
-                    .filter(|r| {
-                        crate::event::domain_of(&r.recipient)
-                            .is_some_and(|x| x.eq_ignore_ascii_case(d))
-                    })
-                    .fold(
-                        std::collections::BTreeMap::<Cause, u64>::new(),
-                        |mut m, r| {
-                            *m.entry(r.cause).or_default() += r.counts.problems();
-                            m
-                        },
-                    )
-                    .into_iter()
-                    .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                    .map(|(c, _)| c);
+                let top_cause = domain_causes
+                    .get(d.as_ref())
+                    .and_then(|m| m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))))
+                    .map(|(c, _)| *c);
                 Some(RecipientDomainRow {
                     domain: d.to_string(),
                     counts: c,
@@ -511,28 +520,28 @@ impl Report {
                     counts: *c,
                 })
                 .collect(),
-            by_sender_domain: key_hour_rows(&agg.by_sender_domain)
+            by_sender_domain: key_hour_rows(&agg.by_sender_domain, opts.hourly_tables)
                 .into_iter()
                 .map(|row| SenderDomainRow {
                     domain: row.key.clone(),
                     row,
                 })
                 .collect(),
-            by_account: key_hour_rows(&agg.by_account)
+            by_account: key_hour_rows(&agg.by_account, opts.hourly_tables)
                 .into_iter()
                 .map(|row| AccountRow {
                     account: row.key.clone(),
                     row,
                 })
                 .collect(),
-            by_sender: key_hour_rows(&agg.by_sender)
+            by_sender: key_hour_rows(&agg.by_sender, opts.hourly_tables)
                 .into_iter()
                 .map(|row| SenderKeyRow {
                     sender: row.key.clone(),
                     row,
                 })
                 .collect(),
-            by_recipient_domain: key_hour_rows(&agg.by_recipient_domain)
+            by_recipient_domain: key_hour_rows(&agg.by_recipient_domain, opts.hourly_tables)
                 .into_iter()
                 .map(|row| SenderDomainRow {
                     domain: row.key.clone(),
