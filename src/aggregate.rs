@@ -969,7 +969,8 @@ impl Sink for Aggregates<'_> {
         self.record_failing(o, cause, permanence);
     }
 
-    fn message_done(&mut self, m: &Message) {
+    fn message_done(&mut self, m: Message) {
+        let m = &m;
         if !m.counts_as_message() || !self.filter.message_ok(m) {
             return;
         }

@@ -197,8 +197,9 @@ impl Message {
 pub trait Sink {
     /// One counted line.
     fn outcome(&mut self, o: &Outcome<'_>);
-    /// A message left the correlator (finished, removed, or folded as incomplete).
-    fn message_done(&mut self, m: &Message);
+    /// A message left the correlator (finished, removed, or folded as incomplete); the sink
+    /// owns it from here.
+    fn message_done(&mut self, m: Message);
     /// Every event, with the message it belongs to after the event was applied (used by
     /// `trace`). The default does nothing.
     fn event(&mut self, _e: &Event<'_>, _m: Option<&Message>) {}
@@ -443,7 +444,7 @@ impl Correlator {
             if m.ending.is_none() {
                 m.ending = Some(ending);
             }
-            sink.message_done(&m);
+            sink.message_done(m);
         }
     }
 
@@ -486,7 +487,7 @@ impl Correlator {
             if let Some(mut m) = self.open.remove(&k) {
                 m.ending.get_or_insert(Ending::Incomplete);
                 self.folded_stale += 1;
-                sink.message_done(&m);
+                sink.message_done(m);
             }
         }
     }
@@ -497,7 +498,7 @@ impl Correlator {
         rest.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.id.cmp(&b.id)));
         for mut m in rest {
             m.ending.get_or_insert(Ending::Incomplete);
-            sink.message_done(&m);
+            sink.message_done(m);
         }
     }
 }
@@ -528,8 +529,8 @@ mod tests {
             self.outcomes
                 .push((o.kind, own(o.sender), own(o.account), own(o.recipient)));
         }
-        fn message_done(&mut self, m: &Message) {
-            self.done.push(m.clone());
+        fn message_done(&mut self, m: Message) {
+            self.done.push(m);
         }
     }
 

@@ -14,6 +14,7 @@ pub mod follow;
 pub mod hash;
 pub mod input;
 pub mod parse;
+pub mod pipeline;
 pub mod redact;
 pub mod report;
 pub mod report_cmd;

@@ -88,11 +88,33 @@ pub fn analyse(
     agg: &mut Aggregates<'_>,
 ) -> (Vec<FileStats>, bool) {
     let opts = app::scan_options(input_args);
-    let mut correlator = Correlator::new(max_age_hours);
+    crate::pipeline::run(agg, |sink| {
+        let mut correlator = Correlator::new(max_age_hours);
+        let out = read_all(inputs, input_args, &opts, &mut correlator, sink);
+        if input_args.verbose {
+            eprintln!(
+                "mailtrace: {} queue IDs still open at the end, {} folded after --max-age",
+                correlator.open_messages(),
+                correlator.folded_stale
+            );
+        }
+        correlator.finish(sink);
+        out
+    })
+}
+
+/// Reads every input through the correlator into `sink`.
+fn read_all(
+    inputs: &[Input],
+    input_args: &InputArgs,
+    opts: &scan::ScanOptions,
+    correlator: &mut Correlator,
+    sink: &mut impl crate::correlate::Sink,
+) -> (Vec<FileStats>, bool) {
     let mut stats = Vec::new();
     let mut errored = false;
     for input in inputs {
-        match scan::scan_input(input, &opts, |e, _| correlator.feed(e, agg)) {
+        match scan::scan_input(input, opts, |e, _| correlator.feed(e, sink)) {
             Ok(st) => {
                 errored |= st.error.is_some();
                 if input_args.verbose || st.error.is_some() {
@@ -106,14 +128,6 @@ pub fn analyse(
             }
         }
     }
-    if input_args.verbose {
-        eprintln!(
-            "mailtrace: {} queue IDs still open at the end, {} folded after --max-age",
-            correlator.open_messages(),
-            correlator.folded_stale
-        );
-    }
-    correlator.finish(agg);
     (stats, errored)
 }
 

@@ -296,7 +296,8 @@ impl Sink for Tracer<'_, '_> {
         }
     }
 
-    fn message_done(&mut self, m: &Message) {
+    fn message_done(&mut self, m: Message) {
+        let m = &m;
         let Some(g) = self.open.remove(&m.id) else {
             return;
         };

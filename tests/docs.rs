@@ -12,11 +12,10 @@ fn all_flags() -> Vec<(String, String)> {
     let mut stack = vec![(String::from("mailtrace"), cmd)];
     while let Some((name, c)) = stack.pop() {
         for a in c.get_arguments() {
-            if let Some(l) = a.get_long() {
-                if l != "help" && l != "version" {
+            if let Some(l) = a.get_long()
+                && l != "help" && l != "version" {
                     out.push((name.clone(), l.to_string()));
                 }
-            }
         }
         for s in c.get_subcommands() {
             if s.get_name() != "help" {
