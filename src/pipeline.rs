@@ -29,12 +29,16 @@ struct PackedOutcome {
     code: Option<u16>,
     retry_not_due: bool,
     is_bounce: bool,
-    limit: Option<(LimitKind, Span, Option<i64>, Option<i64>, Option<i64>)>,
+    limit: Option<PackedLimit>,
     /// queue_id, sender, account, charged_domain, client_ip, script, recipient,
     /// original_recipient, host, ip, status, text, router
     fields: [Span; 13],
 }
 
+/// A cPanel [`Limit`] with its domain in the batch buffer: kind, domain, count, max, percent.
+type PackedLimit = (LimitKind, Span, Option<i64>, Option<i64>, Option<i64>);
+
+#[allow(clippy::large_enum_variant)] // outcomes are most items; boxing them would allocate
 enum Item {
     Outcome(PackedOutcome),
     Done(Box<Message>),
