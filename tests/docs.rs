@@ -13,9 +13,11 @@ fn all_flags() -> Vec<(String, String)> {
     while let Some((name, c)) = stack.pop() {
         for a in c.get_arguments() {
             if let Some(l) = a.get_long()
-                && l != "help" && l != "version" {
-                    out.push((name.clone(), l.to_string()));
-                }
+                && l != "help"
+                && l != "version"
+            {
+                out.push((name.clone(), l.to_string()));
+            }
         }
         for s in c.get_subcommands() {
             if s.get_name() != "help" {
