@@ -166,10 +166,11 @@ impl HourSeries {
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
-    if !map.contains_key(key) {
-        map.insert(key.into(), V::default());
+    use hashbrown::hash_map::RawEntryMut;
+    match map.raw_entry_mut().from_key(key) {
+        RawEntryMut::Occupied(o) => o.into_mut(),
+        RawEntryMut::Vacant(v) => v.insert(key.into(), V::default()).1,
     }
-    map.get_mut(key).expect("inserted above")
 }
 
 /// Lower-cases a domain without allocating when it already is.

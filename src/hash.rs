@@ -1,6 +1,7 @@
-//! Hash maps and sets with foldhash: several times faster than the standard SipHash on the
-//! short keys the aggregates use (domains, addresses, queue IDs), and seeded at random per
-//! process, so keys chosen by a sender cannot be crafted to collide.
+//! Hash maps and sets for the aggregates: hashbrown with foldhash, several times faster than
+//! the standard SipHash on the short keys used here (domains, addresses, queue IDs) and
+//! seeded at random per process, so keys chosen by a sender cannot be crafted to collide.
+//! hashbrown's raw entries look a `&str` up once and copy it only when it is new.
 
-pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-pub type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+pub type HashMap<K, V> = hashbrown::HashMap<K, V>;
+pub type HashSet<K> = hashbrown::HashSet<K>;

@@ -112,6 +112,10 @@ const POSTFIX_SERVICES: &[&str] = &[
     "postmap",
     "postmulti",
     "relay",
+    "postqueue",
+    "postlog",
+    "qmqpd",
+    "spawn",
 ];
 
 /// Which MTA a syslog tag belongs to, if any.
