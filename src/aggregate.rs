@@ -1243,7 +1243,7 @@ mod tests {
     #[test]
     fn address_blind_hash_ignores_only_addresses() {
         use std::hash::{BuildHasher, Hasher};
-        let st = foldhash::fast::FixedState::with_seed(1);
+        let st = hashbrown::DefaultHashBuilder::default();
         let key = |t: &str| {
             let mut h = st.build_hasher();
             hash_without_addresses(t, &mut h);
