@@ -142,7 +142,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
     let (stats, errored) = analyse(&inputs, &args.input, args.max_age, &mut agg);
     let report = Report::build(
-        &agg,
+        &mut agg,
         &stats,
         &BuildOptions {
             hourly_tables: args.format == FormatArg::Json,

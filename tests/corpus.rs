@@ -291,7 +291,7 @@ fn corpus_report_totals_equal_event_counts() {
             "{rel}"
         );
         let report = Report::build(
-            &agg,
+            &mut agg,
             &[st],
             &BuildOptions {
                 hourly_tables: true,

@@ -280,7 +280,10 @@ pub struct BuildOptions {
 }
 
 impl Report {
-    pub fn build(agg: &Aggregates<'_>, files: &[FileStats], opts: &BuildOptions) -> Report {
+    /// Builds the report. The failing recipients are moved out of `agg`, not copied, so the
+    /// largest table is held once.
+    pub fn build(agg: &mut Aggregates<'_>, files: &[FileStats], opts: &BuildOptions) -> Report {
+        let diagnoses = diagnose::diagnose(agg, &opts.thresholds);
         let top = opts.top;
         let rule = agg.rule;
 
@@ -386,35 +389,6 @@ impl Report {
         });
 
         // Failing recipients (still failing at the end).
-        let mut failed: Vec<FailedRecipient> = agg
-            .failing
-            .values()
-            .flatten()
-            .filter(|r| r.last != OutcomeKind::Delivered)
-            .map(|r| FailedRecipient {
-                recipient: r.recipient.clone(),
-                sender: r.sender.clone(),
-                account: r.account.clone(),
-                outcome: r.last,
-                attempts: r.attempts(),
-                code: r.code,
-                status: r.status.clone(),
-                text: r.text.clone(),
-                cause: r.cause,
-                permanent: r.permanence == crate::classify::Permanence::Permanent,
-                host: r.host.clone(),
-                first: r.first,
-                last: r.last_time,
-                queue_ids: r.queue_ids.clone(),
-            })
-            .collect();
-        failed.sort_by(|a, b| {
-            b.attempts
-                .cmp(&a.attempts)
-                .then(a.sender.cmp(&b.sender))
-                .then(a.recipient.cmp(&b.recipient))
-        });
-
         // Recipient domains with problems, and the causes of each one's failing recipients
         // (one pass over the failing recipients).
         let mut domain_causes: std::collections::HashMap<
@@ -430,6 +404,34 @@ impl Report {
                     .or_default() += r.counts.problems();
             }
         }
+        let mut failed: Vec<FailedRecipient> = std::mem::take(&mut agg.failing)
+            .into_values()
+            .flatten()
+            .filter(|r| r.last != OutcomeKind::Delivered)
+            .map(|r| FailedRecipient {
+                attempts: r.attempts(),
+                recipient: r.recipient,
+                sender: r.sender,
+                account: r.account,
+                outcome: r.last,
+                code: r.code,
+                status: r.status,
+                text: r.text,
+                cause: r.cause,
+                permanent: r.permanence == crate::classify::Permanence::Permanent,
+                host: r.host,
+                first: r.first,
+                last: r.last_time,
+                queue_ids: r.queue_ids,
+            })
+            .collect();
+        failed.sort_by(|a, b| {
+            b.attempts
+                .cmp(&a.attempts)
+                .then(a.sender.cmp(&b.sender))
+                .then(a.recipient.cmp(&b.recipient))
+        });
+
         let mut recipient_domains: Vec<RecipientDomainRow> = agg
             .by_recipient_domain
             .iter()
@@ -479,7 +481,6 @@ impl Report {
             .collect();
         causes.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
 
-        let diagnoses = diagnose::diagnose(agg, &opts.thresholds);
 
         let mut report = Report {
             version: REPORT_SCHEMA_VERSION,
