@@ -133,6 +133,10 @@ impl HourSeries {
             return i;
         }
         let at = self.hours.partition_point(|(x, _)| *x < h);
+        // Most keys (a sender seen once) have one hour: do not let `Vec` round up to four.
+        if self.hours.len() < 4 {
+            self.hours.reserve_exact(1);
+        }
         self.hours.insert(at, (h, Counts::default()));
         at
     }
@@ -487,8 +491,11 @@ pub struct Aggregates<'c> {
     pub replay: HashMap<Box<str>, Vec<(Hour, DomainHour)>>,
     /// Trips the log records, keyed by (domain, hour, kind).
     pub log_limits: Vec<LogLimit>,
-    /// Failing recipients: recipient (lower case) → one record per sender.
+    /// Failing recipients: recipient (lower case) → one record per sender. At most
+    /// [`MAX_FAILING_RECIPIENTS`] recipients are listed, so memory stays bounded.
     pub failing: HashMap<Box<str>, Vec<FailRec>>,
+    /// Counted lines of failing recipients that were not listed because the list was full.
+    pub failing_unlisted_lines: u64,
     /// Evidence per sending account and sender domain.
     pub evidence: EvidenceMaps,
     /// SMTP AUTH failures (all accounts).
@@ -498,6 +505,10 @@ pub struct Aggregates<'c> {
 }
 
 const UNKNOWN: &str = "(unknown)";
+
+/// The most failing recipients listed one by one. Lines of further recipients still count in
+/// every total; the report says how many were not listed.
+pub const MAX_FAILING_RECIPIENTS: usize = 100_000;
 
 impl<'c> Aggregates<'c> {
     pub fn new(rule: LimitRule, filter: Filter, classifier: CachedClassifier<'c>) -> Self {
@@ -524,6 +535,7 @@ impl<'c> Aggregates<'c> {
             replay: HashMap::default(),
             log_limits: Vec::new(),
             failing: HashMap::default(),
+            failing_unlisted_lines: 0,
             evidence: EvidenceMaps::default(),
             auth_failures: 0,
             causes: BTreeMap::new(),
@@ -676,9 +688,16 @@ impl<'c> Aggregates<'c> {
             }
             return;
         }
+        if self.failing.len() >= MAX_FAILING_RECIPIENTS && !self.failing.contains_key(key.as_ref())
+        {
+            self.failing_unlisted_lines += 1;
+            return;
+        }
         let list = entry(&mut self.failing, &key);
         let is_new_sender = !list.iter().any(|r| r.sender.as_deref() == o.sender);
         if is_new_sender {
+            // Nearly every recipient fails for one sender: keep the list exactly that long.
+            list.reserve_exact(1);
             list.push(FailRec {
                 recipient: rcpt.to_string(),
                 sender: o.sender.map(str::to_string),
@@ -956,7 +975,11 @@ impl Sink for Aggregates<'_> {
                 rcpt_domain.as_deref(),
             );
         }
-        if sender_domain != UNKNOWN {
+        // An SMTP-time rejection without an account is someone else's mail refused at our
+        // door (inbound spam): it says nothing about our senders, and keeping evidence for
+        // every forged sender domain would grow with the log.
+        let ours = local_sender || o.kind != OutcomeKind::Rejected;
+        if sender_domain != UNKNOWN && ours {
             let d = sender_domain.clone();
             self.record_evidence(
                 SubjectKind::SenderDomain,

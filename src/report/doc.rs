@@ -361,6 +361,14 @@ pub fn document(r: &Report) -> Vec<Block> {
                 )));
             }
         }
+        if r.failed_recipients_unlisted_lines > 0 {
+            d.push(Block::Para(format!(
+                "{} more deferral, failure or rejection line(s) of further recipients are in \
+                 the totals but not listed: the list stops at {} recipients to bound memory.",
+                thousands(r.failed_recipients_unlisted_lines),
+                thousands(crate::aggregate::MAX_FAILING_RECIPIENTS as u64)
+            )));
+        }
         if top > 0 && ngroups > top {
             d.push(Block::Para(format!(
                 "… and {} more sender(s) with failing recipients (use --top 0 to list all).",

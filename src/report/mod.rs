@@ -206,6 +206,9 @@ pub struct Report {
     pub limits: Vec<LimitRow>,
     pub failing_senders: Vec<SenderRow>,
     pub failed_recipients: Vec<FailedRecipient>,
+    /// Counted lines of failing recipients past the listing limit (not in
+    /// `failed_recipients`, but in every total).
+    pub failed_recipients_unlisted_lines: u64,
     pub recipient_domains: Vec<RecipientDomainRow>,
     pub causes: Vec<CauseRow>,
     pub diagnoses: Vec<Diagnosis>,
@@ -481,7 +484,6 @@ impl Report {
             .collect();
         causes.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
 
-
         let mut report = Report {
             version: REPORT_SCHEMA_VERSION,
             settings: Settings {
@@ -552,6 +554,7 @@ impl Report {
             limits,
             failing_senders: take(failing_senders, top),
             failed_recipients: failed,
+            failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
             recipient_domains: take(recipient_domains, top),
             causes,
             diagnoses,
