@@ -221,6 +221,9 @@ pub struct Correlator {
     script: Option<PendingScript>,
     /// Messages folded because they were silent for longer than `max_age`.
     pub folded_stale: u64,
+    /// Keep each recipient's last error text and the Message-ID (for `trace`); the report
+    /// takes texts from the outcomes and does not need the copies.
+    keep_texts: bool,
 }
 
 fn own(s: Option<&str>) -> Option<String> {
@@ -245,7 +248,15 @@ impl Correlator {
             now: None,
             script: None,
             folded_stale: 0,
+            keep_texts: true,
         }
+    }
+
+    /// Drops the per-recipient copies of error texts and Message-IDs that only `trace`
+    /// shows, so messages in flight take less memory.
+    pub fn without_texts(mut self) -> Self {
+        self.keep_texts = false;
+        self
     }
 
     /// Number of queue IDs currently open.
@@ -288,6 +299,7 @@ impl Correlator {
                 .insert(qid.to_string(), Message::new(qid, e.mta, e.time));
         }
         let script = self.script.take();
+        let keep_texts = self.keep_texts;
         let msg = self.open.get_mut(qid).expect("inserted above");
         msg.last_seen = e.time;
         let mut chain_to: Option<&str> = None;
@@ -304,7 +316,9 @@ impl Correlator {
                 set_if_none(&mut msg.client_ip, e.ip);
                 msg.size = e.size.or(msg.size);
                 set_if_none(&mut msg.subject, e.subject);
-                set_if_none(&mut msg.message_id, e.message_id);
+                if keep_texts {
+                    set_if_none(&mut msg.message_id, e.message_id);
+                }
                 set_if_none(&mut msg.protocol, e.protocol);
                 if e.mta == Mta::Exim
                     && let Some(parent) = e.related_id
@@ -331,7 +345,7 @@ impl Correlator {
                 set_if_none(&mut msg.client_ip, e.ip);
                 set_if_none(&mut msg.sender, e.sender);
             }
-            Kind::MessageId => set_if_none(&mut msg.message_id, e.message_id),
+            Kind::MessageId if keep_texts => set_if_none(&mut msg.message_id, e.message_id),
             Kind::SenderIdentified => {
                 if let Some(a) = e.account {
                     msg.account = Some(a.to_string());
@@ -362,7 +376,7 @@ impl Correlator {
                         r.deferrals += 1;
                     }
                     r.last = Some(kind);
-                    if kind != OutcomeKind::Delivered {
+                    if kind != OutcomeKind::Delivered && keep_texts {
                         r.last_text = own(e.text);
                         r.last_code = e.code;
                         r.last_status = own(e.status);
