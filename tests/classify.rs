@@ -271,6 +271,39 @@ fn classify_fixtures_land_in_their_cause() {
     );
 }
 
+/// Exim's "retry time not reached" deferrals (errors -52 to -54) record that no delivery was
+/// attempted. The aggregator reports the previous cause for them; the classifier says `other`
+/// for every form of the text, whatever code or status a caller passes with it, and never a
+/// network or remote fault it did not see. The cut-off forms, where Exim gives up, are
+/// `expired`.
+#[test]
+fn classify_retry_time_not_reached_is_other() {
+    let classifier = Classifier::builtin();
+    for text in [
+        "retry time not reached",
+        "retry time not reached for any host for 'example.org'",
+        "retry time not reached for any host for 'example.org' (mx.example.org)",
+        "routing retry time not reached",
+        "local delivery retry time not reached",
+        "Retry time not yet reached",
+    ] {
+        for (code, status) in [(None, None), (Some(451), None), (None, Some("4.0.0"))] {
+            let v = classifier.classify(code, status, text);
+            assert_eq!(v.cause, Cause::Other, "{text:?} with {code:?} {status:?}");
+        }
+    }
+    for text in [
+        "retry time not reached for any host after a long failure period",
+        "all hosts for 'example.org' have been failing for a long time (and retry time not reached)",
+    ] {
+        assert_eq!(
+            classifier.classify(None, None, text).cause,
+            Cause::Expired,
+            "{text:?}"
+        );
+    }
+}
+
 /// Sisimai pseudo status codes (`X.0.9xx`) encode Sisimai's own verdict; they are not real
 /// replies, so the classifier does not see them. Real statuses and reply codes are passed as a
 /// log gives them (Postfix `dsn=`, the code of the reply text); for the rows taken from Exim and
