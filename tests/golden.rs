@@ -165,11 +165,23 @@ fn golden_outputs_match() {
                 .zip(want.lines())
                 .position(|(a, b)| a != b)
                 .unwrap_or(got.lines().count().min(want.lines().count()));
+            let (g, w) = (
+                got.lines().nth(line).unwrap_or(""),
+                want.lines().nth(line).unwrap_or(""),
+            );
+            let col = g
+                .chars()
+                .zip(w.chars())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            let around =
+                |s: &str| -> String { s.chars().skip(col.saturating_sub(40)).take(120).collect() };
             failures.push(format!(
-                "{name}: differs from line {}:\n  got:  {:?}\n  want: {:?}",
+                "{name}: differs at line {}, column {}:\n  got:  …{}…\n  want: …{}…",
                 line + 1,
-                got.lines().nth(line),
-                want.lines().nth(line)
+                col + 1,
+                around(g),
+                around(w)
             ));
         }
     }
