@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::classify::{CachedClassifier, Cause, Permanence};
 use crate::correlate::{Message, Outcome, OutcomeKind, Sink};
-use crate::event::{Event, Kind, LimitKind, Timestamp, domain_of};
+use crate::event::{Event, Kind, LimitKind, Mta, Timestamp, domain_of};
 
 /// A clock hour in the log's own time: hours since 1970-01-01T00 of the wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -316,22 +316,34 @@ pub struct Evidence {
     pub scripts: BTreeSet<String>,
     /// Distinct failing recipients.
     pub failing_recipients: u64,
+    /// Recipients of the messages submitted per hour (the volume the diagnosis compares).
+    pub recipients_by_hour: Vec<(Hour, u64)>,
+    /// Messages per envelope sender (capped at 32 senders): names the mailboxes behind an
+    /// account.
+    pub senders: BTreeMap<String, u64>,
+    /// Messages submitted by one of our own users: with an account (SMTP AUTH, local user,
+    /// cPanel identification), by a script, locally or from a loopback client. A sender
+    /// domain with none is someone else's (inbound mail) and is not diagnosed.
+    pub own_messages: u64,
+    /// The MTA that logged its outcomes (the last seen).
+    pub mta: Option<Mta>,
 }
 
 impl Evidence {
-    fn add_message(&mut self, h: Hour) {
+    fn add_message(&mut self, h: Hour, recipients: u64) {
         self.messages += 1;
-        match self
-            .messages_by_hour
-            .iter_mut()
-            .rev()
-            .find(|(x, _)| *x == h)
-        {
-            Some((_, n)) => *n += 1,
-            None => {
-                let at = self.messages_by_hour.partition_point(|(x, _)| *x < h);
-                self.messages_by_hour.insert(at, (h, 1));
-            }
+        add_hour(&mut self.messages_by_hour, h, 1);
+        add_hour(&mut self.recipients_by_hour, h, recipients);
+    }
+}
+
+/// Adds `n` to hour `h` of a sorted per-hour series.
+fn add_hour(series: &mut Vec<(Hour, u64)>, h: Hour, n: u64) {
+    match series.iter_mut().rev().find(|(x, _)| *x == h) {
+        Some((_, x)) => *x += n,
+        None => {
+            let at = series.partition_point(|(x, _)| *x < h);
+            series.insert(at, (h, n));
         }
     }
 }
@@ -384,6 +396,11 @@ impl EvidenceMaps {
                     .map(|(k, v)| (SubjectKind::SenderDomain, k.as_ref(), v)),
             )
     }
+}
+
+/// Returns true if and only if `ip` is a loopback address (mail submitted on this host).
+fn is_loopback(ip: &str) -> bool {
+    ip.starts_with("127.") || ip == "::1"
 }
 
 /// Selects what the report counts (`--since`, `--until`, `--sender`, `--account`, `--domain`).
@@ -500,6 +517,8 @@ pub struct Aggregates<'c> {
     pub evidence: EvidenceMaps,
     /// SMTP AUTH failures (all accounts).
     pub auth_failures: u64,
+    /// SMTP AUTH failures per client IP (capped), with or without a logged login name.
+    pub auth_failures_by_ip: HashMap<Box<str>, u64>,
     /// Counted outcomes by cause (deferred, bounced, rejected, expired).
     pub causes: BTreeMap<Cause, u64>,
 }
@@ -538,6 +557,7 @@ impl<'c> Aggregates<'c> {
             failing_unlisted_lines: 0,
             evidence: EvidenceMaps::default(),
             auth_failures: 0,
+            auth_failures_by_ip: HashMap::default(),
             causes: BTreeMap::new(),
         }
     }
@@ -775,6 +795,7 @@ impl<'c> Aggregates<'c> {
     ) {
         let ev = self.evidence.slot(kind, subject);
         ev.counts.add(o.kind);
+        ev.mta = Some(o.mta);
         if let Some(d) = rcpt_domain
             && (ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d))
         {
@@ -1019,10 +1040,30 @@ impl Sink for Aggregates<'_> {
                 m.sender.as_deref().and_then(domain_of).map(lower),
             ),
         ];
+        let own = m.account.is_some()
+            || m.script.is_some()
+            || m.client_ip.as_deref().is_some_and(is_loopback)
+            || m.protocol
+                .as_deref()
+                .is_some_and(|p| p.starts_with("local"));
         for (kind, s) in subjects {
             let Some(s) = s else { continue };
             let ev = self.evidence.slot(kind, &s);
-            ev.add_message(h);
+            ev.add_message(h, m.recipients.len() as u64);
+            if own {
+                ev.own_messages += 1;
+            }
+            if let Some(sender) = m.sender.as_deref().filter(|s| !s.is_empty()) {
+                let sender = lower(sender);
+                let full = ev.senders.len() >= 32;
+                match ev.senders.get_mut(sender.as_ref()) {
+                    Some(n) => *n += 1,
+                    None if !full => {
+                        ev.senders.insert(sender.into_owned(), 1);
+                    }
+                    None => {}
+                }
+            }
             if let Some(ip) = &m.client_ip
                 && ev.client_ips.len() < MAX_SET
             {
@@ -1039,6 +1080,12 @@ impl Sink for Aggregates<'_> {
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
         if e.kind == Kind::AuthFailed && self.filter.time_ok(&e.time) {
             self.auth_failures += 1;
+            if let Some(ip) = e.ip
+                && (self.auth_failures_by_ip.len() < MAX_SET
+                    || self.auth_failures_by_ip.contains_key(ip))
+            {
+                *entry(&mut self.auth_failures_by_ip, ip) += 1;
+            }
             if let Some(a) = e.account {
                 let ev = self.evidence.slot(SubjectKind::Account, &lower(a));
                 ev.auth_failures += 1;
