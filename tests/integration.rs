@@ -2,6 +2,7 @@
 
 mod classify;
 mod corpus;
+mod diagnose;
 mod docs;
 mod follow;
 mod golden;
