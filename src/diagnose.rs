@@ -96,7 +96,7 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregates, Evidence, FailRec, Hour, SubjectKind, blocklist_name};
 use crate::classify::Cause;
-use crate::event::{Mta, domain_of};
+use crate::event::{Mta, Timestamp, domain_of};
 
 /// The six verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -217,8 +217,10 @@ struct Group<'a> {
     by_domain: BTreeMap<String, u64>,
     /// Recipients per destination host (last host that answered).
     by_host: BTreeMap<&'a str, u64>,
-    /// Up to two example (domain, text) pairs from different domains.
-    examples: Vec<(String, &'a str)>,
+    /// Per destination domain, the earliest failing recipient with a reply text:
+    /// (first failure, recipient, text). Chosen by time, not by map order, so the report is
+    /// the same on every run.
+    examples: BTreeMap<String, (Timestamp, &'a str, &'a str)>,
     /// Block lists named.
     lists: BTreeSet<String>,
     /// Up to 8 recipient addresses per destination domain.
@@ -233,22 +235,47 @@ impl<'a> Group<'a> {
         if let Some(h) = r.host.as_deref() {
             *self.by_host.entry(h).or_default() += 1;
         }
-        if let Some(t) = r.text.as_deref()
-            && self.examples.len() < 2
-            && !self
-                .examples
-                .iter()
-                .any(|(d, x)| d == domain || short_reply(x) == short_reply(t))
-        {
-            self.examples.push((domain.to_string(), t));
+        if let Some(t) = r.text.as_deref() {
+            let key = (r.first, r.recipient.as_str(), t);
+            match self.examples.get_mut(domain) {
+                Some(e) if (e.0, e.1) <= (key.0, key.1) => {}
+                Some(e) => *e = key,
+                None => {
+                    self.examples.insert(domain.to_string(), key);
+                }
+            }
         }
         if let Some(l) = list {
             self.lists.insert(l.to_string());
         }
+        // The 8 first addresses in alphabetical order.
         let a = self.addresses.entry(domain.to_string()).or_default();
-        if a.len() < 8 {
-            a.push(&r.recipient);
+        if a.len() < 8 || a.last().is_some_and(|l| r.recipient.as_str() < *l) {
+            let at = a.partition_point(|x| *x < r.recipient.as_str());
+            a.insert(at, &r.recipient);
+            a.truncate(8);
         }
+    }
+
+    /// Up to two example (domain, text) pairs: the earliest failures, from different domains
+    /// and with different texts.
+    fn examples(&self) -> Vec<(&str, &'a str)> {
+        let mut all: Vec<(&Timestamp, &str, &str, &'a str)> = self
+            .examples
+            .iter()
+            .map(|(d, (t, r, x))| (t, *r, d.as_str(), *x))
+            .collect();
+        all.sort();
+        let mut out: Vec<(&str, &'a str)> = Vec::new();
+        for (_, _, d, x) in all {
+            if out.len() == 2 {
+                break;
+            }
+            if !out.iter().any(|(_, y)| short_reply(y) == short_reply(x)) {
+                out.push((d, x));
+            }
+        }
+        out
     }
 
     fn domains(&self) -> u64 {
@@ -488,11 +515,11 @@ fn short_reply(text: &str) -> String {
 }
 
 fn examples_line(g: &Group<'_>) -> Option<String> {
-    if g.examples.is_empty() {
+    let examples = g.examples();
+    if examples.is_empty() {
         return None;
     }
-    let parts: Vec<String> = g
-        .examples
+    let parts: Vec<String> = examples
         .iter()
         .map(|(d, t)| format!("{d}: \"{}\"", short_reply(t)))
         .collect();
@@ -956,7 +983,10 @@ impl Subject<'_, '_> {
             },
         );
         let mut notes = Vec::new();
-        let ip = g.examples.iter().find_map(|(_, t)| ip_in(&short_reply(t)));
+        let ip = g
+            .examples()
+            .iter()
+            .find_map(|(_, t)| ip_in(&short_reply(t)));
         if let Some(ip) = &ip {
             notes.push(format!("Listed address named in the rejections: {ip}"));
         }

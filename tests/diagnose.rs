@@ -220,3 +220,19 @@ fn text_report_reads_like_a_ticket() {
     assert!(text.contains("Advice: partner.example refuses mail from sales@acme.example"));
     assert!(text.contains("sales@acme.example: partner.example refuses mail"));
 }
+
+#[test]
+fn the_same_log_gives_the_same_words() {
+    let run = || {
+        util::mailtrace()
+            .args(["report", "--year", "2026"])
+            .arg("fixtures/diagnose/mixed_day.log")
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run();
+    for _ in 0..3 {
+        assert!(run() == first, "the report changed between runs");
+    }
+}
