@@ -792,16 +792,23 @@ impl Subject<'_, '_> {
         (n, d)
     }
 
-    fn share_of_failing(&self, part: u64, what: &str) -> (bool, String) {
+    /// The indicator "this verdict explains the main share of the failing recipients".
+    fn main_share(&self, part: u64, what: &str) -> Indicator {
         let whole = self.tally.recipients;
-        (
-            share_ok(part, whole, self.t.share),
-            format!(
-                "{part} of {} failing recipients ({}%) {what} (threshold {}%)",
-                whole,
-                pct(part, whole),
-                self.t.share
-            ),
+        let ok = share_ok(part, whole, self.t.share);
+        let s = format!(
+            "{part} of {} failing recipients ({}%) {what} (threshold {}%)",
+            whole,
+            pct(part, whole),
+            self.t.share
+        );
+        ind(
+            ok,
+            if ok {
+                s
+            } else {
+                format!("Not met: main problem — {s}")
+            },
         )
     }
 
@@ -973,15 +980,7 @@ impl Subject<'_, '_> {
         } else {
             ind(false, format!("Not met: several destinations — {what}"))
         };
-        let (ok, s) = self.share_of_failing(g.recipients, "were refused by a blocklist");
-        let share = ind(
-            ok,
-            if ok {
-                s
-            } else {
-                format!("Not met: main problem — {s}")
-            },
-        );
+        let share = self.main_share(g.recipients, "were refused by a blocklist");
         let mut notes = Vec::new();
         let ip = g
             .examples()
@@ -1044,17 +1043,9 @@ impl Subject<'_, '_> {
         if g.recipients == 0 {
             return None;
         }
-        let (ok, s) = self.share_of_failing(
+        let share = self.main_share(
             g.recipients,
             "are addresses that do not exist, are disabled or whose domain is gone",
-        );
-        let share = ind(
-            ok,
-            if ok {
-                s
-            } else {
-                format!("Not met: main problem — {s}")
-            },
         );
         let n = g.domains();
         let what = format!(
@@ -1122,17 +1113,9 @@ impl Subject<'_, '_> {
         if g.recipients == 0 {
             return None;
         }
-        let (ok, s) = self.share_of_failing(
+        let share = self.main_share(
             g.recipients,
             "were refused as spam or for the sender's reputation",
-        );
-        let share = ind(
-            ok,
-            if ok {
-                s
-            } else {
-                format!("Not met: main problem — {s}")
-            },
         );
         let n = g.domains();
         let what = format!(
@@ -1196,15 +1179,7 @@ impl Subject<'_, '_> {
         } else {
             ind(false, format!("Not met: one organisation — {what}"))
         };
-        let (ok, s) = self.share_of_failing(g.recipients, "were refused by the destination");
-        let share = ind(
-            ok,
-            if ok {
-                s
-            } else {
-                format!("Not met: main problem — {s}")
-            },
-        );
+        let share = self.main_share(g.recipients, "were refused by the destination");
         let (n, d) = self.delivered_elsewhere(&blamed);
         let elsewhere = if n > 0 {
             ind(
@@ -1330,18 +1305,10 @@ impl Subject<'_, '_> {
         } else {
             ind(false, format!("Not met: one destination — {what}"))
         };
-        let (ok, s) = self.share_of_failing(
+        let share = self.main_share(
             g.recipients,
             "could not be delivered because the destination timed out, refused connections \
              or reported a temporary fault",
-        );
-        let share = ind(
-            ok,
-            if ok {
-                s
-            } else {
-                format!("Not met: main problem — {s}")
-            },
         );
         let blamed: Vec<&str> = if by_host {
             g.by_domain.keys().map(String::as_str).collect()
