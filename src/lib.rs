@@ -4,6 +4,7 @@
 //! [`event`] → `correlate` → `classify` → `aggregate` → `report`.
 
 pub mod aggregate;
+pub mod alert;
 pub mod app;
 pub mod classify;
 pub mod cli;
