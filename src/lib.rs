@@ -12,6 +12,7 @@ pub mod correlate;
 pub mod diagnose;
 pub mod event;
 pub mod follow;
+pub mod follow_cmd;
 pub mod input;
 pub mod parse;
 pub mod redact;

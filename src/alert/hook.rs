@@ -143,3 +143,155 @@ fn run_one(command: &str, json: &[u8], timeout: Duration) -> Result<(), String> 
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AlertKind, Figures, IpFigures, SubjectType};
+    use crate::event::Timestamp;
+    use std::sync::{Arc, Mutex};
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    fn alert(kind: AlertKind, subject: &str) -> Alert {
+        let t = chrono::NaiveDateTime::parse_from_str("2026-11-26 10:00:01", "%Y-%m-%d %H:%M:%S")
+            .unwrap();
+        Alert::new(
+            kind,
+            Timestamp::new(t, None),
+            SubjectType::Account,
+            subject,
+            format!("{subject}: test"),
+            Figures::Ips(IpFigures {
+                ips: 5,
+                ip_list: vec!["192.0.2.1".into()],
+                messages: 7,
+            }),
+        )
+    }
+
+    /// A report callback that collects messages.
+    fn collector() -> (
+        Arc<Mutex<Vec<String>>>,
+        impl Fn(String) + Send + Sync + Clone,
+    ) {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = Arc::clone(&got);
+        (got, move |m: String| g.lock().unwrap().push(m))
+    }
+
+    fn quote(p: &std::path::Path) -> String {
+        format!("'{}'", p.display())
+    }
+
+    #[test]
+    fn the_command_gets_each_alert_as_json_on_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("alerts.ndjson");
+        let (errors, report) = collector();
+        let mut hook = Hook::start(format!("cat >> {}", quote(&out)), WAIT, report);
+        assert!(hook.send(&alert(AlertKind::LoginIps, "u@shop.example")));
+        assert!(hook.send(&alert(AlertKind::VolumeJump, "v@shop.example")));
+        assert!(hook.finish(WAIT));
+        assert!(errors.lock().unwrap().is_empty());
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["type"], "alert");
+        assert_eq!(lines[0]["kind"], "login_ips");
+        assert_eq!(lines[0]["subject"], "u@shop.example");
+        assert_eq!(lines[0]["ips"], 5);
+        assert_eq!(lines[1]["kind"], "volume_jump");
+    }
+
+    #[test]
+    fn failures_are_reported_and_the_next_alert_still_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ok.ndjson");
+        // Fails for warnings, exits 0 after saving anything else; a command that does not
+        // exist is only a failure of that alert.
+        let cmd = format!(
+            "x=$(cat); case \"$x\" in *'\"kind\":\"login_ips\"'*) exit 3;; *'\"kind\":\"burst\"'*) exec no-such-command-here;; esac; printf '%s\\n' \"$x\" >> {}",
+            quote(&out)
+        );
+        let (errors, report) = collector();
+        let mut hook = Hook::start(cmd, WAIT, report);
+        assert!(hook.send(&alert(AlertKind::LoginIps, "a")));
+        assert!(hook.send(&alert(AlertKind::Burst, "b")));
+        assert!(hook.send(&alert(AlertKind::VolumeJump, "c")));
+        assert!(hook.finish(WAIT));
+        let errors = errors.lock().unwrap().clone();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0], "alert command exited with status 3");
+        assert_eq!(errors[1], "alert command exited with status 127");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("\"subject\":\"c\""));
+    }
+
+    #[test]
+    fn a_slow_command_is_killed_after_its_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ok.ndjson");
+        let cmd = format!(
+            "x=$(cat); case \"$x\" in *'\"subject\":\"slow\"'*) exec sleep 30;; esac; printf '%s\\n' \"$x\" >> {}",
+            quote(&out)
+        );
+        let (errors, report) = collector();
+        let mut hook = Hook::start(cmd, Duration::from_millis(300), report);
+        let started = Instant::now();
+        assert!(hook.send(&alert(AlertKind::LoginIps, "slow")));
+        assert!(hook.send(&alert(AlertKind::LoginIps, "fast")));
+        assert!(hook.finish(WAIT));
+        assert!(started.elapsed() < Duration::from_secs(15));
+        let errors = errors.lock().unwrap().clone();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("killed"), "{errors:?}");
+        assert!(std::fs::read_to_string(&out).unwrap().contains("\"fast\""));
+    }
+
+    #[test]
+    fn the_alert_is_never_part_of_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let marker = dir.path().join("pwned");
+        let subject = format!(
+            "$(touch {m}); `touch {m}` '; touch {m}; ' \"; touch {m}; \"",
+            m = marker.display()
+        );
+        let (errors, report) = collector();
+        let mut hook = Hook::start(format!("cat > {}", quote(&out)), WAIT, report);
+        assert!(hook.send(&alert(AlertKind::LoginIps, &subject)));
+        assert!(hook.finish(WAIT));
+        assert!(errors.lock().unwrap().is_empty());
+        assert!(!marker.exists());
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(v["subject"], subject.as_str());
+    }
+
+    #[test]
+    fn a_full_queue_skips_alerts_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let go = dir.path().join("go");
+        let cmd = format!(
+            "cat >/dev/null; while [ ! -e {} ]; do sleep 0.02; done",
+            quote(&go)
+        );
+        let (errors, report) = collector();
+        let mut hook = Hook::start(cmd, WAIT, report);
+        let started = Instant::now();
+        let sent = (0..QUEUE + 10)
+            .filter(|_| hook.send(&alert(AlertKind::Burst, "x")))
+            .count();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(sent <= QUEUE + 1, "{sent}");
+        assert!(hook.skipped >= 9);
+        assert_eq!(errors.lock().unwrap().len() as u64, hook.skipped);
+        std::fs::write(&go, "").unwrap();
+        assert!(hook.finish(WAIT));
+    }
+}
