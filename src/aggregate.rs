@@ -31,6 +31,14 @@ impl Hour {
         }
     }
 
+    /// `MM-DD HH:00`, for narrow columns.
+    pub fn short(self) -> String {
+        match chrono::DateTime::from_timestamp(self.0 * 3600, 0) {
+            Some(dt) => dt.naive_utc().format("%m-%d %H:00").to_string(),
+            None => format!("hour{}", self.0),
+        }
+    }
+
     /// `YYYY-MM-DD HH:00`.
     pub fn display(self) -> String {
         match chrono::DateTime::from_timestamp(self.0 * 3600, 0) {
@@ -583,6 +591,20 @@ impl<'c> Aggregates<'c> {
         }
     }
 
+    /// The cause last recorded for this recipient and sender, if any.
+    fn previous_verdict(&self, o: &Outcome<'_>) -> Option<crate::classify::Verdict> {
+        let rcpt = o.recipient.or(o.original_recipient)?;
+        let r = self
+            .failing
+            .get(lower(rcpt).as_ref())?
+            .iter()
+            .find(|r| r.sender.as_deref() == o.sender)?;
+        Some(crate::classify::Verdict {
+            cause: r.cause,
+            permanence: r.permanence,
+        })
+    }
+
     fn record_failing(&mut self, o: &Outcome<'_>, cause: Cause, permanence: Permanence) {
         let Some(rcpt) = o.recipient.or(o.original_recipient) else {
             return;
@@ -626,6 +648,10 @@ impl<'c> Aggregates<'c> {
         r.counts.add(o.kind);
         r.last = o.kind;
         r.last_time = o.time;
+        if o.retry_not_due && r.text.is_some() {
+            // Keep the last real reply: a retry-not-due line made no attempt.
+            return;
+        }
         r.cause = cause;
         r.permanence = permanence;
         if o.code.is_some() || r.code.is_none() {
@@ -812,6 +838,9 @@ impl Sink for Aggregates<'_> {
                     cause: Cause::Expired,
                     permanence: Permanence::Permanent,
                 }
+            } else if let Some(prev) = o.retry_not_due.then(|| self.previous_verdict(o)).flatten() {
+                // "retry time not reached": no attempt was made; the reason is the last one.
+                prev
             } else {
                 self.classifier
                     .classify(o.code, o.status, o.text.unwrap_or(""))

@@ -140,6 +140,8 @@ pub struct LineReader<R> {
     text: String,
     line_no: u64,
     bytes: u64,
+    /// Bytes of the last line returned in place, consumed on the next call.
+    pending: usize,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -150,6 +152,7 @@ impl<R: BufRead> LineReader<R> {
             text: String::new(),
             line_no: 0,
             bytes: 0,
+            pending: 0,
         }
     }
 
@@ -164,7 +167,34 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// Reads the next line without its `\n`/`\r\n`. Returns `Ok(None)` at the end.
+    ///
+    /// A line that lies whole in the reader's buffer is returned in place, without a copy;
+    /// only a line that straddles two buffer fills is assembled in `self.buf`.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        if self.pending > 0 {
+            self.inner.consume(self.pending);
+            self.pending = 0;
+        }
+        // Fast path: the whole line is already buffered.
+        let newline = loop {
+            match self.inner.fill_buf() {
+                Ok(b) => break memchr::memchr(b'\n', b).filter(|i| *i <= MAX_LINE),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(i) = newline {
+            self.pending = i + 1;
+            self.bytes += (i + 1) as u64;
+            self.line_no += 1;
+            let avail = self.inner.fill_buf()?;
+            return Ok(Some(finish_line(
+                &avail[..i],
+                LineFlags::default(),
+                self.line_no,
+                &mut self.text,
+            )));
+        }
         self.buf.clear();
         let mut flags = LineFlags::default();
         let mut seen_any = false;
@@ -197,39 +227,50 @@ impl<R: BufRead> LineReader<R> {
             }
         }
         self.line_no += 1;
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
+        Ok(Some(finish_line(
+            &self.buf,
+            flags,
+            self.line_no,
+            &mut self.text,
+        )))
+    }
+}
+
+/// Returns true if and only if `b` holds a control byte other than tab (binary junk or an
+/// escape sequence). Branch-free, so it runs at memory speed on ordinary lines.
+fn has_control_bytes(b: &[u8]) -> bool {
+    b.iter().fold(0u8, |acc, &c| {
+        acc | (((c < 0x20) & (c != b'\t')) | (c == 0x7f)) as u8
+    }) != 0
+}
+
+/// Strips a trailing CR, flags binary bytes, and checks UTF-8 (replacing invalid bytes
+/// into `scratch`).
+fn finish_line<'a>(
+    raw: &'a [u8],
+    mut flags: LineFlags,
+    number: u64,
+    scratch: &'a mut String,
+) -> Line<'a> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    flags.binary = has_control_bytes(raw);
+    let text = match std::str::from_utf8(raw) {
+        Ok(s) => s,
+        // A line cut inside a multi-byte character is not a UTF-8 problem.
+        Err(e) if flags.truncated && e.error_len().is_none() => {
+            std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or("")
         }
-        if self
-            .buf
-            .iter()
-            .any(|&c| c == 0 || (c < 0x20 && c != b'\t') || c == 0x7f)
-        {
-            flags.binary = true;
+        Err(_) => {
+            flags.invalid_utf8 = true;
+            scratch.clear();
+            scratch.push_str(&String::from_utf8_lossy(raw));
+            scratch.as_str()
         }
-        let number = self.line_no;
-        let line = |text, flags| {
-            Some(Line {
-                text,
-                number,
-                flags,
-            })
-        };
-        match std::str::from_utf8(&self.buf) {
-            Ok(s) => Ok(line(s, flags)),
-            Err(e) => {
-                // A line cut inside a multi-byte character is not a UTF-8 problem.
-                if flags.truncated && e.error_len().is_none() {
-                    let valid = e.valid_up_to();
-                    let s = std::str::from_utf8(&self.buf[..valid]).unwrap_or("");
-                    return Ok(line(s, flags));
-                }
-                flags.invalid_utf8 = true;
-                self.text.clear();
-                self.text.push_str(&String::from_utf8_lossy(&self.buf));
-                Ok(line(&self.text, flags))
-            }
-        }
+    };
+    Line {
+        text,
+        number,
+        flags,
     }
 }
 

@@ -73,8 +73,10 @@ pub fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) -> anyh
 
 /// Loads the classifier: built-in patterns, extended or replaced by `--patterns DIR`.
 pub fn load_classifier(args: &ReportArgs) -> anyhow::Result<Classifier> {
-    let _ = args;
-    Ok(Classifier::builtin())
+    match &args.patterns {
+        Some(dir) => Ok(Classifier::load(dir, args.patterns_only)?),
+        None => Ok(Classifier::builtin()),
+    }
 }
 
 /// Reads every input through the correlator into the aggregates.

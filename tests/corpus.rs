@@ -57,9 +57,9 @@ fn read_text(p: &Path) -> String {
     // A truncated gzip member still yields what it decoded.
     let _ = std::io::Read::read_to_end(&mut r, &mut buf);
     let mut s = String::from_utf8_lossy(&buf).into_owned();
-    // modoboa's log is a template with the day of month left as `%(day)s` (SOURCES.md).
+    // modoboa's log is a template with the month and day left as `%(day)s` (SOURCES.md).
     if s.contains("%(day)s") {
-        s = s.replace("%(day)s", "07");
+        s = s.replace("%(day)s", "Nov 07");
     }
     s
 }
@@ -213,7 +213,7 @@ fn corpus_delivery_counts_match_and_unrecognised_stays_low() {
         "count mismatches:\n{}",
         mismatches.join("\n")
     );
-    for (m, (lines, unrec)) in &by_mta {
+    for (m, (lines, unrec)) in by_mta.iter().filter(|(_, (lines, _))| *lines > 0) {
         assert!(
             (*unrec as f64) < 0.005 * (*lines as f64),
             "{m}: {unrec} of {lines} MTA lines unrecognised (limit 0.5%)"

@@ -251,7 +251,7 @@ pub fn document(r: &Report) -> Vec<Block> {
                     thousands(s.counts.rejected),
                     format!("{:.1}%", s.defer_fail_percent),
                     s.worst_hour
-                        .map(|h| format!("{} ({})", h.display(), s.worst_hour_defer_fail))
+                        .map(|h| format!("{} ({})", h.short(), s.worst_hour_defer_fail))
                         .unwrap_or_else(|| "-".into()),
                 ]
             })

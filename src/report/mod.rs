@@ -668,34 +668,66 @@ fn next_steps(r: &Report) -> Vec<String> {
         ));
     }
     let wanted = r.settings.limit_percent.unwrap_or(100);
-    for l in r
-        .limits
-        .iter()
-        .filter(|l| l.source == LimitSource::Replay && l.threshold_percent == Some(wanted))
-    {
-        if seen_domains.contains(&(l.domain.clone(), l.hour)) {
-            continue;
-        }
-        seen_domains.insert((l.domain.clone(), l.hour));
-        match l.tripped_at {
-            Some(t) => out.push(format!(
-                "{} would trip cPanel's defer/fail limit ({} failures, {}%) at {}: {} deferred or failed of {} in that hour. Clean up its failing recipients before the limit is enforced.",
-                l.domain,
-                l.max.unwrap_or(0),
-                wanted,
-                t.local.format("%Y-%m-%d %H:%M:%S"),
-                l.counts.defer_fail(),
-                l.counts.delivered + l.counts.defer_fail(),
-            )),
-            None => out.push(format!(
-                "{} came within {:.0}% of cPanel's defer/fail limit in the hour {} ({} deferred or failed): watch it.",
-                l.domain,
-                l.closeness * 100.0,
-                l.hour.display(),
-                l.counts.defer_fail(),
-            )),
-        }
+    // Replayed trips and near misses, one line per domain.
+    let mut by_domain: std::collections::BTreeMap<&str, Vec<&LimitRow>> = Default::default();
+    for l in r.limits.iter().filter(|l| {
+        l.source == LimitSource::Replay
+            && l.threshold_percent == Some(wanted)
+            && !seen_domains.contains(&(l.domain.clone(), l.hour))
+    }) {
+        by_domain.entry(&l.domain).or_default().push(l);
     }
+    let mut replay_lines: Vec<(u64, String)> = Vec::new();
+    for (domain, rows) in by_domain {
+        let trips: Vec<&&LimitRow> = rows.iter().filter(|l| l.tripped_at.is_some()).collect();
+        let Some(worst) = rows.iter().max_by(|a, b| {
+            a.counts
+                .defer_fail()
+                .cmp(&b.counts.defer_fail())
+                .then(b.hour.cmp(&a.hour))
+        }) else {
+            continue;
+        };
+        let worst_df = worst.counts.defer_fail();
+        let line = if let (Some(first), Some(last)) = (trips.first(), trips.last()) {
+            let when = if trips.len() == 1 {
+                format!(
+                    "at {}",
+                    first
+                        .tripped_at
+                        .map(|t| t.local.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "in {} hours from {} to {}",
+                    trips.len(),
+                    first.hour.display(),
+                    last.hour.display()
+                )
+            };
+            format!(
+                "{domain} would trip cPanel's defer/fail limit ({} deferred or failed at \
+                 {wanted}%) {when}; its worst hour, {}, had {} deferred or failed of {}. Clean up \
+                 its failing recipients before the limit is enforced.",
+                r.settings.limit_min,
+                worst.hour.display(),
+                worst_df,
+                worst.counts.delivered + worst_df,
+            )
+        } else {
+            format!(
+                "{domain} came within {:.0}% of cPanel's defer/fail limit in the hour {} ({} \
+                 deferred or failed): watch it.",
+                worst.closeness * 100.0,
+                worst.hour.display(),
+                worst_df,
+            )
+        };
+        replay_lines.push((worst_df, line));
+    }
+    replay_lines.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    out.extend(replay_lines.into_iter().map(|(_, l)| l));
     for d in &r.diagnoses {
         out.push(format!("{}: {}", d.subject, d.advice));
     }
