@@ -197,6 +197,45 @@ pub struct LimitRule {
     pub percent: Option<u64>,
 }
 
+impl LimitRule {
+    /// Returns true if and only if the rule trips at `percent` for these counts: at least
+    /// `min` defers+failures and a defer+fail percentage of at least `percent`.
+    pub fn trips_at(&self, c: &Counts, percent: u64) -> bool {
+        c.defer_fail() >= self.min && c.defer_fail_percent() >= percent as f64
+    }
+}
+
+/// The sender-domain key an outcome is counted under: the envelope sender's domain in
+/// lower case, `(local)` for a sender without a domain, `<>` for the null sender and
+/// `(unknown)` when the sender is not known.
+pub fn sender_domain_key<'a>(sender: Option<&'a str>) -> std::borrow::Cow<'a, str> {
+    match sender {
+        Some(s) => domain_of(s)
+            .map(lower)
+            .unwrap_or(std::borrow::Cow::Borrowed("(local)")),
+        None => std::borrow::Cow::Borrowed(UNKNOWN),
+    }
+}
+
+/// Returns true if and only if the outcome belongs to an identified local sender (an
+/// authenticated account, a local user, cPanel's `Sender identification`, or a cPanel limit
+/// line): the mail cPanel charges to its sender's domain. Mail relayed in from outside is not.
+pub fn is_local_sender(o: &Outcome<'_>) -> bool {
+    o.account.is_some() || o.charged_domain.is_some() || o.limit.is_some()
+}
+
+/// Returns true if and only if cPanel's defer/fail rule counts this outcome for the
+/// sender-domain key `domain` (from [`sender_domain_key`]): identified local senders'
+/// deliveries, deferrals and failures; not rejections, expiries, the null sender or unknown
+/// senders.
+pub fn rule_counts(o: &Outcome<'_>, domain: &str) -> bool {
+    o.kind != OutcomeKind::Rejected
+        && o.kind != OutcomeKind::Expired
+        && is_local_sender(o)
+        && domain != "<>"
+        && domain != UNKNOWN
+}
+
 /// The moment a replayed rule tripped.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TripMark {
@@ -598,8 +637,7 @@ impl<'c> Aggregates<'c> {
         for (slot, p) in thresholds.iter().enumerate() {
             if let Some(p) = p
                 && dh.trips[slot].is_none()
-                && df >= rule.min
-                && pct >= *p as f64
+                && rule.trips_at(&dh.counts, *p)
             {
                 dh.trips[slot] = Some(mark);
             }
@@ -912,12 +950,7 @@ impl Sink for Aggregates<'_> {
         let h = Hour::of(&o.time);
         self.by_hour.entry(h).or_default().add(o.kind);
 
-        let sender_domain = match o.sender {
-            Some(s) => domain_of(s)
-                .map(lower)
-                .unwrap_or(std::borrow::Cow::Borrowed("(local)")),
-            None => std::borrow::Cow::Borrowed(UNKNOWN),
-        };
+        let sender_domain = sender_domain_key(o.sender);
         entry(&mut self.by_sender_domain, &sender_domain).add(h, o.kind);
         if let Some(a) = o.account {
             entry(&mut self.by_account, &lower(a)).add(h, o.kind);
@@ -941,13 +974,8 @@ impl Sink for Aggregates<'_> {
         // account, a local user, cPanel's `Sender identification`): mail relayed in from
         // outside is not charged to its sender's domain. The null sender and unknown senders
         // have no domain to block.
-        let local_sender = o.account.is_some() || o.charged_domain.is_some() || o.limit.is_some();
-        if o.kind != OutcomeKind::Rejected
-            && o.kind != OutcomeKind::Expired
-            && local_sender
-            && sender_domain != "<>"
-            && sender_domain != UNKNOWN
-        {
+        let local_sender = is_local_sender(o);
+        if rule_counts(o, &sender_domain) {
             let d = sender_domain.clone();
             self.replay_line(&d, h, o);
         }

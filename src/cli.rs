@@ -63,6 +63,14 @@ pub enum FormatArg {
     Csv,
 }
 
+/// Output formats of `follow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FollowFormatArg {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Options shared by every subcommand that reads logs.
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
@@ -292,8 +300,11 @@ pub struct FollowArgs {
     #[command(flatten)]
     pub limit: LimitArgs,
 
-    /// Warn when a domain reaches this percentage of its trip condition.
-    #[arg(long, value_name = "PERCENT", default_value_t = 80)]
+    /// Warn when a domain reaches this percentage of its trip condition: defers+fails of at
+    /// least PERCENT% of --limit-min (rounded up) and a defer+fail percentage of at least
+    /// PERCENT% of --limit-percent (of 100% when that is off).
+    #[arg(long, value_name = "PERCENT", default_value_t = 80,
+          value_parser = clap::value_parser!(u64).range(1..=100))]
     pub warn_at: u64,
 
     /// Replay each file from its start instead of from the start of the current hour.
@@ -313,12 +324,40 @@ pub struct FollowArgs {
     pub alert_command: Option<String>,
 
     /// Alert output: text lines (with a live table on a terminal) or NDJSON.
-    #[arg(long, value_enum, default_value_t = FormatArg::Text, value_name = "FORMAT")]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = FollowFormatArg::Text, value_name = "FORMAT")]
+    pub format: FollowFormatArg,
 
-    /// Alert when this many failures of one cause arrive within 10 minutes.
+    /// Alert when this many failures of one cause arrive within 10 minutes (0 = off).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub burst: u64,
+
+    /// Read back this many hours before the current one to learn each account's usual
+    /// hourly volume (0 = no volume alerts).
+    #[arg(long, value_name = "HOURS", default_value_t = 6,
+          value_parser = clap::value_parser!(u64).range(0..=168))]
+    pub baseline: u64,
+
+    /// Alert when an account submits more than K times its hourly average of the baseline
+    /// hours in one hour (and at least --account-min messages).
+    #[arg(long, value_name = "K", default_value_t = 5.0)]
+    pub account_factor: f64,
+
+    /// The fewest messages in an hour that can count as an account's volume jump.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub account_min: u64,
+
+    /// Alert when an account's mail comes from this many client IPs in one hour (0 = off).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub account_ips: u64,
+
+    /// Kill an --alert-command still running after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub alert_timeout: u64,
+
+    /// Pretend the time is now TIME (`YYYY-MM-DD HH:MM:SS`, local time) when choosing the
+    /// hour to read back. For tests.
+    #[arg(long, value_name = "TIME", env = "MAILTRACE_NOW", hide = true)]
+    pub now: Option<String>,
 
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]

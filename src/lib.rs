@@ -4,6 +4,7 @@
 //! [`event`] → `correlate` → `classify` → `aggregate` → `report`.
 
 pub mod aggregate;
+pub mod alert;
 pub mod app;
 pub mod classify;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod correlate;
 pub mod diagnose;
 pub mod event;
 pub mod follow;
+pub mod follow_cmd;
 pub mod hash;
 pub mod input;
 pub mod parse;

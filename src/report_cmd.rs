@@ -267,6 +267,6 @@ pub fn trace(args: &TraceArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
-pub fn follow(_args: &FollowArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("follow: not built yet")
+pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
+    crate::follow_cmd::run(args)
 }

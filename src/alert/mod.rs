@@ -1,0 +1,949 @@
+//! Alerts for `mailtrace follow`: an [`Engine`] that takes the correlator's outcomes and
+//! events one by one, keeps the current clock hour's counters as cPanel does, and raises an
+//! [`Alert`] the first time in an hour that a subject crosses a threshold.
+//!
+//! # Counting
+//!
+//! Counters are kept per **clock hour of the log's own time** and reset when a line of a
+//! later hour arrives (cPanel resets at the top of each hour). A line of an earlier hour
+//! than the current one (another file lagging behind) is not counted. Sender domains are
+//! counted exactly as the report's rule replay counts them
+//! ([`crate::aggregate::sender_domain_key`], [`crate::aggregate::rule_counts`]): per domain
+//! of the envelope sender, deliveries, deferrals and failures; every deferral attempt counts.
+//!
+//! # Alert kinds and thresholds
+//!
+//! With `--limit-min` = *m* (default 5), `--limit-percent` = *p* (default off: *p* = 100 is
+//! used, the only percentage at which a domain with no delivery at all would trip) and
+//! `--warn-at` = *w* (default 80):
+//!
+//! | `kind` | subject | fires when (once per subject per hour) |
+//! |---|---|---|
+//! | `warning` | sender domain | after a defer/fail line: defers+fails ≥ ⌈*w*·*m*/100⌉ **and** percentage ≥ *w*·*p*/100, and the rule has not tripped. Defaults: ≥ 4 defers+fails and ≥ 80 %. |
+//! | `tripped` | sender domain | cPanel's rule replayed on the counters trips: defers+fails ≥ *m* **and** 100·defer_fail/(delivered+defer_fail) ≥ *p*. |
+//! | `blocked` | sender domain | the log shows cPanel refusing the domain's mail: an `R=enforce_mail_permissions` line for the max defers and failures per hour (`limit` = `defer_fail`) or the max emails per hour (`emails_per_hour`). Fires once per domain, limit and hour. |
+//! | `volume_jump` | account | an account (SMTP AUTH id or local user) submits its *n*-th message this hour with *n* ≥ `--account-min` (50) **and** *n* > `--account-factor` (5) × its average messages per hour over the previous `--baseline` hours (6; fewer if the follower has seen fewer). Needs at least one earlier hour seen; bounces are not counted. |
+//! | `login_ips` | account | the account's messages this hour came from ≥ `--account-ips` (5) distinct client IPs. |
+//! | `burst` | cause | ≥ `--burst` (20) delivery failures of one cause within 10 minutes: deferrals, failures and expiries, not SMTP-time rejections, retry-time-not-reached deferrals or cPanel's own limit refusals (those raise `blocked`). The window slides across hours; the alert still fires at most once per cause per hour. `--burst 0` turns it off. |
+//!
+//! # JSON schema (`--format json` and `--alert-command`)
+//!
+//! One object per line. Every alert has:
+//!
+//! | field | type | meaning |
+//! |---|---|---|
+//! | `type` | `"alert"` | record type (the Ctrl-C summary has `"summary"`) |
+//! | `v` | integer | schema version, [`ALERT_SCHEMA_VERSION`] |
+//! | `time` | string | log time of the line that raised it, `YYYY-MM-DDTHH:MM:SS[.fff][±HH:MM]` |
+//! | `hour` | string | the clock hour counted, `YYYY-MM-DDTHH` |
+//! | `kind` | string | `warning`, `tripped`, `blocked`, `volume_jump`, `login_ips` or `burst` |
+//! | `subject_type` | string | `sender_domain`, `account` or `cause` |
+//! | `subject` | string | the domain, account or cause name |
+//! | `text` | string | the one-line human-readable alert (as printed, without the time) |
+//! | `replayed` | bool | raised while reading back lines written before following started |
+//!
+//! `warning`, `tripped` and `blocked` add the domain's counters this hour: `delivered`,
+//! `deferred`, `bounced`, `defer_fail` (integers), `percent` (number, one decimal),
+//! `limit_min` (integer), `limit_percent` (integer, `null` when `--limit-percent` is off),
+//! `warn_defer_fail` (integer), `warn_percent` (number), `to_limit` (integer: more
+//! defers+fails that would trip the rule with no more deliveries; `0` once tripped; `null`
+//! when it cannot trip this hour). `blocked` also has `limit` (`defer_fail` or
+//! `emails_per_hour`) and the figures the log printed, `logged_count`, `logged_max`,
+//! `logged_percent` (integers or `null`).
+//!
+//! `volume_jump` adds `messages` (this hour), `average` (messages per hour before, one
+//! decimal), `baseline_hours` (hours averaged), `factor` and `min` (the thresholds).
+//!
+//! `login_ips` adds `ips` (count), `ip_list` (up to 10 of them) and `messages` (this hour).
+//!
+//! `burst` adds `count`, `window_minutes` (10), `since` (time of the oldest failure in the
+//! window), `top_sender_domain` (the sender domain with the most of them, or `null`) and
+//! `example` (one failure text, cut at 200 characters, or `null`).
+//!
+//! Log text in alerts (domains, accounts, failure texts) is as logged: JSON output escapes
+//! every control character ([`crate::sanitize::write_json_line`]) and text output passes
+//! through [`crate::sanitize::clean`].
+
+pub mod hook;
+pub mod screen;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::aggregate::{Counts, Hour, LimitRule, rule_counts, sender_domain_key};
+use crate::classify::{CachedClassifier, Cause, Classifier};
+use crate::correlate::{Message, Outcome, OutcomeKind, Sink};
+use crate::event::{Event, Kind, LimitKind, Timestamp};
+
+/// Version of the alert JSON schema.
+pub const ALERT_SCHEMA_VERSION: u32 = 1;
+
+/// The sliding window of the `burst` alert.
+pub const BURST_WINDOW_MINUTES: i64 = 10;
+
+/// At most this many client IPs are remembered per account and hour.
+const MAX_IPS: usize = 64;
+
+/// At most this many queue IDs are remembered per hour to count each arrival once.
+const MAX_ARRIVALS: usize = 1 << 20;
+
+/// Longest example text in a `burst` alert, in characters.
+const EXAMPLE_CHARS: usize = 200;
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    Warning,
+    Tripped,
+    Blocked,
+    VolumeJump,
+    LoginIps,
+    Burst,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Warning => "warning",
+            AlertKind::Tripped => "tripped",
+            AlertKind::Blocked => "blocked",
+            AlertKind::VolumeJump => "volume_jump",
+            AlertKind::LoginIps => "login_ips",
+            AlertKind::Burst => "burst",
+        }
+    }
+
+    /// The label in text output.
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::Warning => "WARNING",
+            AlertKind::Tripped => "TRIPPED",
+            AlertKind::Blocked => "BLOCKED",
+            AlertKind::VolumeJump => "VOLUME",
+            AlertKind::LoginIps => "LOGINS",
+            AlertKind::Burst => "BURST",
+        }
+    }
+}
+
+/// Which kind of subject an alert names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectType {
+    SenderDomain,
+    Account,
+    Cause,
+}
+
+/// One alert. See the module documentation for the JSON schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Always `"alert"`.
+    #[serde(rename = "type")]
+    pub record: &'static str,
+    pub v: u32,
+    pub time: Timestamp,
+    pub hour: Hour,
+    pub kind: AlertKind,
+    pub subject_type: SubjectType,
+    pub subject: String,
+    pub text: String,
+    pub replayed: bool,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// The figures of an alert, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Figures {
+    Domain(DomainFigures),
+    Volume(VolumeFigures),
+    Ips(IpFigures),
+    Burst(BurstFigures),
+}
+
+/// A sender domain's counters this hour and the rule's thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainFigures {
+    pub delivered: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub defer_fail: u64,
+    pub percent: f64,
+    pub limit_min: u64,
+    pub limit_percent: Option<u64>,
+    pub warn_defer_fail: u64,
+    pub warn_percent: f64,
+    pub to_limit: Option<u64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub logged: Option<LoggedLimit>,
+}
+
+/// What a cPanel limit line in the log said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoggedLimit {
+    pub limit: LimitKind,
+    pub logged_count: Option<i64>,
+    pub logged_max: Option<i64>,
+    pub logged_percent: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VolumeFigures {
+    pub messages: u64,
+    pub average: f64,
+    pub baseline_hours: u64,
+    pub factor: f64,
+    pub min: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IpFigures {
+    pub ips: u64,
+    pub ip_list: Vec<String>,
+    pub messages: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BurstFigures {
+    pub count: u64,
+    pub window_minutes: i64,
+    pub since: Timestamp,
+    pub top_sender_domain: Option<String>,
+    pub example: Option<String>,
+}
+
+impl Alert {
+    pub fn new(
+        kind: AlertKind,
+        time: Timestamp,
+        subject_type: SubjectType,
+        subject: &str,
+        text: String,
+        figures: Figures,
+    ) -> Alert {
+        Alert {
+            record: "alert",
+            v: ALERT_SCHEMA_VERSION,
+            time,
+            hour: Hour::of(&time),
+            kind,
+            subject_type,
+            subject: subject.to_string(),
+            text,
+            replayed: false,
+            figures,
+        }
+    }
+
+    /// The alert as one line of text: `2026-11-26 10:04:01 WARNING shop.example: …`. Not
+    /// yet cleaned for a terminal: print it through [`crate::sanitize::clean`].
+    pub fn line(&self) -> String {
+        format!(
+            "{} {:<7} {}",
+            self.time.local.format("%Y-%m-%d %H:%M:%S"),
+            self.kind.label(),
+            self.text
+        )
+    }
+}
+
+/// Thresholds of the alerts (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertConfig {
+    pub rule: LimitRule,
+    /// `--warn-at`: percentage of the trip condition that raises a warning (1–100).
+    pub warn_at: u64,
+    /// `--burst`: failures of one cause in [`BURST_WINDOW_MINUTES`] (0 = off).
+    pub burst: u64,
+    /// `--account-factor`.
+    pub account_factor: f64,
+    /// `--account-min`.
+    pub account_min: u64,
+    /// `--account-ips` (0 = off).
+    pub account_ips: u64,
+    /// `--baseline`: hours averaged for `volume_jump` (0 = off).
+    pub baseline_hours: u64,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            rule: LimitRule {
+                min: 5,
+                percent: None,
+            },
+            warn_at: 80,
+            burst: 20,
+            account_factor: 5.0,
+            account_min: 50,
+            account_ips: 5,
+            baseline_hours: 6,
+        }
+    }
+}
+
+impl AlertConfig {
+    /// The percentage the rule is checked at: `--limit-percent`, or 100 when it is off.
+    pub fn percent(&self) -> u64 {
+        self.rule.percent.unwrap_or(100)
+    }
+
+    /// Defers+failures that raise a warning: ⌈warn_at × min / 100⌉, at least 1.
+    pub fn warn_defer_fail(&self) -> u64 {
+        (self.warn_at * self.rule.min).div_ceil(100).max(1)
+    }
+
+    /// The percentage that (with [`AlertConfig::warn_defer_fail`]) raises a warning.
+    pub fn warn_percent(&self) -> f64 {
+        self.warn_at as f64 * self.percent() as f64 / 100.0
+    }
+
+    /// Returns true if and only if the rule trips for these counts.
+    pub fn trips(&self, c: &Counts) -> bool {
+        self.rule.trips_at(c, self.percent())
+    }
+
+    /// Returns true if and only if these counts reach the warning level.
+    pub fn warns(&self, c: &Counts) -> bool {
+        c.defer_fail() >= self.warn_defer_fail() && c.defer_fail_percent() >= self.warn_percent()
+    }
+
+    /// How many more defers+failures (with no more deliveries) trip the rule: `Some(0)` when
+    /// it has tripped, `None` when it cannot trip this hour (at 100 % once anything was
+    /// delivered).
+    pub fn to_limit(&self, c: &Counts) -> Option<u64> {
+        if self.trips(c) {
+            return Some(0);
+        }
+        let p = self.percent();
+        let df = c.defer_fail();
+        let needed = if p >= 100 {
+            if c.delivered > 0 {
+                return None;
+            }
+            self.rule.min
+        } else {
+            // df' × (100 − p) ≥ p × delivered
+            let by_percent = (p * c.delivered).div_ceil(100 - p);
+            self.rule.min.max(by_percent)
+        };
+        let n = needed.saturating_sub(df);
+        // The percentage is computed in floating point: make sure the answer really trips.
+        (n..n + 4).find(|&n| {
+            let mut with = *c;
+            with.bounced += n;
+            self.trips(&with)
+        })
+    }
+}
+
+/// One sender domain this hour.
+#[derive(Debug, Default, Clone)]
+struct DomainState {
+    counts: Counts,
+    warned: Option<Timestamp>,
+    tripped: Option<Timestamp>,
+    blocked: Option<Timestamp>,
+    /// cPanel refusal lines seen this hour.
+    refusals: u64,
+}
+
+/// One sending account: this hour's figures and earlier hours' message counts.
+#[derive(Debug, Default, Clone)]
+struct AccountState {
+    messages: u64,
+    ips: BTreeSet<String>,
+    /// Messages in earlier hours, oldest first; hours with none are left out.
+    history: VecDeque<(Hour, u64)>,
+}
+
+/// One row of the live table: a sender domain this hour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainRow {
+    pub domain: String,
+    pub delivered: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub defer_fail: u64,
+    pub percent: f64,
+    pub to_limit: Option<u64>,
+    /// `blocked`, `tripped`, `warning` or `ok`.
+    pub state: &'static str,
+    /// When it reached that state.
+    pub since: Option<Timestamp>,
+    /// cPanel refusal lines seen this hour.
+    pub refusals: u64,
+    #[serde(skip)]
+    closeness: f64,
+}
+
+/// Rounds to one decimal, for JSON.
+fn one_decimal(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Cuts `s` to at most `n` characters, marking the cut with `…`.
+fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+/// The alert engine: a [`Sink`] for the correlator. Alerts it raises are collected until
+/// [`Engine::take_alerts`].
+pub struct Engine<'c> {
+    cfg: AlertConfig,
+    classifier: &'c Classifier,
+    cache: CachedClassifier<'c>,
+    hour: Option<Hour>,
+    /// The first hour any line was seen in: the start of the volume baseline.
+    first_hour: Option<Hour>,
+    last_time: Option<Timestamp>,
+    domains: HashMap<Box<str>, DomainState>,
+    accounts: HashMap<Box<str>, AccountState>,
+    /// Queue IDs whose arrival was counted this hour.
+    arrivals: HashSet<Box<str>>,
+    /// Per cause: (time, sender domain) of the failures in the burst window.
+    bursts: HashMap<Cause, VecDeque<(NaiveDateTime, Box<str>)>>,
+    /// (kind, subject key) of the alerts raised this hour.
+    fired: HashSet<(AlertKind, String)>,
+    replaying: bool,
+    quiet_before: Option<Hour>,
+    alerts: Vec<Alert>,
+    /// Alerts raised so far (including those kept quiet).
+    pub raised: u64,
+    /// Lines of an earlier hour than the current one, not counted.
+    pub late: u64,
+}
+
+impl<'c> Engine<'c> {
+    pub fn new(cfg: AlertConfig, classifier: &'c Classifier) -> Self {
+        Engine {
+            cfg,
+            classifier,
+            cache: CachedClassifier::new(classifier),
+            hour: None,
+            first_hour: None,
+            last_time: None,
+            domains: HashMap::new(),
+            accounts: HashMap::new(),
+            arrivals: HashSet::new(),
+            bursts: HashMap::new(),
+            fired: HashSet::new(),
+            replaying: false,
+            quiet_before: None,
+            alerts: Vec::new(),
+            raised: 0,
+            late: 0,
+        }
+    }
+
+    pub fn config(&self) -> &AlertConfig {
+        &self.cfg
+    }
+
+    /// Marks the lines fed from now on as read back (`replayed` in alerts) or live.
+    pub fn set_replaying(&mut self, replaying: bool) {
+        self.replaying = replaying;
+    }
+
+    /// Alerts of hours before `hour` are counted but not raised (the baseline read back
+    /// before the current hour).
+    pub fn set_quiet_before(&mut self, hour: Option<Hour>) {
+        self.quiet_before = hour;
+    }
+
+    /// Tells the engine that the log covers every hour from `hour` on (it has older lines),
+    /// so hours without mail since then count as quiet hours in the volume baseline rather
+    /// than as unseen.
+    pub fn observed_from(&mut self, hour: Hour) {
+        self.first_hour = Some(self.first_hour.map_or(hour, |f| f.min(hour)));
+    }
+
+    /// The clock hour being counted.
+    pub fn hour(&self) -> Option<Hour> {
+        self.hour
+    }
+
+    /// The time of the latest line seen.
+    pub fn last_time(&self) -> Option<Timestamp> {
+        self.last_time
+    }
+
+    /// The alerts raised since the last call.
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.alerts)
+    }
+
+    /// Moves to the hour of `t` if it is later. Returns false if `t` is of an earlier hour
+    /// (the line is not counted).
+    fn roll(&mut self, t: &Timestamp) -> bool {
+        let h = Hour::of(t);
+        if self.last_time.is_none_or(|l| *t > l) {
+            self.last_time = Some(*t);
+        }
+        match self.hour {
+            None => {
+                self.hour = Some(h);
+                self.first_hour.get_or_insert(h);
+                true
+            }
+            Some(cur) if h > cur => {
+                self.close_hour(cur, h);
+                self.hour = Some(h);
+                true
+            }
+            Some(cur) if h < cur => {
+                self.late += 1;
+                false
+            }
+            Some(_) => true,
+        }
+    }
+
+    /// The top of a new hour: keep the accounts' volumes for the baseline, reset the rest.
+    fn close_hour(&mut self, old: Hour, new: Hour) {
+        let keep_from = Hour(new.0 - self.cfg.baseline_hours as i64);
+        self.accounts.retain(|_, a| {
+            if a.messages > 0 {
+                a.history.push_back((old, a.messages));
+            }
+            a.messages = 0;
+            a.ips.clear();
+            while a.history.front().is_some_and(|(h, _)| *h < keep_from) {
+                a.history.pop_front();
+            }
+            !a.history.is_empty()
+        });
+        self.domains.clear();
+        self.arrivals.clear();
+        self.fired.clear();
+        // The classifier cache holds every distinct failure text: start it afresh.
+        self.cache = CachedClassifier::new(self.classifier);
+    }
+
+    /// Raises `alert` unless an alert of its kind with the same `key` was raised this hour.
+    fn fire(&mut self, key: String, mut alert: Alert) {
+        if !self.fired.insert((alert.kind, key)) {
+            return;
+        }
+        self.raised += 1;
+        if self.quiet_before.is_some_and(|q| alert.hour < q) {
+            return;
+        }
+        alert.replayed = self.replaying;
+        self.alerts.push(alert);
+    }
+
+    fn domain_figures(&self, c: &Counts, logged: Option<LoggedLimit>) -> DomainFigures {
+        DomainFigures {
+            delivered: c.delivered,
+            deferred: c.deferred,
+            bounced: c.bounced,
+            defer_fail: c.defer_fail(),
+            percent: one_decimal(c.defer_fail_percent()),
+            limit_min: self.cfg.rule.min,
+            limit_percent: self.cfg.rule.percent,
+            warn_defer_fail: self.cfg.warn_defer_fail(),
+            warn_percent: one_decimal(self.cfg.warn_percent()),
+            to_limit: self.cfg.to_limit(c),
+            logged,
+        }
+    }
+
+    /// `shop.example: 4 defers+fails this hour (1 deferred, 3 failed, 0 delivered: 100%)`.
+    fn describe_counts(domain: &str, c: &Counts) -> String {
+        format!(
+            "{domain}: {} defers+fails this hour ({} deferred, {} failed, {} delivered: {:.0}%)",
+            c.defer_fail(),
+            c.deferred,
+            c.bounced,
+            c.delivered,
+            c.defer_fail_percent()
+        )
+    }
+
+    /// The rule in words: `5 defers+fails and 100%`, noting when the percentage is off.
+    fn rule_words(&self) -> String {
+        match self.cfg.rule.percent {
+            Some(p) => format!("{} defers+fails and {p}%", self.cfg.rule.min),
+            None => format!(
+                "{} defers+fails and 100% (percentage limit off: checked at 100%)",
+                self.cfg.rule.min
+            ),
+        }
+    }
+
+    /// A counted line of a sender domain.
+    fn count_domain(&mut self, domain: &str, o: &Outcome<'_>) {
+        if !self.domains.contains_key(domain) {
+            self.domains.insert(domain.into(), DomainState::default());
+        }
+        let st = self.domains.get_mut(domain).expect("inserted above");
+        st.counts.add(o.kind);
+        if !o.kind.is_defer_fail() {
+            return;
+        }
+        let c = st.counts;
+        let kind = if self.cfg.trips(&c) {
+            if st.tripped.is_some() {
+                return;
+            }
+            st.tripped = Some(o.time);
+            AlertKind::Tripped
+        } else if st.tripped.is_none() && self.cfg.warns(&c) {
+            st.warned.get_or_insert(o.time);
+            AlertKind::Warning
+        } else {
+            return;
+        };
+        let text = if kind == AlertKind::Tripped {
+            let next = Hour(Hour::of(&o.time).0 + 1).display();
+            let until = &next[11..];
+            let consequence = if self.cfg.rule.percent.is_some() {
+                format!("cPanel discards its outgoing mail until {until}")
+            } else {
+                format!(
+                    "with the percentage limit at 100% cPanel would discard its outgoing mail until {until}"
+                )
+            };
+            format!(
+                "{} reach the limit of {}: {consequence}",
+                Self::describe_counts(domain, &c),
+                self.rule_words()
+            )
+        } else {
+            let more = match self.cfg.to_limit(&c) {
+                Some(n) => format!("; {n} more trip it"),
+                None => String::new(),
+            };
+            format!(
+                "{} near the limit of {}{more}",
+                Self::describe_counts(domain, &c),
+                self.rule_words()
+            )
+        };
+        let figures = Figures::Domain(self.domain_figures(&c, None));
+        self.fire(
+            domain.to_string(),
+            Alert::new(
+                kind,
+                o.time,
+                SubjectType::SenderDomain,
+                domain,
+                text,
+                figures,
+            ),
+        );
+    }
+
+    /// A cPanel refusal line: the server enforces a limit on the domain.
+    fn refusal(&mut self, o: &Outcome<'_>, sender_domain: &str) {
+        let Some(l) = o.limit else { return };
+        let what = match l.kind {
+            LimitKind::DeferFail => "max defers and failures per hour",
+            LimitKind::EmailsPerHour => "max emails per hour",
+            LimitKind::Other => return,
+        };
+        let domain = l
+            .domain
+            .map(|d| d.to_ascii_lowercase())
+            .unwrap_or_else(|| sender_domain.to_string());
+        let st = self.domains.entry(domain.as_str().into()).or_default();
+        st.refusals += 1;
+        if st.blocked.is_none() {
+            st.blocked = Some(o.time);
+        }
+        let c = st.counts;
+        let num = |x: Option<i64>| x.map_or("?".to_string(), |n| n.to_string());
+        let effect = if o.kind == OutcomeKind::Deferred {
+            "deferring"
+        } else {
+            "discarding"
+        };
+        let text = format!(
+            "{domain}: the server is {effect} its mail: {what} exceeded ({}/{} ({}%)); {} defers+fails counted this hour",
+            num(l.count),
+            num(l.max),
+            num(l.percent),
+            c.defer_fail()
+        );
+        let logged = LoggedLimit {
+            limit: l.kind,
+            logged_count: l.count,
+            logged_max: l.max,
+            logged_percent: l.percent,
+        };
+        let figures = Figures::Domain(self.domain_figures(&c, Some(logged)));
+        let key = format!("{}\0{domain}", what);
+        self.fire(
+            key,
+            Alert::new(
+                AlertKind::Blocked,
+                o.time,
+                SubjectType::SenderDomain,
+                &domain,
+                text,
+                figures,
+            ),
+        );
+    }
+
+    /// A delivery failure: the burst window of its cause.
+    fn failure(&mut self, o: &Outcome<'_>, sender_domain: &str) {
+        if self.cfg.burst == 0 {
+            return;
+        }
+        let cause = if o.kind == OutcomeKind::Expired {
+            Cause::Expired
+        } else {
+            self.cache
+                .classify(o.code, o.status, o.text.unwrap_or(""))
+                .cause
+        };
+        if cause == Cause::SendingLimit {
+            return;
+        }
+        let t = o.time.local;
+        let window = chrono::Duration::minutes(BURST_WINDOW_MINUTES);
+        let q = self.bursts.entry(cause).or_default();
+        q.push_back((t, sender_domain.into()));
+        while q.front().is_some_and(|(x, _)| *x <= t - window) {
+            q.pop_front();
+        }
+        let count = q.len() as u64;
+        if count < self.cfg.burst {
+            return;
+        }
+        let since = q.iter().map(|(x, _)| *x).min().unwrap_or(t);
+        let mut by_domain: HashMap<&str, u64> = HashMap::new();
+        for (_, d) in q.iter() {
+            *by_domain.entry(d).or_default() += 1;
+        }
+        let top = by_domain
+            .into_iter()
+            .filter(|(d, _)| !d.starts_with('('))
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+            .map(|(d, _)| d.to_string());
+        let example = o.text.map(|t| cut(t, EXAMPLE_CHARS));
+        let mut text = format!(
+            "{count} {} failures in {BURST_WINDOW_MINUTES} minutes (since {})",
+            cause.as_str(),
+            since.format("%H:%M:%S")
+        );
+        if let Some(d) = &top {
+            text.push_str(&format!(", most from {d}"));
+        }
+        if let Some(e) = &example {
+            text.push_str(&format!(": {e}"));
+        }
+        let figures = Figures::Burst(BurstFigures {
+            count,
+            window_minutes: BURST_WINDOW_MINUTES,
+            since: Timestamp::new(since, o.time.offset),
+            top_sender_domain: top,
+            example,
+        });
+        self.fire(
+            cause.as_str().to_string(),
+            Alert::new(
+                AlertKind::Burst,
+                o.time,
+                SubjectType::Cause,
+                cause.as_str(),
+                text,
+                figures,
+            ),
+        );
+    }
+
+    /// A message arrived: count it for its account.
+    fn arrival(&mut self, m: &Message, time: Timestamp) {
+        let Some(account) = m.account.as_deref() else {
+            return;
+        };
+        if m.is_bounce() || self.arrivals.contains(m.id.as_str()) {
+            return;
+        }
+        if self.arrivals.len() < MAX_ARRIVALS {
+            self.arrivals.insert(m.id.as_str().into());
+        }
+        let key = account.to_ascii_lowercase();
+        let cur = self.hour.unwrap_or(Hour::of(&time));
+        let span = match self.first_hour {
+            Some(f) => ((cur.0 - f.0).max(0) as u64).min(self.cfg.baseline_hours),
+            None => 0,
+        };
+        let a = self.accounts.entry(key.as_str().into()).or_default();
+        a.messages += 1;
+        if let Some(ip) = &m.client_ip
+            && a.ips.len() < MAX_IPS
+        {
+            a.ips.insert(ip.clone());
+        }
+        let messages = a.messages;
+        let ips: Vec<String> = a.ips.iter().cloned().collect();
+        let from = Hour(cur.0 - span as i64);
+        let before: u64 = a
+            .history
+            .iter()
+            .filter(|(h, _)| *h >= from && *h < cur)
+            .map(|(_, n)| n)
+            .sum();
+
+        if span > 0 && messages >= self.cfg.account_min {
+            let average = before as f64 / span as f64;
+            if messages as f64 > self.cfg.account_factor * average {
+                let hours = if span == 1 { "hour" } else { "hours" };
+                let text = if before == 0 {
+                    format!(
+                        "{key}: {messages} messages this hour, none in the previous {span} {hours} (possible compromised account)"
+                    )
+                } else {
+                    format!(
+                        "{key}: {messages} messages this hour, {:.1}× its average of {average:.1} per hour over the previous {span} {hours} (possible compromised account)",
+                        messages as f64 / average
+                    )
+                };
+                let figures = Figures::Volume(VolumeFigures {
+                    messages,
+                    average: one_decimal(average),
+                    baseline_hours: span,
+                    factor: self.cfg.account_factor,
+                    min: self.cfg.account_min,
+                });
+                self.fire(
+                    key.clone(),
+                    Alert::new(
+                        AlertKind::VolumeJump,
+                        time,
+                        SubjectType::Account,
+                        &key,
+                        text,
+                        figures,
+                    ),
+                );
+            }
+        }
+        if self.cfg.account_ips > 0 && ips.len() as u64 >= self.cfg.account_ips {
+            let list: Vec<String> = ips.iter().take(10).cloned().collect();
+            let more = if ips.len() > list.len() { ", …" } else { "" };
+            let text = format!(
+                "{key}: mail submitted from {} client IPs this hour ({}{more}) (possible compromised account)",
+                ips.len(),
+                list.join(", ")
+            );
+            let figures = Figures::Ips(IpFigures {
+                ips: ips.len() as u64,
+                ip_list: list,
+                messages,
+            });
+            self.fire(
+                key.clone(),
+                Alert::new(
+                    AlertKind::LoginIps,
+                    time,
+                    SubjectType::Account,
+                    &key,
+                    text,
+                    figures,
+                ),
+            );
+        }
+    }
+
+    /// The current hour's sender domains, most urgent first.
+    pub fn domain_rows(&self) -> Vec<DomainRow> {
+        let target = self.cfg.percent() as f64;
+        let mut rows: Vec<DomainRow> = self
+            .domains
+            .iter()
+            .map(|(d, st)| {
+                let c = &st.counts;
+                let (state, since) = if let Some(t) = st.blocked {
+                    ("blocked", Some(t))
+                } else if let Some(t) = st.tripped {
+                    ("tripped", Some(t))
+                } else if let Some(t) = st.warned {
+                    ("warning", Some(t))
+                } else {
+                    ("ok", None)
+                };
+                let closeness = (c.defer_fail() as f64 / self.cfg.rule.min.max(1) as f64)
+                    .min(c.defer_fail_percent() / target)
+                    .min(1.0);
+                DomainRow {
+                    domain: d.to_string(),
+                    delivered: c.delivered,
+                    deferred: c.deferred,
+                    bounced: c.bounced,
+                    defer_fail: c.defer_fail(),
+                    percent: one_decimal(c.defer_fail_percent()),
+                    to_limit: self.cfg.to_limit(c),
+                    state,
+                    since,
+                    refusals: st.refusals,
+                    closeness,
+                }
+            })
+            .collect();
+        let rank = |s: &str| match s {
+            "blocked" => 0,
+            "tripped" => 1,
+            "warning" => 2,
+            _ => 3,
+        };
+        rows.sort_by(|a, b| {
+            rank(a.state)
+                .cmp(&rank(b.state))
+                .then(b.closeness.total_cmp(&a.closeness))
+                .then(b.defer_fail.cmp(&a.defer_fail))
+                .then((b.delivered + b.defer_fail).cmp(&(a.delivered + a.defer_fail)))
+                .then(a.domain.cmp(&b.domain))
+        });
+        rows
+    }
+}
+
+impl Sink for Engine<'_> {
+    fn outcome(&mut self, o: &Outcome<'_>) {
+        if !self.roll(&o.time) {
+            return;
+        }
+        let domain = sender_domain_key(o.sender);
+        if rule_counts(o, &domain) {
+            self.count_domain(&domain, o);
+        }
+        if o.limit.is_some() {
+            self.refusal(o, &domain);
+        } else if matches!(
+            o.kind,
+            OutcomeKind::Deferred | OutcomeKind::Bounced | OutcomeKind::Expired
+        ) && !o.retry_not_due
+        {
+            self.failure(o, &domain);
+        }
+    }
+
+    fn message_done(&mut self, _m: Message) {}
+
+    fn event(&mut self, e: &Event<'_>, m: Option<&Message>) {
+        if !self.roll(&e.time) {
+            return;
+        }
+        if e.kind == Kind::Arrival
+            && let Some(m) = m
+        {
+            self.arrival(m, e.time);
+        }
+    }
+}

@@ -1,0 +1,1267 @@
+//! The `follow` command: follow live logs and raise [`crate::alert`]s as lines arrive.
+//!
+//! # Start-up: reading back
+//!
+//! So that the first alert already carries cPanel's numbers, each followed file is read
+//! back from the start of the current clock hour ("now" in local time; `--now` or
+//! `MAILTRACE_NOW` pins it), and `--baseline` hours before that, which only teach the
+//! accounts' usual volumes (alerts of those hours are not shown). The place to start is
+//! found by binary search over byte offsets, since log lines are in time order
+//! ([`offset_of_time`]). If the hour began before the file's first line, the previous
+//! rotated file (`mail.log.1`, `exim_mainlog-YYYYMMDD`, `mainlog.1`, compressed or not:
+//! [`previous_rotated`]) is read back first: by binary search when plain, by a linear scan
+//! when compressed. `--from-start` reads every followed file from its beginning instead
+//! (and then shows the alerts of every hour). When several files are followed, the lines
+//! read back are merged in time order.
+//!
+//! Following then goes on with [`crate::follow::Follower`] from the end of the last complete
+//! line read back, so no line is read twice or missed.
+//!
+//! # Output
+//!
+//! - stdout a terminal and `--format text`: the screen is redrawn (at most once a second)
+//!   with the last 10 alerts above a table of the current hour's sender domains.
+//! - `--format text` otherwise: one line per alert.
+//! - `--format json`: one JSON object per alert (schema in [`crate::alert`]).
+//!
+//! Notices of the follower (rotation, truncation) go to stderr as `mailtrace: {notice}`.
+//! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:
+//! see [`Summary`]) and ends with status 0, as does a closed stdout pipe.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+use serde::Serialize;
+
+use crate::aggregate::{Hour, LimitRule};
+use crate::alert::hook::Hook;
+use crate::alert::{Alert, AlertConfig, DomainRow, Engine, screen};
+use crate::app::{self, EXIT_OK, thousands};
+use crate::classify::Classifier;
+use crate::cli::{FollowArgs, FollowFormatArg};
+use crate::correlate::Correlator;
+use crate::event::{Mta, Timestamp};
+use crate::follow::{FollowOptions, Follower, StartAt};
+use crate::input::{self, Input, LineReader, MAX_LINE};
+use crate::parse::time::{self, MtimeYear, YearTracker};
+use crate::parse::{LineParser, Parsed, YearSource, syslog};
+use crate::report_cmd::use_color;
+use crate::sanitize::{self, clean};
+use crate::timearg::{self, TimeArg};
+
+/// Below this many bytes the binary search turns into a linear scan.
+const PROBE_SPAN: u64 = 64 * 1024;
+
+/// Alerts kept on screen.
+const RECENT: usize = 10;
+
+/// Sender domains shown in the live table.
+const TABLE_ROWS: usize = 15;
+
+/// Width of the summary table when stdout is not a terminal.
+const PLAIN_WIDTH: u16 = 100;
+
+/// How long to wait at exit for queued alert commands.
+const HOOK_GRACE: Duration = Duration::from_secs(5);
+
+/// How the alerts are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A redrawn screen (stdout is a terminal).
+    Screen,
+    /// One text line per alert.
+    Text,
+    /// One JSON object per alert.
+    Json,
+}
+
+/// Runs `mailtrace follow` (Ctrl-C ends it with the summary).
+pub fn run(args: &FollowArgs) -> anyhow::Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed)) {
+            eprintln!("mailtrace: cannot catch Ctrl-C: {e}");
+        }
+    }
+    let stdout = io::stdout();
+    let mode = match args.format {
+        FollowFormatArg::Json => Mode::Json,
+        FollowFormatArg::Text if stdout.is_terminal() => Mode::Screen,
+        FollowFormatArg::Text => Mode::Text,
+    };
+    let mut out = stdout.lock();
+    follow(args, mode, use_color(args.color), &stop, &mut out)?;
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Follows the logs named by `args` until `stop` is set, writing alerts to `out`.
+pub fn follow(
+    args: &FollowArgs,
+    mode: Mode,
+    color: bool,
+    stop: &AtomicBool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let inputs = app::resolve_inputs(&args.input)?;
+    let mut paths: Vec<PathBuf> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let Input::Path(p) = input else {
+            anyhow::bail!("standard input cannot be followed: name a log file");
+        };
+        if is_gzip(&p) {
+            anyhow::bail!(
+                "{}: a compressed file cannot be followed: name the live log",
+                p.display()
+            );
+        }
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
+
+    let now = match &args.now {
+        Some(s) => match timearg::parse(s, chrono::Local::now().naive_local()) {
+            Ok(TimeArg::At(t)) => t,
+            Ok(TimeArg::BeforeLogEnd(_)) => anyhow::bail!("--now: give a time, not a duration"),
+            Err(e) => anyhow::bail!("--now: {e}"),
+        },
+        None => chrono::Local::now().naive_local(),
+    };
+    let hour_start = hour_floor(now);
+    let start_hour = Hour::of(&Timestamp::new(hour_start, None));
+
+    let cfg = AlertConfig {
+        rule: LimitRule {
+            min: args.limit.limit_min.max(1),
+            percent: args.limit.limit_percent,
+        },
+        warn_at: args.warn_at.clamp(1, 100),
+        burst: args.burst,
+        account_factor: args.account_factor.max(0.0),
+        account_min: args.account_min,
+        account_ips: args.account_ips,
+        baseline_hours: args.baseline,
+    };
+    let classifier = Classifier::builtin();
+    let mut engine = Engine::new(cfg, &classifier);
+    engine.set_quiet_before((!args.from_start).then_some(start_hour));
+    engine.set_replaying(true);
+
+    let hook = args.alert_command.clone().map(|cmd| {
+        Hook::start(
+            cmd,
+            Duration::from_secs(args.alert_timeout.max(1)),
+            |msg: String| eprintln!("mailtrace: {}", clean(&msg)),
+        )
+    });
+
+    let mut live = Live {
+        engine,
+        correlator: Correlator::new(48),
+        parsers: HashMap::new(),
+        out: Output::new(out, mode, color),
+        hook,
+        start_hour,
+        lines: 0,
+    };
+
+    // Read back.
+    let read_from = if args.from_start {
+        None
+    } else {
+        Some(hour_start - chrono::Duration::hours(args.baseline as i64))
+    };
+    let opts = ReadBackOptions {
+        read_from,
+        mta: app::scan_options(&args.input).mta,
+        year: args.input.year,
+    };
+    let mut starts = Vec::with_capacity(paths.len());
+    let mut streams = Vec::with_capacity(paths.len());
+    let mut covers_start = false;
+    for p in &paths {
+        let (stream, start, covered) = Stream::open(p, &paths, &opts)?;
+        covers_start |= covered;
+        starts.push((p.clone(), start));
+        streams.push(stream);
+    }
+    if covers_start && let Some(t) = read_from {
+        live.engine
+            .observed_from(Hour::of(&Timestamp::new(t, None)));
+    }
+    let read = read_back(&mut streams, &mut live)?;
+    for s in streams {
+        let parser = s.live_parser.unwrap_or_else(|| new_parser(&s.path, &opts));
+        live.parsers.insert(s.path, parser);
+    }
+    let names: Vec<String> = read
+        .files
+        .iter()
+        .map(|p| clean(&p.display().to_string()).into_owned())
+        .collect();
+    let lines = match read.lines {
+        1 => "1 line".to_string(),
+        n => format!("{} lines", thousands(n)),
+    };
+    match read_from {
+        _ if read.lines == 0 => {}
+        None => eprintln!(
+            "mailtrace: read {lines} from the start of {}",
+            names.join(", ")
+        ),
+        Some(t) => eprintln!(
+            "mailtrace: read back {lines} since {} ({}) from {}",
+            t.format("%Y-%m-%d %H:%M"),
+            match args.baseline {
+                0 => "this hour".to_string(),
+                1 => "this hour and the hour before".to_string(),
+                n => format!("this hour and the {n} before"),
+            },
+            names.join(", ")
+        ),
+    }
+    live.engine.set_replaying(false);
+
+    // Follow.
+    let mut follower = Follower::new(
+        starts,
+        FollowOptions {
+            poll: args.poll,
+            poll_interval: Duration::from_millis(args.poll_interval.max(1)),
+            recheck: Duration::from_secs(1),
+        },
+    )?;
+    live.out.draw(&live.engine, live.lines)?;
+    let cell = RefCell::new((live, None::<io::Error>));
+    follower.run_with_tick(
+        stop,
+        |path, text| {
+            let (live, err) = &mut *cell.borrow_mut();
+            match live.line(path, text) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    *err = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        },
+        |notice| {
+            let (live, _) = &mut *cell.borrow_mut();
+            live.out.notice(&notice.to_string());
+        },
+        || {
+            let (live, err) = &mut *cell.borrow_mut();
+            match live.out.maybe_draw(&live.engine, live.lines, true) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    *err = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        },
+    )?;
+    let (mut live, err) = cell.into_inner();
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    live.out.summary(&live.engine, live.lines)?;
+    if let Some(hook) = live.hook.take()
+        && !hook.finish(HOOK_GRACE)
+    {
+        eprintln!("mailtrace: alert commands still running at exit were left behind");
+    }
+    Ok(())
+}
+
+/// The start of the clock hour of `t`.
+fn hour_floor(t: NaiveDateTime) -> NaiveDateTime {
+    t.date()
+        .and_hms_opt(t.hour(), 0, 0)
+        .expect("a valid hour of a valid date")
+}
+
+/// Returns true if and only if `path` is a gzip file (by its name when it does not exist).
+fn is_gzip(path: &Path) -> bool {
+    let mut magic = [0u8; 2];
+    match File::open(path) {
+        Ok(mut f) => f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b],
+        Err(_) => path.extension().is_some_and(|e| e == "gz"),
+    }
+}
+
+/// Everything that happens to a line once read: parse, correlate, raise alerts, show them.
+struct Live<'c, 'w> {
+    engine: Engine<'c>,
+    correlator: Correlator,
+    parsers: HashMap<PathBuf, LineParser>,
+    out: Output<'w>,
+    hook: Option<Hook>,
+    start_hour: Hour,
+    lines: u64,
+}
+
+impl Live<'_, '_> {
+    /// A line of a followed file.
+    fn line(&mut self, path: &Path, text: &str) -> io::Result<()> {
+        if !self.parsers.contains_key(path) {
+            let year = chrono::Datelike::year(&chrono::Local::now().naive_local());
+            let p = LineParser::new(None, YearSource::Fixed(year));
+            self.parsers.insert(path.to_path_buf(), p);
+        }
+        let parser = self.parsers.get_mut(path).expect("inserted above");
+        self.lines += 1;
+        feed(parser, text, &mut self.correlator, &mut self.engine);
+        self.flush_alerts()?;
+        self.out.maybe_draw(&self.engine, self.lines, false)
+    }
+
+    /// Shows the alerts raised so far and hands them to the alert command.
+    fn flush_alerts(&mut self) -> io::Result<()> {
+        for a in self.engine.take_alerts() {
+            self.out.alert(&a)?;
+            // Alerts of past hours replayed with --from-start are history: shown, not run.
+            if let Some(hook) = &mut self.hook
+                && !(a.replayed && a.hour < self.start_hour)
+            {
+                hook.send(&a);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses one line and feeds its event, if any, to the correlator and the engine.
+fn feed(parser: &mut LineParser, text: &str, correlator: &mut Correlator, engine: &mut Engine<'_>) {
+    if let Parsed::Event(e) = parser.parse(text) {
+        correlator.feed(&e, engine);
+    }
+}
+
+/// The Ctrl-C summary in JSON: `{"type":"summary","v":1,"hour":"2026-11-26T10",
+/// "last_time":…,"lines":N,"alerts":N,"limit_min":5,"limit_percent":null,"domains":[…]}`,
+/// where each domain has `domain`, `delivered`, `deferred`, `bounced`, `defer_fail`,
+/// `percent`, `to_limit`, `state` (`blocked`, `tripped`, `warning` or `ok`), `since` (when
+/// it reached that state, or `null`) and `refusals` (cPanel refusal lines this hour).
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    #[serde(rename = "type")]
+    pub record: &'static str,
+    pub v: u32,
+    pub hour: Option<Hour>,
+    pub last_time: Option<Timestamp>,
+    pub lines: u64,
+    pub alerts: u64,
+    pub limit_min: u64,
+    pub limit_percent: Option<u64>,
+    pub domains: &'a [DomainRow],
+}
+
+/// Where alerts go.
+struct Output<'w> {
+    w: &'w mut dyn Write,
+    mode: Mode,
+    color: bool,
+    recent: VecDeque<String>,
+    dirty: bool,
+    last_draw: Option<Instant>,
+}
+
+impl<'w> Output<'w> {
+    fn new(w: &'w mut dyn Write, mode: Mode, color: bool) -> Self {
+        Output {
+            w,
+            mode,
+            color,
+            recent: VecDeque::with_capacity(RECENT + 1),
+            dirty: true,
+            last_draw: None,
+        }
+    }
+
+    fn remember(&mut self, line: String) {
+        self.recent.push_back(line);
+        while self.recent.len() > RECENT {
+            self.recent.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    fn alert(&mut self, a: &Alert) -> io::Result<()> {
+        match self.mode {
+            Mode::Json => {
+                sanitize::write_json_line(self.w, a)?;
+                self.w.flush()
+            }
+            Mode::Text => {
+                writeln!(self.w, "{}", screen::alert_line(a, self.color))?;
+                self.w.flush()
+            }
+            Mode::Screen => {
+                let line = screen::alert_line(a, self.color);
+                self.remember(line);
+                Ok(())
+            }
+        }
+    }
+
+    fn notice(&mut self, msg: &str) {
+        let line = format!("mailtrace: {}", clean(msg));
+        eprintln!("{line}");
+        if self.mode == Mode::Screen {
+            self.remember(line);
+        }
+    }
+
+    /// Redraws the screen (terminal only).
+    fn draw(&mut self, engine: &Engine<'_>, lines: u64) -> io::Result<()> {
+        if self.mode != Mode::Screen {
+            return Ok(());
+        }
+        let header = screen::header(
+            engine.hour(),
+            lines,
+            engine.last_time(),
+            engine.config(),
+            self.color,
+        );
+        let recent: Vec<String> = self.recent.iter().cloned().collect();
+        let table = screen::table(&engine.domain_rows(), TABLE_ROWS, None);
+        self.w
+            .write_all(screen::frame(&header, &recent, &table).as_bytes())?;
+        self.w.flush()?;
+        self.dirty = false;
+        self.last_draw = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Redraws if something changed and the last redraw is a second old (or `tick`: the
+    /// follower's once-a-second tick).
+    fn maybe_draw(&mut self, engine: &Engine<'_>, lines: u64, tick: bool) -> io::Result<()> {
+        let due = tick
+            || self
+                .last_draw
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if self.mode == Mode::Screen && self.dirty && due {
+            self.draw(engine, lines)?;
+        }
+        Ok(())
+    }
+
+    /// The summary at exit.
+    fn summary(&mut self, engine: &Engine<'_>, lines: u64) -> io::Result<()> {
+        match self.mode {
+            Mode::Screen => {
+                self.dirty = true;
+                self.draw(engine, lines)
+            }
+            Mode::Text => {
+                let header = screen::header(
+                    engine.hour(),
+                    lines,
+                    engine.last_time(),
+                    engine.config(),
+                    self.color,
+                );
+                let table = screen::table(&engine.domain_rows(), 0, Some(PLAIN_WIDTH));
+                writeln!(self.w, "\n{header}\n\n{table}")?;
+                self.w.flush()
+            }
+            Mode::Json => {
+                let rows = engine.domain_rows();
+                let cfg = engine.config();
+                let s = Summary {
+                    record: "summary",
+                    v: crate::alert::ALERT_SCHEMA_VERSION,
+                    hour: engine.hour(),
+                    last_time: engine.last_time(),
+                    lines,
+                    alerts: engine.raised,
+                    limit_min: cfg.rule.min,
+                    limit_percent: cfg.rule.percent,
+                    domains: &rows,
+                };
+                sanitize::write_json_line(self.w, &s)?;
+                self.w.flush()
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading back
+
+/// How to read back.
+struct ReadBackOptions {
+    /// Read lines from this time on; `None`: every followed file from its start.
+    read_from: Option<NaiveDateTime>,
+    mta: Option<Mta>,
+    year: Option<i32>,
+}
+
+/// The year source for year-less timestamps of a file: `--year`, or its modification time.
+fn year_of(path: &Path, year: Option<i32>) -> (YearSource, MtimeYear) {
+    match year {
+        Some(y) => (YearSource::Fixed(y), MtimeYear { year: y, month: 12 }),
+        None => {
+            let (y, m) = Input::Path(path.to_path_buf())
+                .mtime_year_month()
+                .unwrap_or_else(|| {
+                    let now = chrono::Local::now().naive_local();
+                    (chrono::Datelike::year(&now), chrono::Datelike::month(&now))
+                });
+            let my = YearTracker::from_mtime(y, m);
+            (YearSource::Mtime(my), my)
+        }
+    }
+}
+
+fn new_parser(path: &Path, opts: &ReadBackOptions) -> LineParser {
+    LineParser::new(opts.mta, year_of(path, opts.year).0)
+}
+
+/// The local time a log line starts with (Exim, RFC 3339, syslog with the year from `year`,
+/// journald JSON), whatever the line says after it.
+pub fn line_time(line: &str, year: MtimeYear) -> Option<NaiveDateTime> {
+    let first = *line.as_bytes().first()?;
+    if first.is_ascii_digit() {
+        if let Some((t, _)) = time::iso_prefix(line) {
+            return Some(t.local);
+        }
+        return time::exim_prefix(line).map(|(t, _)| t.local);
+    }
+    if first == b'{' {
+        return syslog::journal_fields(line).map(|r| r.0.local);
+    }
+    let (st, _) = time::syslog_prefix(line)?;
+    let y = year.first_line_year(st.month);
+    let d = NaiveDate::from_ymd_opt(y, st.month, st.day)
+        .or_else(|| NaiveDate::from_ymd_opt(y - 1, st.month, st.day))?;
+    Some(d.and_time(st.time))
+}
+
+/// Reads one line into `buf` (keeping at most [`MAX_LINE`] bytes, without the `\n`).
+/// Returns the bytes consumed (0 at the end) and whether the line ended with `\n`.
+fn next_raw_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<(u64, bool)> {
+    buf.clear();
+    let mut used = 0u64;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok((used, false));
+        }
+        let (chunk, n, done) = match memchr::memchr(b'\n', avail) {
+            Some(i) => (&avail[..i], i + 1, true),
+            None => (avail, avail.len(), false),
+        };
+        let room = MAX_LINE.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        r.consume(n);
+        used += n as u64;
+        if done {
+            return Ok((used, true));
+        }
+    }
+}
+
+/// The time of a raw line.
+fn raw_time(buf: &[u8], year: MtimeYear) -> Option<NaiveDateTime> {
+    line_time(&String::from_utf8_lossy(buf), year)
+}
+
+/// The first line starting after `pos` (after the first `\n` at or after `pos`; at `pos`
+/// itself when it is 0) and before `limit` that has a timestamp: its start, its end and
+/// its time.
+fn probe<R: Read + Seek>(
+    f: &mut R,
+    pos: u64,
+    limit: u64,
+    year: MtimeYear,
+) -> io::Result<Option<(u64, u64, NaiveDateTime)>> {
+    f.seek(SeekFrom::Start(pos))?;
+    let mut r = BufReader::with_capacity(8 * 1024, f);
+    let mut buf = Vec::new();
+    let mut at = pos;
+    if pos > 0 {
+        let (n, complete) = next_raw_line(&mut r, &mut buf)?;
+        if !complete {
+            return Ok(None);
+        }
+        at += n;
+    }
+    while at < limit {
+        let (n, complete) = next_raw_line(&mut r, &mut buf)?;
+        if !complete {
+            return Ok(None);
+        }
+        if let Some(t) = raw_time(&buf, year) {
+            return Ok(Some((at, at + n, t)));
+        }
+        at += n;
+    }
+    Ok(None)
+}
+
+/// The byte offset of the first line of `f` (`len` bytes long) whose timestamp is at or
+/// after `target`, assuming lines are in time order (lines without a timestamp go with the
+/// line before). When every line is older, the end of the last complete line. Binary
+/// search over byte offsets down to [`PROBE_SPAN`], then a linear scan: a few dozen small
+/// reads, whatever the size of the file.
+pub fn offset_of_time<R: Read + Seek>(
+    f: &mut R,
+    len: u64,
+    target: NaiveDateTime,
+    year: MtimeYear,
+) -> io::Result<u64> {
+    // Every timed line starting before `lo` is older than `target`; `lo` is a line start.
+    let (mut lo, mut hi) = (0u64, len);
+    while hi - lo > PROBE_SPAN {
+        let mid = lo + (hi - lo) / 2;
+        match probe(f, mid, hi, year)? {
+            Some((_, end, t)) if t < target => lo = end,
+            _ => hi = mid,
+        }
+    }
+    f.seek(SeekFrom::Start(lo))?;
+    let mut r = BufReader::with_capacity(16 * 1024, f);
+    let mut buf = Vec::new();
+    let mut at = lo;
+    loop {
+        let (n, complete) = next_raw_line(&mut r, &mut buf)?;
+        if !complete || raw_time(&buf, year).is_some_and(|t| t >= target) {
+            return Ok(at);
+        }
+        at += n;
+    }
+}
+
+/// The end of the last complete line of a file `len` bytes long (0 if it has none).
+fn complete_end(f: &File, len: u64) -> io::Result<u64> {
+    let back = len.min(MAX_LINE as u64 + 1);
+    let mut tail = vec![0; back as usize];
+    let mut r = f;
+    r.seek(SeekFrom::Start(len - back))?;
+    r.read_exact(&mut tail)?;
+    Ok(match memchr::memrchr(b'\n', &tail) {
+        Some(i) => len - back + i as u64 + 1,
+        None if back == len => 0,
+        None => len,
+    })
+}
+
+/// The previous rotated file of a live log: `NAME.1`, `NAME.1.gz`, `NAME.0`, or
+/// `NAME-YYYYMMDD[.gz]`, whichever was written last.
+pub fn previous_rotated(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let is_dated = |n: &str| {
+        let Some(rest) = n.strip_prefix(name).and_then(|r| r.strip_prefix('-')) else {
+            return false;
+        };
+        let date = rest.strip_suffix(".gz").unwrap_or(rest);
+        date.len() >= 8 && date.bytes().all(|b| b.is_ascii_digit())
+    };
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+        let n = entry.file_name();
+        let Some(n) = n.to_str() else { continue };
+        let numbered = [".1", ".1.gz", ".0"]
+            .iter()
+            .any(|s| n.strip_prefix(name) == Some(s));
+        if !(numbered || is_dated(n)) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let m = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        if best.as_ref().is_none_or(|(b, _)| m > *b) {
+            best = Some((m, dir.join(n)));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// One file, or part of it, to read back.
+struct Segment {
+    path: PathBuf,
+    reader: LineReader<Box<dyn BufRead + Send>>,
+    parser: LineParser,
+    year: MtimeYear,
+    /// Lines are skipped until one at or after this time (compressed files).
+    skip_before: Option<NaiveDateTime>,
+    /// The followed file itself (its parser is kept for following).
+    live: bool,
+}
+
+/// The next line of a stream, read ahead to merge streams by time.
+struct Head {
+    time: Option<NaiveDateTime>,
+    text: String,
+}
+
+/// The files read back for one followed path: maybe the previous rotated file, then the
+/// live file.
+struct Stream {
+    path: PathBuf,
+    segments: VecDeque<Segment>,
+    head: Option<Head>,
+    live_parser: Option<LineParser>,
+    /// The files have lines older than the read-back start.
+    covered: bool,
+}
+
+impl Stream {
+    /// Prepares reading back `path`. Returns the stream, where the follower starts, and
+    /// whether the log reaches back before the read-back start (so the hours in between
+    /// are known to be quiet rather than unseen).
+    fn open(
+        path: &Path,
+        followed: &[PathBuf],
+        opts: &ReadBackOptions,
+    ) -> anyhow::Result<(Stream, StartAt, bool)> {
+        let mut stream = Stream {
+            path: path.to_path_buf(),
+            segments: VecDeque::new(),
+            head: None,
+            live_parser: None,
+            covered: false,
+        };
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok((stream, StartAt::Beginning, false));
+            }
+            Err(e) => anyhow::bail!("{}: {e}", path.display()),
+        };
+        let len = file.metadata()?.len();
+        let end = complete_end(&file, len)?;
+        let (source, year) = year_of(path, opts.year);
+        let start = match opts.read_from {
+            None => 0,
+            Some(t) => offset_of_time(&mut &file, len, t, year)?.min(end),
+        };
+        stream.covered = start > 0;
+        if start == 0
+            && let Some(t) = opts.read_from
+            && let Some(prev) = previous_rotated(path)
+            && !followed.contains(&prev)
+        {
+            match Segment::earlier(&prev, t, opts) {
+                Ok(Some((seg, c))) => {
+                    stream.covered |= c;
+                    stream.segments.push_back(seg);
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!(
+                    "mailtrace: {}: {}",
+                    clean(&prev.display().to_string()),
+                    clean(&e.to_string())
+                ),
+            }
+        }
+        let mut f = file;
+        f.seek(SeekFrom::Start(start))?;
+        let reader: Box<dyn BufRead + Send> =
+            Box::new(BufReader::with_capacity(256 * 1024, f.take(end - start)));
+        stream.segments.push_back(Segment {
+            path: path.to_path_buf(),
+            reader: LineReader::new(reader),
+            parser: LineParser::new(opts.mta, source),
+            year,
+            skip_before: None,
+            live: true,
+        });
+        // Reads ahead the first line, skipping the older lines of a compressed file.
+        stream.advance();
+        let covered = stream.covered;
+        Ok((stream, StartAt::Offset(end), covered))
+    }
+
+    /// Moves to the next line to merge, if any.
+    fn advance(&mut self) {
+        self.head = None;
+        while let Some(seg) = self.segments.front_mut() {
+            match seg.reader.next_line() {
+                Ok(Some(line)) => {
+                    let t = line_time(line.text, seg.year);
+                    if let Some(cut) = seg.skip_before {
+                        if t.is_none_or(|t| t < cut) {
+                            self.covered |= t.is_some();
+                            continue;
+                        }
+                        seg.skip_before = None;
+                    }
+                    self.head = Some(Head {
+                        time: t,
+                        text: line.text.to_string(),
+                    });
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!(
+                    "mailtrace: {}: {}",
+                    clean(&seg.path.display().to_string()),
+                    clean(&e.to_string())
+                ),
+            }
+            let seg = self.segments.pop_front().expect("front exists");
+            if seg.live {
+                self.live_parser = Some(seg.parser);
+            }
+        }
+    }
+}
+
+impl Segment {
+    /// The part of the previous rotated file `path` from `from` on (`None` if nothing),
+    /// and whether that file has lines before `from` (for a compressed file that is only
+    /// known once the stream skips them).
+    fn earlier(
+        path: &Path,
+        from: NaiveDateTime,
+        opts: &ReadBackOptions,
+    ) -> io::Result<Option<(Segment, bool)>> {
+        let (source, year) = year_of(path, opts.year);
+        let parser = LineParser::new(opts.mta, source);
+        if is_gzip(path) {
+            let reader = input::open(&Input::Path(path.to_path_buf())).map_err(io::Error::other)?;
+            return Ok(Some((
+                Segment {
+                    path: path.to_path_buf(),
+                    reader: LineReader::new(reader),
+                    parser,
+                    year,
+                    skip_before: Some(from),
+                    live: false,
+                },
+                false,
+            )));
+        }
+        let mut f = File::open(path)?;
+        let len = f.metadata()?.len();
+        let start = offset_of_time(&mut f, len, from, year)?;
+        if start >= len {
+            return Ok(None);
+        }
+        f.seek(SeekFrom::Start(start))?;
+        let reader: Box<dyn BufRead + Send> =
+            Box::new(BufReader::with_capacity(256 * 1024, f.take(len - start)));
+        Ok(Some((
+            Segment {
+                path: path.to_path_buf(),
+                reader: LineReader::new(reader),
+                parser,
+                year,
+                skip_before: None,
+                live: false,
+            },
+            start > 0,
+        )))
+    }
+}
+
+/// What was read back.
+struct ReadBack {
+    lines: u64,
+    files: Vec<PathBuf>,
+}
+
+/// Reads every stream to its end, merging them in time order (a line without a timestamp
+/// goes right after the line before it in its own file), and hands each line with the
+/// segment it came from to `on_line`.
+fn merge(
+    streams: &mut [Stream],
+    mut on_line: impl FnMut(&mut Segment, &str) -> io::Result<()>,
+) -> io::Result<ReadBack> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut lines = 0u64;
+    loop {
+        let mut pick: Option<(usize, Option<NaiveDateTime>)> = None;
+        for (i, s) in streams.iter().enumerate() {
+            let Some(h) = &s.head else { continue };
+            match (h.time, pick) {
+                (None, _) => {
+                    pick = Some((i, None));
+                    break;
+                }
+                (Some(t), Some((_, Some(best)))) if t >= best => {}
+                (Some(t), _) => pick = Some((i, Some(t))),
+            }
+        }
+        let Some((i, _)) = pick else { break };
+        let s = &mut streams[i];
+        let head = s.head.take().expect("picked a stream with a head");
+        let seg = s.segments.front_mut().expect("a head comes from a segment");
+        if !files.contains(&seg.path) {
+            files.push(seg.path.clone());
+        }
+        lines += 1;
+        on_line(seg, &head.text)?;
+        s.advance();
+    }
+    Ok(ReadBack { lines, files })
+}
+
+/// Reads back every stream into `live`.
+fn read_back(streams: &mut [Stream], live: &mut Live<'_, '_>) -> io::Result<ReadBack> {
+    merge(streams, |seg, text| {
+        live.lines += 1;
+        feed(
+            &mut seg.parser,
+            text,
+            &mut live.correlator,
+            &mut live.engine,
+        );
+        live.flush_alerts()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn nd(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    const YEAR: MtimeYear = MtimeYear {
+        year: 2026,
+        month: 11,
+    };
+
+    /// Counts the bytes read through it.
+    struct Counting<R> {
+        inner: R,
+        read: u64,
+    }
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl<R: Seek> Seek for Counting<R> {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+
+    /// An Exim log from `from`, one line every `step` seconds, `n` lines, with an untimed
+    /// continuation line after every seventh.
+    fn exim_log(from: &str, step: i64, n: usize) -> String {
+        let mut s = String::new();
+        let t0 = nd(from);
+        for i in 0..n {
+            let t = t0 + chrono::Duration::seconds(step * i as i64);
+            s.push_str(&format!(
+                "{} 1tWx9Q-{i:08}-4kZ1 => x{i}@gmail.com R=dkim_lookuphost T=dkim_remote_smtp H=gmail-smtp-in.l.google.com [192.0.2.1] C=\"250 2.0.0 OK\"\n",
+                t.format("%Y-%m-%d %H:%M:%S")
+            ));
+            if i % 7 == 0 {
+                s.push_str(" Suggested action: nothing\n");
+            }
+        }
+        s
+    }
+
+    /// The answer by reading every line.
+    fn linear(data: &str, target: NaiveDateTime) -> u64 {
+        let mut at = 0u64;
+        for line in data.split_inclusive('\n') {
+            if !line.ends_with('\n') {
+                return at;
+            }
+            if line_time(line.trim_end_matches('\n'), YEAR).is_some_and(|t| t >= target) {
+                return at;
+            }
+            at += line.len() as u64;
+        }
+        at
+    }
+
+    fn search(data: &str, target: &str) -> (u64, u64) {
+        let mut c = Counting {
+            inner: Cursor::new(data.as_bytes()),
+            read: 0,
+        };
+        let off = offset_of_time(&mut c, data.len() as u64, nd(target), YEAR).unwrap();
+        (off, c.read)
+    }
+
+    #[test]
+    fn binary_search_finds_the_hour_start_reading_little() {
+        // Two days, a line every 10 s: about 3 MB.
+        let data = exim_log("2026-11-25 00:00:03", 10, 2 * 24 * 360);
+        let len = data.len() as u64;
+        assert!(len > 2_500_000);
+        for target in [
+            "2026-11-24 00:00:00",
+            "2026-11-25 00:00:00",
+            "2026-11-25 01:00:00",
+            "2026-11-25 17:00:00",
+            "2026-11-25 17:31:07",
+            "2026-11-26 10:00:00",
+            "2026-11-26 23:00:00",
+            "2026-11-26 23:59:53",
+            "2026-11-26 23:59:54",
+            "2026-11-27 00:00:00",
+        ] {
+            let (off, read) = search(&data, target);
+            assert_eq!(off, linear(&data, nd(target)), "{target}");
+            assert!(read < 200_000, "{target}: read {read} of {len} bytes");
+            if off < len {
+                let line = data[off as usize..].lines().next().unwrap();
+                assert!(line_time(line, YEAR).unwrap() >= nd(target));
+            }
+        }
+        assert_eq!(search(&data, "2026-11-24 00:00:00").0, 0);
+        assert_eq!(search(&data, "2026-11-27 00:00:00").0, len);
+    }
+
+    #[test]
+    fn search_handles_small_empty_partial_and_untimed_files() {
+        assert_eq!(search("", "2026-11-26 10:00:00").0, 0);
+        let data = exim_log("2026-11-26 09:59:58", 1, 4);
+        let at10 = data.find("2026-11-26 10:00:00").unwrap() as u64;
+        assert_eq!(search(&data, "2026-11-26 10:00:00").0, at10);
+        // An unfinished last line is never a place to start reading back from the middle of.
+        let mut partial = data.clone();
+        partial.push_str("2026-11-26 10:00:09 1tWx9Q-0000009");
+        assert_eq!(search(&partial, "2026-11-26 11:00:00").0, data.len() as u64);
+        // Junk without timestamps among the lines, large enough to be probed.
+        let mut junk = exim_log("2026-11-26 08:00:00", 1, 3000);
+        for _ in 0..5000 {
+            junk.push_str("garbage line with no time at all\n");
+        }
+        junk.push_str(&exim_log("2026-11-26 10:00:00", 1, 3000));
+        let target = "2026-11-26 09:00:00";
+        assert_eq!(search(&junk, target).0, linear(&junk, nd(target)));
+    }
+
+    #[test]
+    fn line_time_reads_every_log_shape() {
+        for (line, want) in [
+            (
+                "2026-11-26 10:00:01 1tWx9Q-00000000Aq3-4kZ1 ** x@gmail.com",
+                "2026-11-26 10:00:01",
+            ),
+            (
+                "2026-11-26 10:00:01.712 +0100 [123] 1tWx9Q-00000000Aq3-4kZ1 <= a@b",
+                "2026-11-26 10:00:01",
+            ),
+            (
+                "2026-11-26T10:00:01.123456+00:00 mx1 postfix/smtp[1]: ABC: to=<a@b>",
+                "2026-11-26 10:00:01",
+            ),
+            (
+                "Nov 26 10:00:01 mx1 postfix/smtp[1]: ABC: to=<a@b>",
+                "2026-11-26 10:00:01",
+            ),
+            // After the file's modification month: last year.
+            ("Dec 31 23:59:59 mx1 exim[1]: x", "2025-12-31 23:59:59"),
+        ] {
+            let t = line_time(line, YEAR).unwrap();
+            assert_eq!(t.with_nanosecond(0).unwrap(), nd(want), "{line}");
+        }
+        assert_eq!(line_time(" Suggested action: x", YEAR), None);
+        assert_eq!(line_time("", YEAR), None);
+        assert_eq!(line_time("garbage", YEAR), None);
+    }
+
+    #[test]
+    fn previous_rotated_file_is_the_newest_rotation() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let touch = |name: &str, secs_ago: u64| {
+            let f = File::create(d.join(name)).unwrap();
+            f.set_modified(std::time::SystemTime::now() - Duration::from_secs(secs_ago))
+                .unwrap();
+        };
+        touch("mail.log", 0);
+        assert_eq!(previous_rotated(&d.join("mail.log")), None);
+        touch("mail.log.2.gz", 2 * 86400);
+        touch("mail.log.1", 86400);
+        touch("mail.log.old", 10);
+        touch("mail.logx.1", 10);
+        assert_eq!(
+            previous_rotated(&d.join("mail.log")),
+            Some(d.join("mail.log.1"))
+        );
+        touch("exim_mainlog", 0);
+        touch("exim_mainlog-20261124.gz", 2 * 86400);
+        touch("exim_mainlog-20261125", 86400);
+        assert_eq!(
+            previous_rotated(&d.join("exim_mainlog")),
+            Some(d.join("exim_mainlog-20261125"))
+        );
+        touch("mainlog", 0);
+        touch("mainlog.1.gz", 86400);
+        assert_eq!(
+            previous_rotated(&d.join("mainlog")),
+            Some(d.join("mainlog.1.gz"))
+        );
+    }
+
+    fn opts(read_from: Option<&str>) -> ReadBackOptions {
+        ReadBackOptions {
+            read_from: read_from.map(nd),
+            mta: None,
+            year: Some(2026),
+        }
+    }
+
+    /// Every line a set of streams reads back, in merged order.
+    fn read_all(streams: &mut [Stream]) -> Vec<String> {
+        let mut got = Vec::new();
+        merge(streams, |_, t| {
+            got.push(t.to_string());
+            Ok(())
+        })
+        .unwrap();
+        got
+    }
+
+    fn gz(data: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn read_back_starts_in_the_previous_rotated_file_when_the_hour_began_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("exim_mainlog");
+        // Rotated at 09:30: the old file has 08:00–09:29, the live one 09:30–10:20.
+        let old = exim_log("2026-11-26 08:00:00", 60, 90);
+        let new = exim_log("2026-11-26 09:30:00", 60, 51);
+        std::fs::write(&live, &new).unwrap();
+        let old_path = dir.path().join("exim_mainlog-20261126");
+        std::fs::write(&old_path, &old).unwrap();
+        let followed = [live.clone()];
+        let timed = |v: &[String]| v.iter().filter(|l| !l.starts_with(' ')).count();
+
+        // The hour began in the live file: the old one is not read.
+        let (s, start, covered) =
+            Stream::open(&live, &followed, &opts(Some("2026-11-26 10:00:00"))).unwrap();
+        assert_eq!(start, StartAt::Offset(new.len() as u64));
+        assert!(covered);
+        let got = read_all(&mut [s]);
+        assert_eq!(timed(&got), 21);
+        assert!(got[0].starts_with("2026-11-26 10:00:00"));
+
+        // The hour began before the rotation: 09:00–09:29 from the old file, then the rest.
+        for compress in [false, true] {
+            if compress {
+                std::fs::remove_file(&old_path).unwrap();
+                std::fs::write(dir.path().join("exim_mainlog-20261126.gz"), gz(&old)).unwrap();
+            }
+            let (s, start, covered) =
+                Stream::open(&live, &followed, &opts(Some("2026-11-26 09:00:00"))).unwrap();
+            assert_eq!(start, StartAt::Offset(new.len() as u64));
+            assert!(covered);
+            let got = read_all(&mut [s]);
+            assert_eq!(timed(&got), 30 + 51, "compressed: {compress}");
+            assert!(got[0].starts_with("2026-11-26 09:00:00"), "{}", got[0]);
+            assert!(
+                got.last().unwrap().starts_with(' ') || got.last().unwrap().contains("10:20:00")
+            );
+        }
+
+        // Reading back from before the old file began: all of it, and the log does not
+        // reach back that far.
+        let (s, _, covered) =
+            Stream::open(&live, &followed, &opts(Some("2026-11-26 07:00:00"))).unwrap();
+        assert!(!covered);
+        assert_eq!(timed(&read_all(&mut [s])), 90 + 51);
+
+        // --from-start: the live file only.
+        let (s, _, _) = Stream::open(&live, &followed, &opts(None)).unwrap();
+        assert_eq!(timed(&read_all(&mut [s])), 51);
+    }
+
+    #[test]
+    fn read_back_stops_before_an_unfinished_line_and_a_missing_file_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("mail.log");
+        let mut data = exim_log("2026-11-26 10:00:00", 1, 3);
+        let complete = data.len() as u64;
+        data.push_str("2026-11-26 10:00:05 1tWx9Q-unfinished");
+        std::fs::write(&live, &data).unwrap();
+        let (s, start, _) = Stream::open(
+            &live,
+            std::slice::from_ref(&live),
+            &opts(Some("2026-11-26 10:00:00")),
+        )
+        .unwrap();
+        assert_eq!(start, StartAt::Offset(complete));
+        let got = read_all(&mut [s]);
+        assert!(got.iter().all(|l| !l.contains("unfinished")));
+        assert_eq!(got.len(), 4);
+
+        let missing = dir.path().join("nothing.log");
+        let (s, start, covered) = Stream::open(
+            &missing,
+            std::slice::from_ref(&missing),
+            &opts(Some("2026-11-26 10:00:00")),
+        )
+        .unwrap();
+        assert_eq!(start, StartAt::Beginning);
+        assert!(!covered);
+        assert!(read_all(&mut [s]).is_empty());
+    }
+
+    #[test]
+    fn several_files_are_read_back_in_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.log");
+        let b = dir.path().join("b.log");
+        std::fs::write(&a, exim_log("2026-11-26 10:00:00", 120, 10)).unwrap();
+        std::fs::write(&b, exim_log("2026-11-26 10:01:00", 120, 10)).unwrap();
+        let followed = [a.clone(), b.clone()];
+        let o = opts(Some("2026-11-26 10:00:00"));
+        let mut streams = vec![
+            Stream::open(&a, &followed, &o).unwrap().0,
+            Stream::open(&b, &followed, &o).unwrap().0,
+        ];
+        let got = read_all(&mut streams);
+        let times: Vec<NaiveDateTime> = got.iter().filter_map(|l| line_time(l, YEAR)).collect();
+        assert_eq!(times.len(), 20);
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+        // Continuation lines stay right after their own line.
+        for (i, l) in got.iter().enumerate() {
+            if l.starts_with(' ') {
+                assert!(got[i - 1].contains("-00000000-") || got[i - 1].contains("-00000007-"));
+            }
+        }
+    }
+
+    #[test]
+    fn hour_floor_truncates() {
+        assert_eq!(
+            hour_floor(nd("2026-11-26 10:59:59")),
+            nd("2026-11-26 10:00:00")
+        );
+    }
+}
