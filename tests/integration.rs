@@ -5,6 +5,7 @@ mod corpus;
 mod diagnose;
 mod docs;
 mod follow;
+mod follow_cmd;
 mod golden;
 mod postfix_bodies;
 mod report;
