@@ -66,9 +66,6 @@ pub enum Kind {
     MessageId,
     /// A bounce/DSN was generated for this message: `related_id` is the new queue ID.
     BounceNotice,
-    /// Postfix: the message was handed to a content filter or relay that queued it as
-    /// `related_id` (also emitted alongside the `delivered` event of the same line).
-    Requeued,
     /// An SMTP client connected or disconnected (Exim `SMTP connection from`, Postfix
     /// `connect from`/`disconnect from`, postscreen `CONNECT`).
     Connection,
@@ -105,7 +102,6 @@ impl Kind {
             Kind::Client => "client",
             Kind::MessageId => "message_id",
             Kind::BounceNotice => "bounce_notice",
-            Kind::Requeued => "requeued",
             Kind::Connection => "connection",
             Kind::AuthFailed => "auth_failed",
             Kind::ProtocolError => "protocol_error",
@@ -233,7 +229,8 @@ pub struct Event<'a> {
     /// Protocol on arrival (`P=esmtpa`, `proto=ESMTP`).
     pub protocol: Option<&'a str>,
     /// A linked queue ID: the parent of an Exim bounce (`R=` on `<= <>`), or the new queue ID
-    /// of a Postfix bounce notice or content-filter requeue.
+    /// of a Postfix bounce notice, or of a content-filter requeue (on the `delivered` event
+    /// whose reply says `queued as NEWID`).
     pub related_id: Option<&'a str>,
     /// Space-separated recipient list of an Exim arrival (`for a b c`).
     pub recipients: Option<&'a str>,
