@@ -2,8 +2,7 @@
 
 use std::io::Write;
 
-use crate::noise::Reject;
-use crate::reply::{Stage, cipher, confirmation, exim_retry_interval, reply};
+use crate::reply::{Stage, cipher, confirmation, exim_retry_interval};
 use crate::sim::{
     BASE, Dest, EXIM_QUEUE_INTERVAL, EXIM_RETRY_CUTOFF, Ev, Fate, Gen, Id, MINUTE, Origin,
     QueueRunState, Rcpt, Step, Why,
@@ -92,11 +91,11 @@ impl<W: Write> Gen<'_, W> {
         let now = self.now;
         let id = self.new_id(now, false);
         let cpanel = self.cpanel();
-        let (origin, client, local_dom) = {
+        let (origin, client, local_dom, script) = {
             let Some(m) = self.msg(h) else { return };
             m.id = id;
             m.arrived = now;
-            (m.origin, m.client.clone(), m.local_dom)
+            (m.origin, m.client.clone(), m.local_dom, m.script)
         };
         self.live_ids.insert(id.b);
         if origin == Origin::Script && cpanel {
@@ -105,14 +104,18 @@ impl<W: Write> Gen<'_, W> {
             self.s("cwd=/home/");
             let cpuser = self.w.locals[d].cpuser.clone();
             self.s(&cpuser);
-            self.s("/public_html");
-            let sub = [
-                "",
-                "/wp-content/plugins/contact-form",
-                "/shop",
-                "/newsletter",
-            ][self.rng.below(4) as usize];
-            self.s(sub);
+            if let Some(path) = script {
+                self.s(path);
+            } else {
+                self.s("/public_html");
+                let sub = [
+                    "",
+                    "/wp-content/plugins/contact-form",
+                    "/shop",
+                    "/newsletter",
+                ][self.rng.below(4) as usize];
+                self.s(sub);
+            }
             self.s(" 3 args: /usr/sbin/sendmail -t -i");
             self.end();
         }
@@ -189,6 +192,9 @@ impl<W: Write> Gen<'_, W> {
                     self.s(" P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no A=");
                     if cpanel {
                         self.s("dovecot_login:");
+                        self.s(&sender);
+                    } else if self.day.is_some() {
+                        self.s("dovecot_plain:");
                         self.s(&sender);
                     } else {
                         self.s("plain:");
@@ -303,7 +309,11 @@ impl<W: Write> Gen<'_, W> {
                 continue;
             }
             match rcpts[i].dest {
-                Dest::Local(d) => self.exim_local_attempt(&a, &mut rcpts[i], d),
+                Dest::Local(d) => {
+                    if self.exim_local_attempt(&a, &mut rcpts[i], d) {
+                        failed += 1;
+                    }
+                }
                 Dest::Remote(di) => {
                     if self.exim_remote_attempt(&a, &mut rcpts[i], di, &mut delivered_to) {
                         failed += 1;
@@ -321,7 +331,8 @@ impl<W: Write> Gen<'_, W> {
             m.rcpts = rcpts;
         }
         if let Some(to) = bounce_to {
-            self.exim_bounce(&a.id, &to, a.local_dom);
+            let dest = self.bounce_dest(a.local_dom, a.skey);
+            self.exim_bounce(&a.id, &to, dest);
         }
         if all_done {
             self.exm(&a.id);
@@ -336,8 +347,9 @@ impl<W: Write> Gen<'_, W> {
         }
     }
 
-    /// One delivery attempt to a local mailbox: delivered, or deferred because it is full.
-    fn exim_local_attempt(&mut self, a: &Attempt, r: &mut Rcpt, d: u16) {
+    /// One delivery attempt to a local mailbox: delivered, or deferred because it is full
+    /// (day mode: or failed because it stayed full). Returns true if it failed for good.
+    fn exim_local_attempt(&mut self, a: &Attempt, r: &mut Rcpt, d: u16) -> bool {
         let (_, _, lr, lt) = self.routers();
         let step = r.fate.step(r.step);
         r.step += 1;
@@ -351,22 +363,27 @@ impl<W: Write> Gen<'_, W> {
                     self.buf,
                     " R={lr} T={lt} defer (-22): mailbox is full (MTA-imposed quota exceeded while writing to "
                 );
-                if self.cpanel() {
-                    let u = self.w.locals[d as usize].cpuser.clone();
-                    let _ = write!(
-                        self.buf,
-                        "/home/{u}/mail/{}/{}/",
-                        domain_of(&addr),
-                        local_of(&addr)
-                    );
-                } else {
-                    let _ = write!(self.buf, "/var/mail/{}", local_of(&addr));
-                }
+                self.local_mailbox_path(d, &addr);
                 self.s(")");
                 self.end();
                 self.count(Count::Deferred, a.skey);
+                false
             }
-            _ => {
+            Step::Fail(_) => {
+                self.s("** ");
+                self.s(&addr);
+                let _ = write!(
+                    self.buf,
+                    " R={lr} T={lt}: mailbox is full (MTA-imposed quota exceeded while writing to "
+                );
+                self.local_mailbox_path(d, &addr);
+                self.s(")");
+                self.end();
+                self.count(Count::Bounced, a.skey);
+                r.done = true;
+                true
+            }
+            Step::Deliver => {
                 self.s("=> ");
                 self.s(local_of(&addr));
                 self.s(" <");
@@ -375,7 +392,39 @@ impl<W: Write> Gen<'_, W> {
                 self.end();
                 self.count(Count::Delivered, a.skey);
                 r.done = true;
+                false
             }
+        }
+    }
+
+    /// The mailbox folder in a quota message.
+    fn local_mailbox_path(&mut self, d: u16, addr: &str) {
+        if self.cpanel() {
+            let u = self.w.locals[d as usize].cpuser.clone();
+            let _ = write!(
+                self.buf,
+                "/home/{u}/mail/{}/{}/",
+                domain_of(addr),
+                local_of(addr)
+            );
+        } else {
+            let _ = write!(self.buf, "/var/mail/{}", local_of(addr));
+        }
+    }
+
+    /// Where a bounce of a message goes: a hosted sender's mailbox; in day mode also back to
+    /// a remote sender (mail to our full mailboxes). `None`: no bounce is written.
+    pub(crate) fn bounce_dest(&self, local_dom: Option<u16>, skey: u32) -> Option<Dest> {
+        if let Some(d) = local_dom {
+            return Some(Dest::Local(d));
+        }
+        let nlocal = self.w.locals.len() as u32;
+        let remote = skey
+            .checked_sub(nlocal)
+            .filter(|&i| (i as usize) < self.w.remotes.len());
+        match (self.day.is_some(), remote) {
+            (true, Some(i)) => Some(Dest::Remote(i as u16)),
+            _ => None,
         }
     }
 
@@ -410,6 +459,7 @@ impl<W: Write> Gen<'_, W> {
             );
             self.end();
             self.count(Count::Deferred, a.skey);
+            self.tally(r.scen, "retry_not_due_lines");
             r.next_retry = r.next_retry.max(self.dead_until[di as usize]);
             return false;
         }
@@ -456,6 +506,7 @@ impl<W: Write> Gen<'_, W> {
         );
         self.end();
         self.count(Count::Bounced, a.skey);
+        self.tally(r.scen, "discarded");
         let iso = self.iso_now();
         let trip = &mut self.trips[t as usize];
         trip.discarded += 1;
@@ -494,6 +545,7 @@ impl<W: Write> Gen<'_, W> {
         self.s("\"");
         self.end();
         self.count(Count::Delivered, a.skey);
+        self.tally(r.scen, "delivered");
         r.done = true;
     }
 
@@ -522,13 +574,13 @@ impl<W: Write> Gen<'_, W> {
             let _ = write!(self.buf, " R={rr} T={rt} defer ({errno}): {what}");
             self.end();
             self.count(Count::Deferred, a.skey);
+            self.tally(r.scen, "deferred_lines");
             r.next_retry = self.now + exim_retry_interval(r.step);
             let dead = self.rng.range(10 * MINUTE, 25 * MINUTE);
             self.dead_until[di as usize] = self.now + dead;
             return;
         }
-        let iso = self.iso_now();
-        let rep = reply(&mut self.rng, why, provider, &addr, &rdom, &iso);
+        let rep = self.remote_reply(why, provider, &addr, &rdom, &mx, &a.sender);
         let errno = match rep.stage {
             Stage::Rcpt => -44,
             Stage::Mail => -45,
@@ -547,6 +599,7 @@ impl<W: Write> Gen<'_, W> {
         self.s(&rep.text);
         self.end();
         self.count(Count::Deferred, a.skey);
+        self.tally(r.scen, "deferred_lines");
         r.next_retry = self.now + exim_retry_interval(r.step);
     }
 
@@ -570,8 +623,7 @@ impl<W: Write> Gen<'_, W> {
             Why::GiveUp => self.s(": retry timeout exceeded"),
             _ => {
                 let why = if why == Why::Full { Why::GiveUp } else { why };
-                let iso = self.iso_now();
-                let rep = reply(&mut self.rng, why, provider, &addr, &rdom, &iso);
+                let rep = self.remote_reply(why, provider, &addr, &rdom, &mx, &a.sender);
                 let _ = write!(self.buf, " R={rr} T={rt} H={mx} [{ip}]");
                 if let (true, Some(x)) = (rep.stage != Stage::Connect, cipher(provider, a.tag)) {
                     let _ = write!(self.buf, " X={x} CV=yes");
@@ -585,6 +637,7 @@ impl<W: Write> Gen<'_, W> {
         }
         self.end();
         self.count(Count::Bounced, a.skey);
+        self.tally(r.scen, "bounced");
         r.done = true;
     }
 
@@ -602,8 +655,8 @@ impl<W: Write> Gen<'_, W> {
     }
 
     /// A bounce message (`<= <> R=parent`) back to a hosted sender.
-    pub(crate) fn exim_bounce(&mut self, parent: &Id, to: &str, local_dom: Option<u16>) {
-        let Some(d) = local_dom else { return };
+    pub(crate) fn exim_bounce(&mut self, parent: &Id, to: &str, dest: Option<Dest>) {
+        let Some(dest) = dest else { return };
         if self.cpanel() {
             self.ex();
             self.s("cwd=/var/spool/exim 7 args: /usr/sbin/exim -t -oem -oi -f <> -E");
@@ -616,11 +669,12 @@ impl<W: Write> Gen<'_, W> {
         m.size = self.rng.range(2500, 9000) as u32;
         m.rcpts.push(Rcpt {
             addr: to.to_string(),
-            dest: Dest::Local(d),
+            dest,
             fate: Fate::Ok,
             step: 0,
             done: false,
             next_retry: 0,
+            scen: 0,
         });
         m.id = self.new_id(self.now, false);
         let h = self.alloc(m);
@@ -682,92 +736,6 @@ impl<W: Write> Gen<'_, W> {
             self.after(200, 2500, Ev::QueueStep(r));
         } else {
             self.after(1, 40, Ev::QueueStep(r));
-        }
-    }
-}
-
-impl<W: Write> Gen<'_, W> {
-    pub(crate) fn exim_reject(&mut self, rej: &Reject) {
-        let (sender, skey, host, helo, ip, port, rcpts, reason) = (
-            rej.sender.as_str(),
-            rej.skey,
-            rej.host.as_str(),
-            rej.helo.as_str(),
-            rej.ip.as_str(),
-            rej.port,
-            &rej.rcpts[..],
-            rej.reason,
-        );
-        let cpanel = self.cpanel();
-        let hd = if host == "unknown" {
-            format!("({helo}) [{ip}]")
-        } else {
-            format!("{host} [{ip}]")
-        };
-        let hd = if cpanel { format!("{hd}:{port}") } else { hd };
-        if cpanel {
-            self.ex();
-            let _ = write!(
-                self.buf,
-                "SMTP connection from [{ip}]:{port} (TCP/IP connection count = {})",
-                self.rng.range(1, 9)
-            );
-            self.end();
-        }
-        if reason == 9 {
-            self.ex();
-            let _ = write!(
-                self.buf,
-                "H={hd} sender verify fail for <{sender}>: Unrouteable address"
-            );
-            self.end();
-        }
-        for r in rcpts {
-            self.ex();
-            let s = if sender.is_empty() { "" } else { sender };
-            let _ = write!(self.buf, "H={hd} F=<{s}> ");
-            match reason {
-                0..=3 => {
-                    let _ = write!(self.buf, "rejected RCPT <{r}>: ");
-                    self.s(if cpanel {
-                        "No Such User Here"
-                    } else {
-                        "Unrouteable address"
-                    });
-                }
-                4..=5 => {
-                    if cpanel {
-                        let _ = write!(
-                            self.buf,
-                            "rejected RCPT <{r}>: JunkMail rejected - {hd} is in an RBL: https://www.spamhaus.org/query/ip/{ip}"
-                        );
-                    } else {
-                        let _ = write!(
-                            self.buf,
-                            "rejected RCPT <{r}>: rejected because {ip} is in a black list at zen.spamhaus.org\\nhttps://www.spamhaus.org/query/ip/{ip}"
-                        );
-                    }
-                }
-                6 => {
-                    let _ = write!(self.buf, "rejected RCPT <{r}>: relay not permitted");
-                }
-                7..=8 => {
-                    let _ = write!(
-                        self.buf,
-                        "temporarily rejected RCPT <{r}>: Greylisted, please try again later"
-                    );
-                }
-                _ => {
-                    let _ = write!(self.buf, "rejected RCPT <{r}>: Sender verify failed");
-                }
-            }
-            self.end();
-            self.count(Count::Rejected, skey);
-        }
-        if cpanel {
-            self.ex();
-            let _ = write!(self.buf, "SMTP connection from {hd} closed by QUIT");
-            self.end();
         }
     }
 }

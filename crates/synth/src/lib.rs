@@ -18,6 +18,7 @@
 //! same output.
 
 mod config;
+mod day;
 mod exim;
 mod names;
 mod noise;
@@ -33,6 +34,10 @@ mod world;
 use std::io::{self, Write};
 
 pub use config::{Mta, SynthConfig};
+pub use day::{
+    AccountInfo, DayConfig, DayTruth, Incidental, PopulationInfo, Scenario, Scenarios, ServerInfo,
+    Subject, generate_day,
+};
 pub use rng::SplitMix64;
 pub use truth::{Counts, Trip, Truth};
 

@@ -2,9 +2,11 @@
 
 use std::io::Write;
 
+use crate::domain_of;
 use crate::names::ROLES;
 use crate::reply::SERVER_IP;
 use crate::sim::{Ev, Gen};
+use crate::truth::Count;
 use crate::world::{doc_ip, local_part};
 
 /// One SMTP session from a remote client whose recipients our server refuses.
@@ -93,6 +95,9 @@ impl<W: Write> Gen<'_, W> {
     }
 
     pub(crate) fn ev_noise(&mut self) {
+        if self.day.is_some() {
+            return self.day_noise();
+        }
         let gap = self.rng.exp(25_000.0) as u64 + 500;
         self.at(self.now + gap, Ev::Noise);
         let ip = doc_ip("scan", self.rng.below(60) as usize);
@@ -163,5 +168,191 @@ impl<W: Write> Gen<'_, W> {
                 }
             }
         }
+    }
+
+    /// Exim's lines for a refused session.
+    pub(crate) fn exim_reject(&mut self, rej: &Reject) {
+        let (sender, skey, host, helo, ip, port, rcpts, reason) = (
+            rej.sender.as_str(),
+            rej.skey,
+            rej.host.as_str(),
+            rej.helo.as_str(),
+            rej.ip.as_str(),
+            rej.port,
+            &rej.rcpts[..],
+            rej.reason,
+        );
+        let cpanel = self.cpanel();
+        let hd = if host == "unknown" {
+            format!("({helo}) [{ip}]")
+        } else {
+            format!("{host} [{ip}]")
+        };
+        let hd = if cpanel { format!("{hd}:{port}") } else { hd };
+        if cpanel {
+            self.ex();
+            let _ = write!(
+                self.buf,
+                "SMTP connection from [{ip}]:{port} (TCP/IP connection count = {})",
+                self.rng.range(1, 9)
+            );
+            self.end();
+        }
+        if reason == 9 {
+            self.ex();
+            let _ = write!(
+                self.buf,
+                "H={hd} sender verify fail for <{sender}>: Unrouteable address"
+            );
+            self.end();
+        }
+        for r in rcpts {
+            self.ex();
+            let s = if sender.is_empty() { "" } else { sender };
+            let _ = write!(self.buf, "H={hd} F=<{s}> ");
+            match reason {
+                0..=3 => {
+                    let _ = write!(self.buf, "rejected RCPT <{r}>: ");
+                    self.s(if cpanel {
+                        "No Such User Here"
+                    } else {
+                        "Unrouteable address"
+                    });
+                }
+                4..=5 => {
+                    if cpanel {
+                        let _ = write!(
+                            self.buf,
+                            "rejected RCPT <{r}>: JunkMail rejected - {hd} is in an RBL: https://www.spamhaus.org/query/ip/{ip}"
+                        );
+                    } else {
+                        let _ = write!(
+                            self.buf,
+                            "rejected RCPT <{r}>: rejected because {ip} is in a black list at zen.spamhaus.org\\nhttps://www.spamhaus.org/query/ip/{ip}"
+                        );
+                    }
+                }
+                6 => {
+                    let _ = write!(self.buf, "rejected RCPT <{r}>: relay not permitted");
+                }
+                7..=8 => {
+                    let _ = write!(
+                        self.buf,
+                        "temporarily rejected RCPT <{r}>: Greylisted, please try again later"
+                    );
+                }
+                _ => {
+                    let _ = write!(self.buf, "rejected RCPT <{r}>: Sender verify failed");
+                }
+            }
+            self.end();
+            self.count(Count::Rejected, skey);
+        }
+        if cpanel {
+            self.ex();
+            let _ = write!(self.buf, "SMTP connection from {hd} closed by QUIT");
+            self.end();
+        }
+    }
+
+    /// Postfix's lines for a refused session (postscreen for listed clients, else smtpd).
+    pub(crate) fn pf_reject(&mut self, rej: &Reject) {
+        let (sender, skey, host, helo, ip, port, rcpts, reason) = (
+            rej.sender.as_str(),
+            rej.skey,
+            rej.host.as_str(),
+            rej.helo.as_str(),
+            rej.ip.as_str(),
+            rej.port,
+            &rej.rcpts[..],
+            rej.reason,
+        );
+        if reason == 4 && self.rng.chance(0.5) {
+            self.sys("postfix/postscreen", 1130);
+            let _ = write!(self.buf, "CONNECT from [{ip}]:{port} to [{SERVER_IP}]:25");
+            self.end();
+            self.sys("postfix/dnsblog", 1131);
+            let _ = write!(
+                self.buf,
+                "addr {ip} listed by domain zen.spamhaus.org as 127.0.0.{}",
+                self.rng.range(2, 4)
+            );
+            self.end();
+            self.sys("postfix/postscreen", 1130);
+            let _ = write!(self.buf, "DNSBL rank 3 for [{ip}]:{port}");
+            self.end();
+            for r in rcpts {
+                self.sys("postfix/postscreen", 1130);
+                let _ = write!(
+                    self.buf,
+                    "NOQUEUE: reject: RCPT from [{ip}]:{port}: 550 5.7.1 Service unavailable; client [{ip}] blocked using zen.spamhaus.org; from=<{sender}>, to=<{r}>, proto=ESMTP, helo=<{helo}>"
+                );
+                self.end();
+                self.count(Count::Rejected, skey);
+            }
+            self.sys("postfix/postscreen", 1130);
+            let _ = write!(self.buf, "DISCONNECT [{ip}]:{port}");
+            self.end();
+            return;
+        }
+        let pid = 21_000 + self.rng.below(30) as u32;
+        let cl = format!("{host}[{ip}]");
+        self.sys("postfix/smtpd", pid);
+        let _ = write!(self.buf, "connect from {cl}");
+        self.end();
+        for r in rcpts {
+            self.sys("postfix/smtpd", pid);
+            let _ = write!(self.buf, "NOQUEUE: reject: RCPT from {cl}: ");
+            match reason {
+                0..=3 => {
+                    let _ = write!(
+                        self.buf,
+                        "550 5.1.1 <{r}>: Recipient address rejected: User unknown in virtual mailbox table"
+                    );
+                }
+                4..=5 => {
+                    let _ = write!(
+                        self.buf,
+                        "554 5.7.1 Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{ip}"
+                    );
+                }
+                6 => {
+                    let _ = write!(self.buf, "454 4.7.1 <{r}>: Relay access denied");
+                }
+                7..=8 => {
+                    let _ = write!(
+                        self.buf,
+                        "450 4.2.0 <{r}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{}.html",
+                        domain_of(r)
+                    );
+                }
+                _ if !sender.is_empty() => {
+                    let _ = write!(
+                        self.buf,
+                        "450 4.1.8 <{sender}>: Sender address rejected: Domain not found"
+                    );
+                }
+                _ => {
+                    let _ = write!(
+                        self.buf,
+                        "550 5.1.1 <{r}>: Recipient address rejected: User unknown in virtual mailbox table"
+                    );
+                }
+            }
+            let _ = write!(
+                self.buf,
+                "; from=<{sender}> to=<{r}> proto=ESMTP helo=<{helo}>"
+            );
+            self.end();
+            self.count(Count::Rejected, skey);
+        }
+        self.sys("postfix/smtpd", pid);
+        let n = rcpts.len();
+        let _ = write!(
+            self.buf,
+            "disconnect from {cl} ehlo=1 mail=1 rcpt=0/{n} quit=1 commands=3/{}",
+            n + 3
+        );
+        self.end();
     }
 }

@@ -2,8 +2,7 @@
 
 use std::io::Write;
 
-use crate::noise::Reject;
-use crate::reply::{Reply, SERVER_IP, Stage, confirmation, reply};
+use crate::reply::{Reply, SERVER_IP, Stage, confirmation};
 use crate::sim::{
     BASE, Dest, Ev, Fate, Gen, Id, MINUTE, Origin, POSTFIX_LIFETIME, Rcpt, SECOND, Step, Why,
 };
@@ -210,7 +209,11 @@ impl<W: Write> Gen<'_, W> {
                 continue;
             }
             match r.dest {
-                Dest::Local(_) => self.pf_local_attempt(&a, r),
+                Dest::Local(_) => {
+                    if self.pf_local_attempt(&a, r) {
+                        failed += 1;
+                    }
+                }
                 Dest::Remote(di) => {
                     if self.pf_remote_attempt(&a, r, di) {
                         failed += 1;
@@ -237,7 +240,8 @@ impl<W: Write> Gen<'_, W> {
             m.rcpts = rcpts;
         }
         if (failed > 0 || expired) && !sender.is_empty() {
-            self.pf_ndr(&id, &sender, local_dom);
+            let dest = self.bounce_dest(local_dom, skey);
+            self.pf_ndr(&id, &sender, dest);
         }
         if pending == 0 || expired {
             self.pfm("postfix/qmgr", 1120, &id);
@@ -256,8 +260,9 @@ impl<W: Write> Gen<'_, W> {
         }
     }
 
-    /// One LMTP delivery attempt to a local mailbox.
-    fn pf_local_attempt(&mut self, a: &PfAttempt, r: &mut Rcpt) {
+    /// One LMTP delivery attempt to a local mailbox. Returns true if it failed for good (day
+    /// mode: a mailbox that stayed full).
+    fn pf_local_attempt(&mut self, a: &PfAttempt, r: &mut Rcpt) -> bool {
         let addr = r.addr.clone();
         let step = r.fate.step(r.step);
         r.step += 1;
@@ -274,8 +279,19 @@ impl<W: Write> Gen<'_, W> {
                 );
                 self.end();
                 self.count(Count::Deferred, a.skey);
+                false
             }
-            _ => {
+            Step::Fail(_) => {
+                let _ = write!(
+                    self.buf,
+                    "dsn=5.2.2, status=bounced (host {LMTP_RELAY} said: 552 5.2.2 <{addr}> Quota exceeded (mailbox for user is full) (in reply to end of DATA command))"
+                );
+                self.end();
+                self.count(Count::Bounced, a.skey);
+                r.done = true;
+                true
+            }
+            Step::Deliver => {
                 let _ = write!(
                     self.buf,
                     "dsn=2.0.0, status=sent (250 2.0.0 <{addr}> {:016x} Saved)",
@@ -284,6 +300,7 @@ impl<W: Write> Gen<'_, W> {
                 self.end();
                 self.count(Count::Delivered, a.skey);
                 r.done = true;
+                false
             }
         }
     }
@@ -314,6 +331,7 @@ impl<W: Write> Gen<'_, W> {
             );
             self.end();
             self.count(Count::Deferred, a.skey);
+            self.tally(r.scen, "retry_not_due_lines");
             return false;
         }
         let step = if exists && self.remote_down(di as usize) {
@@ -343,6 +361,7 @@ impl<W: Write> Gen<'_, W> {
                 let _ = write!(self.buf, "dsn=2.0.0, status=sent ({conf})");
                 self.end();
                 self.count(Count::Delivered, a.skey);
+                self.tally(r.scen, "delivered");
                 r.done = true;
                 false
             }
@@ -356,6 +375,7 @@ impl<W: Write> Gen<'_, W> {
                 );
                 self.end();
                 self.count(Count::Deferred, a.skey);
+                self.tally(r.scen, "deferred_lines");
                 let dead = self.rng.range(10 * MINUTE, 25 * MINUTE);
                 self.dead_until[di as usize] = self.now + dead;
                 false
@@ -370,6 +390,7 @@ impl<W: Write> Gen<'_, W> {
                 );
                 self.end();
                 self.count(Count::Bounced, a.skey);
+                self.tally(r.scen, "bounced");
                 r.done = true;
                 true
             }
@@ -380,8 +401,7 @@ impl<W: Write> Gen<'_, W> {
                 } else {
                     why
                 };
-                let iso = self.iso_now();
-                let rep = reply(&mut self.rng, why, provider, &addr, &rdom, &iso);
+                let rep = self.remote_reply(why, provider, &addr, &rdom, &mx, &a.sender);
                 self.pfm("postfix/smtp", smtp_pid, &a.id);
                 let _ = write!(self.buf, "to=<{addr}>, relay={mx}[{ip}]:25, ");
                 let c = self.rng.range(100, 1500);
@@ -397,9 +417,11 @@ impl<W: Write> Gen<'_, W> {
                 self.end();
                 if fail {
                     self.count(Count::Bounced, a.skey);
+                    self.tally(r.scen, "bounced");
                     r.done = true;
                 } else {
                     self.count(Count::Deferred, a.skey);
+                    self.tally(r.scen, "deferred_lines");
                 }
                 fail
             }
@@ -425,19 +447,20 @@ impl<W: Write> Gen<'_, W> {
     }
 
     /// A non-delivery notification to a hosted sender.
-    pub(crate) fn pf_ndr(&mut self, parent: &Id, to: &str, local_dom: Option<u16>) {
-        let Some(d) = local_dom else { return };
+    pub(crate) fn pf_ndr(&mut self, parent: &Id, to: &str, dest: Option<Dest>) {
+        let Some(dest) = dest else { return };
         let null = self.w.null_key;
         let mut m = self.new_msg(Origin::Bounce, String::new(), null, None);
         m.parent = Some(*parent);
         m.size = self.rng.range(2500, 9000) as u32;
         m.rcpts.push(Rcpt {
             addr: to.to_string(),
-            dest: Dest::Local(d),
+            dest,
             fate: Fate::Ok,
             step: 0,
             done: false,
             next_retry: 0,
+            scen: 0,
         });
         let now = self.now;
         m.id = self.new_id(now, false);
@@ -578,105 +601,5 @@ impl<W: Write> Gen<'_, W> {
         self.end();
         self.release(h);
         self.after(5, 600, Ev::PfDeliver(fh));
-    }
-
-    pub(crate) fn pf_reject(&mut self, rej: &Reject) {
-        let (sender, skey, host, helo, ip, port, rcpts, reason) = (
-            rej.sender.as_str(),
-            rej.skey,
-            rej.host.as_str(),
-            rej.helo.as_str(),
-            rej.ip.as_str(),
-            rej.port,
-            &rej.rcpts[..],
-            rej.reason,
-        );
-        if reason == 4 && self.rng.chance(0.5) {
-            self.sys("postfix/postscreen", 1130);
-            let _ = write!(self.buf, "CONNECT from [{ip}]:{port} to [{SERVER_IP}]:25");
-            self.end();
-            self.sys("postfix/dnsblog", 1131);
-            let _ = write!(
-                self.buf,
-                "addr {ip} listed by domain zen.spamhaus.org as 127.0.0.{}",
-                self.rng.range(2, 4)
-            );
-            self.end();
-            self.sys("postfix/postscreen", 1130);
-            let _ = write!(self.buf, "DNSBL rank 3 for [{ip}]:{port}");
-            self.end();
-            for r in rcpts {
-                self.sys("postfix/postscreen", 1130);
-                let _ = write!(
-                    self.buf,
-                    "NOQUEUE: reject: RCPT from [{ip}]:{port}: 550 5.7.1 Service unavailable; client [{ip}] blocked using zen.spamhaus.org; from=<{sender}>, to=<{r}>, proto=ESMTP, helo=<{helo}>"
-                );
-                self.end();
-                self.count(Count::Rejected, skey);
-            }
-            self.sys("postfix/postscreen", 1130);
-            let _ = write!(self.buf, "DISCONNECT [{ip}]:{port}");
-            self.end();
-            return;
-        }
-        let pid = 21_000 + self.rng.below(30) as u32;
-        let cl = format!("{host}[{ip}]");
-        self.sys("postfix/smtpd", pid);
-        let _ = write!(self.buf, "connect from {cl}");
-        self.end();
-        for r in rcpts {
-            self.sys("postfix/smtpd", pid);
-            let _ = write!(self.buf, "NOQUEUE: reject: RCPT from {cl}: ");
-            match reason {
-                0..=3 => {
-                    let _ = write!(
-                        self.buf,
-                        "550 5.1.1 <{r}>: Recipient address rejected: User unknown in virtual mailbox table"
-                    );
-                }
-                4..=5 => {
-                    let _ = write!(
-                        self.buf,
-                        "554 5.7.1 Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{ip}"
-                    );
-                }
-                6 => {
-                    let _ = write!(self.buf, "454 4.7.1 <{r}>: Relay access denied");
-                }
-                7..=8 => {
-                    let _ = write!(
-                        self.buf,
-                        "450 4.2.0 <{r}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/{}.html",
-                        domain_of(r)
-                    );
-                }
-                _ if !sender.is_empty() => {
-                    let _ = write!(
-                        self.buf,
-                        "450 4.1.8 <{sender}>: Sender address rejected: Domain not found"
-                    );
-                }
-                _ => {
-                    let _ = write!(
-                        self.buf,
-                        "550 5.1.1 <{r}>: Recipient address rejected: User unknown in virtual mailbox table"
-                    );
-                }
-            }
-            let _ = write!(
-                self.buf,
-                "; from=<{sender}> to=<{r}> proto=ESMTP helo=<{helo}>"
-            );
-            self.end();
-            self.count(Count::Rejected, skey);
-        }
-        self.sys("postfix/smtpd", pid);
-        let n = rcpts.len();
-        let _ = write!(
-            self.buf,
-            "disconnect from {cl} ehlo=1 mail=1 rcpt=0/{n} quit=1 commands=3/{}",
-            n + 3
-        );
-        self.end();
     }
 }

@@ -1,7 +1,10 @@
 //! What remote servers answer.
 
+use std::io::Write;
+
+use crate::day::day_reply;
 use crate::rng::SplitMix64;
-use crate::sim::{HOUR, MINUTE, Why};
+use crate::sim::{Gen, HOUR, MINUTE, Why};
 use crate::world::Provider;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -241,7 +244,8 @@ pub(crate) fn reply(
             format!("552 5.2.2 <{addr}>: Recipient address rejected: Mailbox full"),
             "5.2.2",
         ),
-        (Why::Down | Why::NoDomain, _) => r(Stage::Connect, String::new(), "4.4.1"),
+        // No reply (Down, NoDomain), or a day-mode reason (see `Gen::remote_reply`).
+        _ => r(Stage::Connect, String::new(), "4.4.1"),
     }
 }
 
@@ -298,5 +302,26 @@ pub(crate) fn exim_retry_interval(step: u8) -> u64 {
     } else {
         let k = (step - 8).min(6) as i32;
         ((HOUR as f64) * 1.5f64.powi(k)).min(6.0 * HOUR as f64) as u64
+    }
+}
+
+impl<W: Write> Gen<'_, W> {
+    /// The reply of remote server `mx` of domain `rdom` refusing or deferring `addr` (sent by
+    /// `sender`) for reason `why`.
+    pub(crate) fn remote_reply(
+        &mut self,
+        why: Why,
+        p: Provider,
+        addr: &str,
+        rdom: &str,
+        mx: &str,
+        sender: &str,
+    ) -> Reply {
+        if why.is_day() {
+            day_reply(&mut self.rng, why, p, sender, rdom, mx)
+        } else {
+            let iso = self.iso_now();
+            reply(&mut self.rng, why, p, addr, rdom, &iso)
+        }
     }
 }

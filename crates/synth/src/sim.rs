@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use chrono::Timelike;
 
 use crate::config::{Mta, SynthConfig};
+use crate::day::{Day, DayEv};
 use crate::names::SUBJECTS;
 use crate::output::b62;
 use crate::rng::SplitMix64;
@@ -39,6 +40,10 @@ pub(crate) enum Fate {
     Disabled,
     Blocked,
     NoDomain,
+    /// Day mode: refused for good for this reason.
+    Refuse(Why),
+    /// Day mode: `n` deferrals for this reason, then delivered.
+    Soft(Why, u8),
 }
 
 pub(crate) enum Step {
@@ -47,7 +52,7 @@ pub(crate) enum Step {
     Fail(Why),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Why {
     Grey,
     Full,
@@ -58,6 +63,26 @@ pub(crate) enum Why {
     Blocked,
     NoDomain,
     GiveUp,
+    /// Our server's IP is on the day's DNS block list (index into `day::plan::DNSBLS`).
+    Listed(u8),
+    /// The message looks like spam.
+    Spam,
+    /// Recipients complained about this sender (deferral at providers, refusal elsewhere).
+    Complaint,
+    /// The destination refuses this one sender.
+    SenderBlock,
+    /// The sender's domain is on a domain block list.
+    DomainListed,
+}
+
+impl Why {
+    /// True for the reasons only day mode uses (their texts are in `day::replies`).
+    pub(crate) fn is_day(self) -> bool {
+        matches!(
+            self,
+            Why::Listed(_) | Why::Spam | Why::Complaint | Why::SenderBlock | Why::DomainListed
+        )
+    }
 }
 
 impl Fate {
@@ -79,6 +104,9 @@ impl Fate {
             Fate::Disabled => Step::Fail(Why::Disabled),
             Fate::Blocked => Step::Fail(Why::Blocked),
             Fate::NoDomain => Step::Fail(Why::NoDomain),
+            Fate::Refuse(why) => Step::Fail(why),
+            Fate::Soft(why, n) if k < n => Step::Defer(why),
+            Fate::Soft(..) => Step::Deliver,
         }
     }
 }
@@ -96,6 +124,8 @@ pub(crate) struct Rcpt {
     pub(crate) step: u8,
     pub(crate) done: bool,
     pub(crate) next_retry: u64,
+    /// Day mode: the planted scenario this recipient belongs to (0: none).
+    pub(crate) scen: u8,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -155,6 +185,8 @@ pub(crate) struct Msg {
     /// Postfix: pid of the smtpd process that received it.
     pub(crate) pid: u32,
     pub(crate) done: bool,
+    /// Day mode: the folder of the web script that submitted it (cPanel `cwd=`).
+    pub(crate) script: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -171,6 +203,8 @@ pub(crate) enum Ev {
     PfReactivate(u64),
     Noise,
     SprayNext(u32),
+    /// Day mode's own events.
+    Day(DayEv),
 }
 
 pub(crate) struct Spray {
@@ -235,6 +269,8 @@ pub(crate) struct Gen<'a, W: Write> {
     pub(crate) ts_sec: u64,
     pub(crate) ts_exim: [u8; 19],
     pub(crate) ts_syslog: [u8; 15],
+    /// Day mode (`None` for the classic generator).
+    pub(crate) day: Option<Box<Day>>,
 }
 
 impl<'a, W: Write> Gen<'a, W> {
@@ -291,7 +327,32 @@ impl<'a, W: Write> Gen<'a, W> {
             ts_sec: u64::MAX,
             ts_exim: [b' '; 19],
             ts_syslog: [b' '; 15],
+            day: None,
         }
+    }
+
+    /// A generator for day mode, with its own world and population.
+    pub(crate) fn with_world(
+        cfg: &'a SynthConfig,
+        out: &'a mut W,
+        rng: SplitMix64,
+        w: World,
+        day: Box<Day>,
+    ) -> Self {
+        let nkeys = w.keys.len();
+        let nlocal = w.locals.len();
+        let nremote = w.remotes.len();
+        let mut g = Gen::new(cfg, out);
+        g.rng = rng;
+        g.w = w;
+        g.dead_until = vec![0; nremote];
+        g.outage_until = vec![0; nremote];
+        g.next_outage = vec![u64::MAX; nremote];
+        g.by_dom_hour = vec![Vec::new(); nkeys];
+        g.trackers = vec![Tracker::default(); nlocal];
+        g.target_msgs = u64::MAX;
+        g.day = Some(day);
+        g
     }
 
     pub(crate) fn exim(&self) -> bool {
@@ -368,6 +429,9 @@ impl<'a, W: Write> Gen<'a, W> {
 
     /// True if and only if the servers of remote domain `di` do not answer right now.
     pub(crate) fn remote_down(&mut self, di: usize) -> bool {
+        if let Some(d) = &self.day {
+            return d.down(di, self.now);
+        }
         if self.now >= self.next_outage[di] {
             let len = self.rng.range(20 * MINUTE, 3 * HOUR);
             self.outage_until[di] = self.now + len;
@@ -390,6 +454,7 @@ impl<'a, W: Write> Gen<'a, W> {
             Ev::PfReactivate(m) => self.ev_pf_reactivate(m),
             Ev::Noise => self.ev_noise(),
             Ev::SprayNext(s) => self.ev_spray(s),
+            Ev::Day(e) => self.day_event(e),
         }
         self.maybe_flush()
     }
@@ -465,6 +530,7 @@ impl<'a, W: Write> Gen<'a, W> {
             orig: None,
             pid: 0,
             done: false,
+            script: None,
         }
     }
 

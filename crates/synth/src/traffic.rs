@@ -47,6 +47,7 @@ impl<W: Write> Gen<'_, W> {
             step: 0,
             done: false,
             next_retry: 0,
+            scen: 0,
         }
     }
 
@@ -98,6 +99,7 @@ impl<W: Write> Gen<'_, W> {
             step: 0,
             done: false,
             next_retry: 0,
+            scen: 0,
         }
     }
 
@@ -126,6 +128,9 @@ impl<W: Write> Gen<'_, W> {
     }
 
     pub(crate) fn ev_arrival(&mut self) {
+        if self.day.is_some() {
+            return self.day_arrival();
+        }
         if self.stop_arrivals {
             return;
         }
@@ -304,6 +309,7 @@ impl<W: Write> Gen<'_, W> {
                 step: 0,
                 done: false,
                 next_retry: 0,
+                scen: 0,
             };
             r.step = self.rng.range(10, 30) as u8;
             m.backoff = 10;
