@@ -350,6 +350,7 @@ impl<W: Write> Gen<'_, W> {
     /// One delivery attempt to a local mailbox: delivered, or deferred because it is full
     /// (day mode: or failed because it stayed full). Returns true if it failed for good.
     fn exim_local_attempt(&mut self, a: &Attempt, r: &mut Rcpt, d: u16) -> bool {
+        self.cur_scen = r.scen;
         let (_, _, lr, lt) = self.routers();
         let step = r.fate.step(r.step);
         r.step += 1;
@@ -437,6 +438,7 @@ impl<W: Write> Gen<'_, W> {
         di: u16,
         delivered_to: &mut Vec<u16>,
     ) -> bool {
+        self.cur_scen = r.scen;
         let (rr, rt, _, _) = self.routers();
         let (exists, rdom) = {
             let x = &self.w.remotes[di as usize];

@@ -16,6 +16,11 @@
 //! The [`Truth`] is counted line by line as lines are written, so it describes exactly the
 //! bytes produced. Everything is driven by one seeded [`SplitMix64`]: a seed always gives the
 //! same output.
+//!
+//! [`generate_day`] runs the same simulation over a modelled shared server (a population of
+//! mailboxes with their usual networks, newsletters, web forms, attacks) with planted
+//! problems, and returns a [`DayTruth`]: the findings a diagnosis should give (see the `day`
+//! module and `examples/genday.rs`).
 
 mod config;
 mod day;

@@ -263,6 +263,7 @@ impl<W: Write> Gen<'_, W> {
     /// One LMTP delivery attempt to a local mailbox. Returns true if it failed for good (day
     /// mode: a mailbox that stayed full).
     fn pf_local_attempt(&mut self, a: &PfAttempt, r: &mut Rcpt) -> bool {
+        self.cur_scen = r.scen;
         let addr = r.addr.clone();
         let step = r.fate.step(r.step);
         r.step += 1;
@@ -308,6 +309,7 @@ impl<W: Write> Gen<'_, W> {
     /// One SMTP delivery attempt to a remote recipient (or a "delivery temporarily suspended"
     /// deferral). Returns true if the recipient failed for good.
     fn pf_remote_attempt(&mut self, a: &PfAttempt, r: &mut Rcpt, di: u16) -> bool {
+        self.cur_scen = r.scen;
         let addr = r.addr.clone();
         let (provider, mx, ip, rdom, exists) = {
             let x = &self.w.remotes[di as usize];

@@ -271,6 +271,10 @@ pub(crate) struct Gen<'a, W: Write> {
     pub(crate) ts_syslog: [u8; 15],
     /// Day mode (`None` for the classic generator).
     pub(crate) day: Option<Box<Day>>,
+    /// Day mode: the scenario tag of the recipient being attempted (0: background).
+    pub(crate) cur_scen: u8,
+    /// Day mode: per trip, the deferrals and failures of its hour by scenario tag.
+    pub(crate) trip_causes: Vec<[u32; 8]>,
 }
 
 impl<'a, W: Write> Gen<'a, W> {
@@ -328,6 +332,8 @@ impl<'a, W: Write> Gen<'a, W> {
             ts_exim: [b' '; 19],
             ts_syslog: [b' '; 15],
             day: None,
+            cur_scen: 0,
+            trip_causes: Vec::new(),
         }
     }
 

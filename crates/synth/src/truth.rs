@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::sim::{BASE, Gen, HOUR};
 
-/// Event counts by the counting rule of [`SynthConfig`].
+/// Event counts by the counting rule of [`SynthConfig`](crate::SynthConfig).
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 pub struct Counts {
     pub delivered: u64,
@@ -107,6 +107,8 @@ pub(crate) struct Tracker {
     pub(crate) ok: u64,
     pub(crate) df: u64,
     pub(crate) trip: Option<u32>,
+    /// Day mode: the hour's deferrals and failures by scenario tag (0: background).
+    pub(crate) by_scen: [u32; 8],
 }
 
 impl<W: Write> Gen<'_, W> {
@@ -131,10 +133,14 @@ impl<W: Write> Gen<'_, W> {
         }
         v[h].add(k);
         if self.cpanel() && (skey as usize) < self.w.locals.len() {
+            let scen = self.cur_scen as usize;
             let tr = self.tracker(skey as u16);
             match k {
                 Count::Delivered => tr.ok += 1,
-                Count::Deferred | Count::Bounced => tr.df += 1,
+                Count::Deferred | Count::Bounced => {
+                    tr.df += 1;
+                    tr.by_scen[scen.min(7)] += 1;
+                }
                 _ => {}
             }
             let (ok, df, tripped) = (tr.ok, tr.df, tr.trip.is_some());
@@ -156,6 +162,7 @@ impl<W: Write> Gen<'_, W> {
                     discarded: 0,
                 });
                 self.trackers[skey as usize].trip = Some(idx);
+                self.trip_causes.push(self.trackers[skey as usize].by_scen);
             }
         }
     }

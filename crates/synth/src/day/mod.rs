@@ -453,14 +453,24 @@ impl<W: Write> Gen<'_, W> {
 
     fn finish_day(self, cfg: &DayConfig) -> io::Result<DayTruth> {
         let (scenarios, mut incidental) = self.day_scenarios();
-        for trip in &self.trips {
+        for (trip, causes) in self.trips.iter().zip(&self.trip_causes) {
+            let total: u32 = causes.iter().sum();
+            let mut parts: Vec<String> = (1..causes.len())
+                .filter(|&i| causes[i] > 0)
+                .map(|i| format!("{} from scenario {}", causes[i], scenarios::NAMES[i - 1]))
+                .collect();
+            if causes[0] > 0 {
+                parts.push(format!("{} from healthy traffic", causes[0]));
+            }
             let inc = Incidental {
                 kind: "sender_domain",
                 subject: trip.domain.clone(),
                 verdict: "sending_limit",
                 because: format!(
-                    "cPanel's limit tripped in hour {} at {}",
-                    trip.hour, trip.condition_at
+                    "cPanel's limit tripped in hour {} at {} after {total} deferrals and failures: {}",
+                    trip.hour,
+                    trip.condition_at,
+                    parts.join(", ")
                 ),
             };
             if !incidental

@@ -375,7 +375,6 @@ fn populate(
     generic: Vec<u16>,
     gone: Vec<u16>,
 ) -> People {
-    let nd = w.locals.len();
     let (mut accounts, by_dom) = mailboxes(rng, cfg, w);
     volumes(rng, &mut accounts);
     let generic_w = Weighted::new((0..generic.len()).map(|i| 1.0 / ((i + 1) as f64).powf(0.9)));
@@ -389,10 +388,14 @@ fn populate(
         .iter()
         .map(|r| r.provider == Provider::Generic && r.exists && rng.chance(0.15))
         .collect();
+    // A site's form writes to a mailbox that is not full (an owner whose only mailbox is
+    // full would see its own form trip its cPanel limit: not a healthy day).
     let mut forms = Vec::new();
-    for d in 0..nd {
-        if rng.chance(0.4) {
-            forms.push((d as u16, *rng.pick(FORM_PATHS)));
+    for (d, boxes) in by_dom.iter().enumerate() {
+        let form = rng.chance(0.4);
+        let path = *rng.pick(FORM_PATHS);
+        if form && boxes.iter().any(|&a| !accounts[a].full) {
+            forms.push((d as u16, path));
         }
     }
     let newsletters = (0..accounts.len())
@@ -566,8 +569,11 @@ fn correspondents(
     }
 }
 
+/// Webmail on the server itself submits from the loopback address.
+pub(crate) const WEBMAIL: &str = "127.0.0.1";
+
 /// One to three usual networks for account number `a`: the office line (shared with its
-/// colleagues), a home line, a phone.
+/// colleagues), a home line, a phone, webmail on the server.
 fn networks(rng: &mut SplitMix64, office: Option<&str>, a: usize) -> (Vec<Fixed>, Option<Phone>) {
     let want = match rng.below(20) {
         0..=5 => 1,
@@ -580,6 +586,9 @@ fn networks(rng: &mut SplitMix64, office: Option<&str>, a: usize) -> (Vec<Fixed>
     }
     if rng.chance(0.6) {
         kinds.push(2);
+    }
+    if rng.chance(0.12) {
+        kinds.push(3);
     }
     if rng.chance(0.5) {
         kinds.push(1);
@@ -603,6 +612,11 @@ fn networks(rng: &mut SplitMix64, office: Option<&str>, a: usize) -> (Vec<Fixed>
                 ip: office.expect("office").to_string(),
                 helo: desktop.clone(),
                 office: true,
+            }),
+            3 => fixed.push(Fixed {
+                ip: WEBMAIL.to_string(),
+                helo: "localhost".to_string(),
+                office: false,
             }),
             1 => fixed.push(Fixed {
                 ip: format!(

@@ -405,7 +405,8 @@ impl<W: Write> Gen<'_, W> {
     }
 }
 
-const NAMES: [&str; 7] = [
+/// Scenario names, as in their IDs and on the command line.
+pub(crate) const NAMES: [&str; 7] = [
     "compromised",
     "stale-list",
     "partner-down",

@@ -14,7 +14,7 @@ use crate::sim::{
 use crate::world::{Provider, doc_ip, local_part};
 
 use super::plan::{BLOCKING, PARTNER, SENDER_LISTED, SERVER_LISTED, STALE};
-use super::population::{Kind, mix};
+use super::population::{Kind, WEBMAIL, mix};
 use super::{DayEv, activity};
 
 /// Subjects of newsletters.
@@ -140,7 +140,8 @@ impl<W: Write> Gen<'_, W> {
                 d.people.client(&mut self.rng, a, now, hour)
             };
             let port = self.rng.range(49152, 65535) as u16;
-            m.client = Some((String::new(), helo, ip, port));
+            let host = if ip == WEBMAIL { "localhost" } else { "" };
+            m.client = Some((host.to_string(), helo, ip, port));
         }
         m.filter = !self.exim() && self.rng.chance(0.85);
         m
@@ -157,7 +158,7 @@ impl<W: Write> Gen<'_, W> {
         };
         for _ in 0..n {
             let r = if self.rng.chance(0.06) {
-                self.day_local_rcpt()
+                self.day_colleague_rcpt()
             } else {
                 let di = self.day_pick_dest(a);
                 self.day_remote_rcpt(Some(a), di, true)
@@ -288,6 +289,21 @@ impl<W: Write> Gen<'_, W> {
         self.day_local_rcpt_to(a)
     }
 
+    /// A local mailbox as the recipient of one of our own mailboxes. Colleagues know whose
+    /// mailbox is full and write to someone else (so that a small domain's retries to a full
+    /// mailbox do not trip its own cPanel limit on a healthy day).
+    fn day_colleague_rcpt(&mut self) -> Rcpt {
+        let d = day_ref!(self);
+        let mut a = d.people.recv_w.sample(&mut self.rng);
+        for _ in 0..20 {
+            if !d.people.accounts[a].full {
+                break;
+            }
+            a = d.people.recv_w.sample(&mut self.rng);
+        }
+        self.day_local_rcpt_to(a)
+    }
+
     fn day_local_rcpt_to(&mut self, a: usize) -> Rcpt {
         let (addr, dom, full) = {
             let acc = &day_ref!(self).people.accounts[a];
@@ -372,7 +388,7 @@ impl<W: Write> Gen<'_, W> {
     fn day_internal(&mut self) -> u64 {
         let a = day_ref!(self).people.send_w.sample(&mut self.rng);
         let mut m = self.day_msg(Origin::Auth, a);
-        let r = self.day_local_rcpt();
+        let r = self.day_colleague_rcpt();
         m.rcpts.push(r);
         self.alloc(m)
     }
@@ -383,7 +399,13 @@ impl<W: Write> Gen<'_, W> {
         let (dom, path, owner) = {
             let p = &day_ref!(self).people;
             let (dom, path) = p.forms[self.rng.below(p.forms.len() as u64) as usize];
-            (dom, path, p.by_dom[dom as usize][0])
+            let boxes = &p.by_dom[dom as usize];
+            let owner = boxes
+                .iter()
+                .copied()
+                .find(|&a| !p.accounts[a].full)
+                .unwrap_or(boxes[0]);
+            (dom, path, owner)
         };
         let name = &self.w.locals[dom as usize].name;
         let sender = match self.rng.below(3) {
