@@ -4,7 +4,7 @@
 #   benches/bench.sh [SIZE]        SIZE defaults to 1G (K, M, G suffixes: powers of 1024)
 #
 # Generates bench-data/exim-SIZE.log (cPanel Exim) and bench-data/postfix-SIZE.log with
-# `cargo run --release --example genlog` unless they already exist (their ground truth goes
+# `cargo run --release -p mailtrace-synth --example genlog` unless they already exist (their ground truth goes
 # next to them as *.truth.json), builds target/release/mailtrace, then times
 # `mailtrace events FILE` and `mailtrace report FILE` on each, output to /dev/null. Every run is
 # measured with /usr/bin/time -v (elapsed, MB/s from the file size, maximum resident set
@@ -29,7 +29,8 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 
 echo "== building (release)"
-cargo build --release --quiet --bin mailtrace --example genlog
+cargo build --release --quiet --bin mailtrace
+cargo build --release --quiet -p mailtrace-synth --example genlog
 bin=target/release/mailtrace
 gen=target/release/examples/genlog
 

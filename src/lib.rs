@@ -22,6 +22,5 @@ pub mod report;
 pub mod report_cmd;
 pub mod sanitize;
 pub mod scan;
-pub mod synth;
 pub mod timearg;
 pub mod trace;

@@ -2,6 +2,7 @@
 
 mod classify;
 mod corpus;
+mod day;
 mod diagnose;
 mod docs;
 mod follow;

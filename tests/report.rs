@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use mailtrace::event::Mta;
-use mailtrace::synth::{SynthConfig, Truth, generate};
+use mailtrace_synth::{Mta, SynthConfig, Truth, generate};
 use serde_json::Value;
 
 use crate::util::mailtrace;
@@ -18,7 +17,7 @@ fn counts(v: &Value) -> [u64; 5] {
     })
 }
 
-fn truth_counts(c: &mailtrace::synth::Counts) -> [u64; 5] {
+fn truth_counts(c: &mailtrace_synth::Counts) -> [u64; 5] {
     [c.delivered, c.deferred, c.bounced, c.rejected, c.expired]
 }
 

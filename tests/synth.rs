@@ -3,8 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use mailtrace::event::Mta;
-use mailtrace::synth::{Counts, SynthConfig, Truth, generate};
+use mailtrace_synth::{Counts, Mta, SynthConfig, Truth, generate};
 
 /// Starts at 09:55, a busy time of day, so that a few megabytes cross a clock hour.
 fn config(mta: Mta, cpanel: bool, bytes: u64, seed: u64) -> SynthConfig {

@@ -1,7 +1,7 @@
-//! Writes a synthetic Exim or Postfix log with known ground truth (see `mailtrace::synth`).
+//! Writes a synthetic Exim or Postfix log with known ground truth (see `mailtrace_synth`).
 //!
 //! ```text
-//! cargo run --release --example genlog -- --mta exim|postfix (--bytes 1G | --messages N)
+//! cargo run --release -p mailtrace-synth --example genlog -- --mta exim|postfix (--bytes 1G | --messages N)
 //!     [--seed 1] [--cpanel] [--start 2026-11-26T00:00:00] [--limit-min 5]
 //!     [--limit-percent 100] --out FILE [--truth FILE.json]
 //! ```
@@ -11,8 +11,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use mailtrace::event::Mta;
-use mailtrace::synth::{SynthConfig, generate};
+use mailtrace_synth::{Mta, SynthConfig, generate};
 
 const USAGE: &str =
     "usage: genlog --mta exim|postfix (--bytes SIZE | --messages N) [--seed N] [--cpanel]
