@@ -8,165 +8,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use crate::hash::{HashMap, HashSet};
+pub use crate::util::hash::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::classify::{CachedClassifier, Cause, Permanence};
-use crate::correlate::{Message, Outcome, OutcomeKind, Sink};
-use crate::event::{Event, Kind, LimitKind, Mta, Timestamp, domain_of};
-
-/// A clock hour in the log's own time: hours since 1970-01-01T00 of the wall-clock time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Hour(pub i64);
-
-impl Hour {
-    pub fn of(t: &Timestamp) -> Hour {
-        Hour(t.local.and_utc().timestamp().div_euclid(3600))
-    }
-
-    /// `YYYY-MM-DDTHH`.
-    pub fn key(self) -> String {
-        match chrono::DateTime::from_timestamp(self.0 * 3600, 0) {
-            Some(dt) => dt.naive_utc().format("%Y-%m-%dT%H").to_string(),
-            None => format!("hour{}", self.0),
-        }
-    }
-
-    /// `MM-DD HH:00`, for narrow columns.
-    pub fn short(self) -> String {
-        match chrono::DateTime::from_timestamp(self.0 * 3600, 0) {
-            Some(dt) => dt.naive_utc().format("%m-%d %H:00").to_string(),
-            None => format!("hour{}", self.0),
-        }
-    }
-
-    /// `YYYY-MM-DD HH:00`.
-    pub fn display(self) -> String {
-        match chrono::DateTime::from_timestamp(self.0 * 3600, 0) {
-            Some(dt) => dt.naive_utc().format("%Y-%m-%d %H:00").to_string(),
-            None => format!("hour{}", self.0),
-        }
-    }
-}
-
-impl Serialize for Hour {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.key())
-    }
-}
-
-/// The five outcome counts.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub delivered: u64,
-    pub deferred: u64,
-    pub bounced: u64,
-    pub rejected: u64,
-    pub expired: u64,
-}
-
-impl Counts {
-    pub fn add(&mut self, k: OutcomeKind) {
-        match k {
-            OutcomeKind::Delivered => self.delivered += 1,
-            OutcomeKind::Deferred => self.deferred += 1,
-            OutcomeKind::Bounced => self.bounced += 1,
-            OutcomeKind::Rejected => self.rejected += 1,
-            OutcomeKind::Expired => self.expired += 1,
-        }
-    }
-
-    pub fn get(&self, k: OutcomeKind) -> u64 {
-        match k {
-            OutcomeKind::Delivered => self.delivered,
-            OutcomeKind::Deferred => self.deferred,
-            OutcomeKind::Bounced => self.bounced,
-            OutcomeKind::Rejected => self.rejected,
-            OutcomeKind::Expired => self.expired,
-        }
-    }
-
-    pub fn merge(&mut self, o: &Counts) {
-        self.delivered += o.delivered;
-        self.deferred += o.deferred;
-        self.bounced += o.bounced;
-        self.rejected += o.rejected;
-        self.expired += o.expired;
-    }
-
-    /// cPanel's defer+fail count: deferrals plus failures.
-    pub fn defer_fail(&self) -> u64 {
-        self.deferred + self.bounced
-    }
-
-    /// cPanel's percentage: `100 × (deferred + bounced) / (delivered + deferred + bounced)`.
-    pub fn defer_fail_percent(&self) -> f64 {
-        let denom = self.delivered + self.deferred + self.bounced;
-        if denom == 0 {
-            0.0
-        } else {
-            100.0 * self.defer_fail() as f64 / denom as f64
-        }
-    }
-
-    /// Every line counted.
-    pub fn total(&self) -> u64 {
-        self.delivered + self.deferred + self.bounced + self.rejected + self.expired
-    }
-
-    /// Everything but deliveries.
-    pub fn problems(&self) -> u64 {
-        self.deferred + self.bounced + self.rejected + self.expired
-    }
-}
-
-/// Counts per clock hour for one key, in an append-mostly vector (logs are in time order).
-#[derive(Debug, Default, Clone)]
-pub struct HourSeries {
-    pub hours: Vec<(Hour, Counts)>,
-}
-
-impl HourSeries {
-    fn slot(&mut self, h: Hour) -> usize {
-        if let Some(i) = self.hours.iter().rposition(|(x, _)| *x == h) {
-            return i;
-        }
-        let at = self.hours.partition_point(|(x, _)| *x < h);
-        // Most keys (a sender seen once) have one hour: do not let `Vec` round up to four.
-        if self.hours.len() < 4 {
-            self.hours.reserve_exact(1);
-        }
-        self.hours.insert(at, (h, Counts::default()));
-        at
-    }
-
-    pub fn add(&mut self, h: Hour, k: OutcomeKind) {
-        let i = self.slot(h);
-        self.hours[i].1.add(k);
-    }
-
-    pub fn total(&self) -> Counts {
-        let mut c = Counts::default();
-        for (_, x) in &self.hours {
-            c.merge(x);
-        }
-        c
-    }
-
-    /// The hour with the most defers+failures (ties: the earliest).
-    pub fn worst_hour(&self) -> Option<(Hour, Counts)> {
-        self.hours
-            .iter()
-            .filter(|(_, c)| c.defer_fail() + c.rejected > 0)
-            .max_by(|a, b| {
-                (a.1.defer_fail() + a.1.rejected)
-                    .cmp(&(b.1.defer_fail() + b.1.rejected))
-                    .then(b.0.cmp(&a.0))
-            })
-            .copied()
-    }
-}
+use crate::correlate::{Message, Sink};
+use crate::model::cpanel::{LimitRule, UNKNOWN, is_local_sender, rule_counts, sender_domain_key};
+use crate::model::event::{Event, Kind, LimitKind, Mta, Timestamp, domain_of};
+use crate::model::hour::{Counts, Hour, HourSeries};
+use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::text::lower;
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
@@ -175,65 +27,6 @@ fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mu
         RawEntryMut::Occupied(o) => o.into_mut(),
         RawEntryMut::Vacant(v) => v.insert(key.into(), V::default()).1,
     }
-}
-
-/// Lower-cases a domain without allocating when it already is.
-fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
-
-/// The percentages at which the trip rule is replayed when `--limit-percent` is off.
-pub const REPLAY_PERCENTS: [u64; 3] = [100, 50, 25];
-
-/// cPanel rule settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitRule {
-    pub min: u64,
-    /// `None` = off (cPanel's default).
-    pub percent: Option<u64>,
-}
-
-impl LimitRule {
-    /// Returns true if and only if the rule trips at `percent` for these counts: at least
-    /// `min` defers+failures and a defer+fail percentage of at least `percent`.
-    pub fn trips_at(&self, c: &Counts, percent: u64) -> bool {
-        c.defer_fail() >= self.min && c.defer_fail_percent() >= percent as f64
-    }
-}
-
-/// The sender-domain key an outcome is counted under: the envelope sender's domain in
-/// lower case, `(local)` for a sender without a domain, `<>` for the null sender and
-/// `(unknown)` when the sender is not known.
-pub fn sender_domain_key<'a>(sender: Option<&'a str>) -> std::borrow::Cow<'a, str> {
-    match sender {
-        Some(s) => domain_of(s)
-            .map(lower)
-            .unwrap_or(std::borrow::Cow::Borrowed("(local)")),
-        None => std::borrow::Cow::Borrowed(UNKNOWN),
-    }
-}
-
-/// Returns true if and only if the outcome belongs to an identified local sender (an
-/// authenticated account, a local user, cPanel's `Sender identification`, or a cPanel limit
-/// line): the mail cPanel charges to its sender's domain. Mail relayed in from outside is not.
-pub fn is_local_sender(o: &Outcome<'_>) -> bool {
-    o.account.is_some() || o.charged_domain.is_some() || o.limit.is_some()
-}
-
-/// Returns true if and only if cPanel's defer/fail rule counts this outcome for the
-/// sender-domain key `domain` (from [`sender_domain_key`]): identified local senders'
-/// deliveries, deferrals and failures; not rejections, expiries, the null sender or unknown
-/// senders.
-pub fn rule_counts(o: &Outcome<'_>, domain: &str) -> bool {
-    o.kind != OutcomeKind::Rejected
-        && o.kind != OutcomeKind::Expired
-        && is_local_sender(o)
-        && domain != "<>"
-        && domain != UNKNOWN
 }
 
 /// The moment a replayed rule tripped.
@@ -561,8 +354,6 @@ pub struct Aggregates<'c> {
     /// Counted outcomes by cause (deferred, bounced, rejected, expired).
     pub causes: BTreeMap<Cause, u64>,
 }
-
-const UNKNOWN: &str = "(unknown)";
 
 /// The most failing recipients listed one by one. Lines of further recipients still count in
 /// every total; the report says how many were not listed.
@@ -1131,7 +922,7 @@ impl Sink for Aggregates<'_> {
 mod tests {
     use super::*;
     use crate::classify::Classifier;
-    use crate::event::Mta;
+    use crate::model::event::Mta;
 
     fn ts(s: &str) -> Timestamp {
         Timestamp::new(

@@ -6,10 +6,11 @@ use std::ops::ControlFlow;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, EventsArgs, InputArgs, MtaArg};
-use crate::event::{Located, Mta};
 use crate::input::{self, Input};
-use crate::sanitize::{self, clean};
+use crate::model::event::{Located, Mta};
 use crate::scan::{self, FileStats, ScanOptions};
+use crate::util::sanitize::{self, clean};
+use crate::util::text::thousands;
 
 /// Exit statuses (documented in `--help`, the README and the man page).
 pub const EXIT_OK: u8 = 0;
@@ -54,19 +55,6 @@ pub fn scan_options(args: &InputArgs) -> ScanOptions {
         year: args.year,
         samples: if args.verbose { 5 } else { 0 },
     }
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The one-line per-file summary on stderr, and with `--verbose` the first unrecognised
@@ -136,15 +124,4 @@ fn events(args: &EventsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::from(if errored { EXIT_ERROR } else { EXIT_OK }))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(12403), "12,403");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-    }
 }

@@ -94,9 +94,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::aggregate::{Aggregates, Evidence, FailRec, Hour, SubjectKind, blocklist_name};
+use crate::aggregate::{Aggregates, Evidence, FailRec, SubjectKind, blocklist_name};
 use crate::classify::Cause;
-use crate::event::{Mta, Timestamp, domain_of};
+use crate::model::event::{Mta, Timestamp, domain_of};
+use crate::model::hour::Hour;
 
 /// The six verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -511,7 +512,7 @@ fn short_reply(text: &str) -> String {
     {
         t = &t[..i];
     }
-    crate::report::shorten(t, 110)
+    crate::util::text::shorten(t, 110)
 }
 
 fn examples_line(g: &Group<'_>) -> Option<String> {
@@ -1550,10 +1551,12 @@ pub fn diagnose(agg: &Aggregates<'_>, t: &Thresholds) -> Vec<Diagnosis> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::{Filter, LimitRule};
+    use crate::aggregate::Filter;
     use crate::classify::{CachedClassifier, Classifier};
-    use crate::correlate::{Message, Outcome, OutcomeKind, RecipientState, Sink};
-    use crate::event::{Event, Kind, Timestamp};
+    use crate::correlate::{Message, RecipientState, Sink};
+    use crate::model::cpanel::LimitRule;
+    use crate::model::event::{Event, Kind, Timestamp};
+    use crate::model::outcome::{Outcome, OutcomeKind};
 
     const UNKNOWN: &str = "550 5.1.1 <x>: Recipient address rejected: User unknown";
     const LISTED: &str =

@@ -42,21 +42,23 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
-use crate::aggregate::{Hour, LimitRule};
 use crate::alert::hook::Hook;
 use crate::alert::{Alert, AlertConfig, DomainRow, Engine, screen};
-use crate::app::{self, EXIT_OK, thousands};
+use crate::app::{self, EXIT_OK};
 use crate::classify::Classifier;
 use crate::cli::{FollowArgs, FollowFormatArg};
 use crate::correlate::Correlator;
-use crate::event::{Mta, Timestamp};
 use crate::follow::{FollowOptions, Follower, StartAt};
 use crate::input::{self, Input, LineReader, MAX_LINE};
+use crate::model::cpanel::LimitRule;
+use crate::model::event::{Mta, Timestamp};
+use crate::model::hour::Hour;
 use crate::parse::time::{self, MtimeYear, YearTracker};
 use crate::parse::{LineParser, Parsed, YearSource, syslog};
 use crate::report_cmd::use_color;
-use crate::sanitize::{self, clean};
-use crate::timearg::{self, TimeArg};
+use crate::util::sanitize::{self, clean};
+use crate::util::text::thousands;
+use crate::util::timearg::{self, TimeArg};
 
 /// Below this many bytes the binary search turns into a linear scan.
 const PROBE_SPAN: u64 = 64 * 1024;

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!(
                 "mailtrace: {}",
-                mailtrace::sanitize::clean(&format!("{e:#}"))
+                mailtrace::util::sanitize::clean(&format!("{e:#}"))
             );
             ExitCode::from(mailtrace::app::EXIT_ERROR)
         }

@@ -11,8 +11,9 @@ use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::aggregate::Aggregates;
-use crate::correlate::{Message, Outcome, OutcomeKind, Sink};
-use crate::event::{Event, Kind, Limit, LimitKind, Mta, Timestamp};
+use crate::correlate::{Message, Sink};
+use crate::model::event::{Event, Kind, Limit, LimitKind, Mta, Timestamp};
+use crate::model::outcome::{Outcome, OutcomeKind};
 
 /// Items per batch.
 const BATCH: usize = 4096;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::aggregate::{Aggregates, Filter, LimitRule};
+use crate::aggregate::{Aggregates, Filter};
 use crate::app::{self, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use crate::classify::{CachedClassifier, Classifier};
 use crate::cli::{
@@ -15,10 +15,11 @@ use crate::cli::{
 use crate::correlate::Correlator;
 use crate::diagnose::Thresholds;
 use crate::input::Input;
+use crate::model::cpanel::LimitRule;
 use crate::report::{self, BuildOptions, Report};
-use crate::sanitize::clean;
 use crate::scan::{self, FileStats};
-use crate::timearg::{self, TimeArg};
+use crate::util::sanitize::clean;
+use crate::util::timearg::{self, TimeArg};
 
 /// Returns true if and only if colour should be used on stdout.
 pub fn use_color(arg: ColorArg) -> bool {

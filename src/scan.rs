@@ -6,8 +6,8 @@
 use std::io::BufRead;
 use std::ops::ControlFlow;
 
-use crate::event::{Event, Mta};
 use crate::input::{self, Input, LineReader};
+use crate::model::event::{Event, Mta};
 use crate::parse::time::YearTracker;
 use crate::parse::{LineParser, Parsed, YearSource};
 

@@ -9,10 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use crate::classify::{CachedClassifier, Classifier};
-use crate::correlate::{Message, Outcome, OutcomeKind, Sink};
-use crate::event::{Event, domain_of};
-use crate::redact;
-use crate::sanitize::clean;
+use crate::correlate::{Message, Sink};
+use crate::model::event::{Event, domain_of};
+use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::redact;
+use crate::util::sanitize::clean;
 
 /// What to look for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +222,7 @@ impl<'w, 'c> Tracer<'w, 'c> {
             if !text.is_empty() {
                 s.push_str(&format!(
                     " ({})",
-                    crate::report::shorten(crate::report::reply_part(text), 70)
+                    crate::util::text::shorten(crate::util::text::reply_part(text), 70)
                 ));
             }
             s

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use mailtrace::event::{Kind, Mta};
+use mailtrace::model::event::{Kind, Mta};
 use mailtrace::parse::YearSource;
 use mailtrace::scan::{FileStats, ScanOptions, scan_reader};
 use regex::Regex;
@@ -245,9 +245,10 @@ fn corpus_dirty_input_never_panics() {
 /// when they name a recipient), and building and rendering the report does not panic.
 #[test]
 fn corpus_report_totals_equal_event_counts() {
-    use mailtrace::aggregate::{Aggregates, Filter, LimitRule};
+    use mailtrace::aggregate::{Aggregates, Filter};
     use mailtrace::classify::{CachedClassifier, Classifier};
     use mailtrace::correlate::Correlator;
+    use mailtrace::model::cpanel::LimitRule;
     use mailtrace::report::{BuildOptions, Report};
 
     let Some(root) = util::corpora() else { return };

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use mailtrace::event::{Event, Kind, Timestamp};
+use mailtrace::model::event::{Event, Kind, Timestamp};
 use mailtrace::parse::postfix;
 use serde_json::Value;
 

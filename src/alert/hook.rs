@@ -63,7 +63,7 @@ impl Hook {
     /// Queues `alert` for the command. Returns false (and reports it) if the queue is full.
     pub fn send(&mut self, alert: &Alert) -> bool {
         let mut json = Vec::with_capacity(512);
-        if crate::sanitize::write_json_line(&mut json, alert).is_err() {
+        if crate::util::sanitize::write_json_line(&mut json, alert).is_err() {
             return false;
         }
         let Some(tx) = &self.tx else { return false };
@@ -148,7 +148,7 @@ fn run_one(command: &str, json: &[u8], timeout: Duration) -> Result<(), String> 
 mod tests {
     use super::*;
     use crate::alert::{AlertKind, Figures, IpFigures, SubjectType};
-    use crate::event::Timestamp;
+    use crate::model::event::Timestamp;
     use std::sync::{Arc, Mutex};
 
     const WAIT: Duration = Duration::from_secs(20);

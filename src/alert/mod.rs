@@ -8,7 +8,7 @@
 //! later hour arrives (cPanel resets at the top of each hour). A line of an earlier hour
 //! than the current one (another file lagging behind) is not counted. Sender domains are
 //! counted exactly as the report's rule replay counts them
-//! ([`crate::aggregate::sender_domain_key`], [`crate::aggregate::rule_counts`]): per domain
+//! ([`crate::model::cpanel::sender_domain_key`], [`crate::model::cpanel::rule_counts`]): per domain
 //! of the envelope sender, deliveries, deferrals and failures; every deferral attempt counts.
 //!
 //! # Alert kinds and thresholds
@@ -61,8 +61,8 @@
 //! `example` (one failure text, cut at 200 characters, or `null`).
 //!
 //! Log text in alerts (domains, accounts, failure texts) is as logged: JSON output escapes
-//! every control character ([`crate::sanitize::write_json_line`]) and text output passes
-//! through [`crate::sanitize::clean`].
+//! every control character ([`crate::util::sanitize::write_json_line`]) and text output passes
+//! through [`crate::util::sanitize::clean`].
 
 pub mod hook;
 pub mod screen;
@@ -75,10 +75,12 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::aggregate::{Counts, Hour, LimitRule, rule_counts, sender_domain_key};
 use crate::classify::{CachedClassifier, Cause, Classifier};
-use crate::correlate::{Message, Outcome, OutcomeKind, Sink};
-use crate::event::{Event, Kind, LimitKind, Timestamp};
+use crate::correlate::{Message, Sink};
+use crate::model::cpanel::{LimitRule, rule_counts, sender_domain_key};
+use crate::model::event::{Event, Kind, LimitKind, Timestamp};
+use crate::model::hour::{Counts, Hour};
+use crate::model::outcome::{Outcome, OutcomeKind};
 
 /// Version of the alert JSON schema.
 pub const ALERT_SCHEMA_VERSION: u32 = 1;
@@ -244,7 +246,7 @@ impl Alert {
     }
 
     /// The alert as one line of text: `2026-11-26 10:04:01 WARNING shop.example: …`. Not
-    /// yet cleaned for a terminal: print it through [`crate::sanitize::clean`].
+    /// yet cleaned for a terminal: print it through [`crate::util::sanitize::clean`].
     pub fn line(&self) -> String {
         format!(
             "{} {:<7} {}",

@@ -5,10 +5,10 @@
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
 use super::{Alert, AlertConfig, AlertKind, DomainRow};
-use crate::aggregate::Hour;
-use crate::app::thousands;
-use crate::event::Timestamp;
-use crate::sanitize::clean;
+use crate::model::event::Timestamp;
+use crate::model::hour::Hour;
+use crate::util::sanitize::clean;
+use crate::util::text::thousands;
 
 /// Moves the cursor home and clears the screen.
 pub const CLEAR: &str = "\x1b[H\x1b[2J";

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::correlate::Correlator;
-use crate::event::{Event, Kind, Limit, Mta};
+use crate::model::event::{Event, Kind, Limit, Mta};
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::new(
@@ -585,7 +585,7 @@ fn log_text_in_alerts_is_sanitised() {
             "{line:?}"
         );
         let mut json = Vec::new();
-        crate::sanitize::write_json_line(&mut json, a).unwrap();
+        crate::util::sanitize::write_json_line(&mut json, a).unwrap();
         let json = String::from_utf8(json).unwrap();
         assert!(
             !json

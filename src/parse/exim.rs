@@ -17,7 +17,7 @@
 
 use memchr::{memchr, memchr2, memmem};
 
-use crate::event::{Event, Kind, Limit, LimitKind, Mta, Timestamp};
+use crate::model::event::{Event, Kind, Limit, LimitKind, Mta, Timestamp};
 
 #[cfg(test)]
 mod tests;

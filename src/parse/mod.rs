@@ -10,7 +10,7 @@ pub mod postfix;
 pub mod syslog;
 pub mod time;
 
-use crate::event::{Event, Mta, Timestamp};
+use crate::model::event::{Event, Mta, Timestamp};
 use time::{MtimeYear, YearTracker};
 
 /// What one line turned out to be.

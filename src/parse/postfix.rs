@@ -36,7 +36,7 @@ mod smtpd;
 #[cfg(test)]
 mod tests;
 
-use crate::event::{Event, Kind, Mta, Timestamp};
+use crate::model::event::{Event, Kind, Mta, Timestamp};
 
 /// What the parsers of one message share.
 #[derive(Clone, Copy)]

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use chrono::DateTime;
 
-use crate::event::{Mta, Timestamp};
+use crate::model::event::{Mta, Timestamp};
 
 /// A syslog record after its timestamp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

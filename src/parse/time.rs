@@ -5,7 +5,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-use crate::event::Timestamp;
+use crate::model::event::Timestamp;
 
 fn digits(b: &[u8]) -> Option<u32> {
     if b.is_empty() {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::{FailedRecipient, Report};
 use crate::classify::Cause;
-use crate::sanitize::clean;
+use crate::util::sanitize::clean;
 
 /// One CSV field.
 pub fn field(s: &str) -> String {
@@ -59,7 +59,7 @@ pub fn render(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 &f.recipient,
                 f.sender
                     .as_deref()
-                    .map(crate::event::display_sender)
+                    .map(crate::model::event::display_sender)
                     .unwrap_or(""),
                 f.account.as_deref().unwrap_or(""),
                 f.outcome.as_str(),
@@ -98,7 +98,7 @@ pub fn render_suppression(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             &[
                 f.sender
                     .as_deref()
-                    .map(crate::event::display_sender)
+                    .map(crate::model::event::display_sender)
                     .unwrap_or(""),
                 &f.recipient,
                 f.cause.as_str(),

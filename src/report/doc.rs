@@ -6,11 +6,12 @@ use std::io::{self, Write};
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 
-use super::{LimitSource, Report, shorten};
-use crate::app::thousands;
-use crate::correlate::OutcomeKind;
-use crate::event::LimitKind;
-use crate::sanitize::clean;
+use super::{LimitSource, Report};
+use crate::model::event::LimitKind;
+use crate::model::outcome::OutcomeKind;
+use crate::util::sanitize::clean;
+use crate::util::text::shorten;
+use crate::util::text::thousands;
 
 /// One block of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +42,7 @@ fn pct(part: u64, whole: u64) -> String {
     }
 }
 
-fn time_short(t: &crate::event::Timestamp) -> String {
+fn time_short(t: &crate::model::event::Timestamp) -> String {
     t.local.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
@@ -337,7 +338,10 @@ pub fn document(r: &Report) -> Vec<Block> {
                             _ => "-".into(),
                         },
                         f.cause.as_str().into(),
-                        shorten(super::reply_part(f.text.as_deref().unwrap_or("-")), 160),
+                        shorten(
+                            crate::util::text::reply_part(f.text.as_deref().unwrap_or("-")),
+                            160,
+                        ),
                     ]
                 })
                 .collect();

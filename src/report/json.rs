@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::Report;
-use crate::sanitize;
+use crate::util::sanitize;
 
 pub fn render(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     sanitize::write_json_line(w, r)

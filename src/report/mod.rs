@@ -8,13 +8,15 @@ pub mod json;
 
 use serde::Serialize;
 
-use crate::aggregate::{Aggregates, Counts, Hour, HourSeries, LogLimit, REPLAY_PERCENTS};
+use crate::aggregate::{Aggregates, LogLimit};
 use crate::classify::Cause;
-use crate::correlate::OutcomeKind;
 use crate::diagnose::{self, Diagnosis, Thresholds};
-use crate::event::{LimitKind, Mta, Timestamp};
-use crate::redact;
+use crate::model::cpanel::REPLAY_PERCENTS;
+use crate::model::event::{LimitKind, Mta, Timestamp};
+use crate::model::hour::{Counts, Hour, HourSeries};
+use crate::model::outcome::OutcomeKind;
 use crate::scan::FileStats;
+use crate::util::redact;
 
 /// Version of the JSON report schema.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -240,7 +242,7 @@ pub struct SenderKeyRow {
 }
 
 fn key_hour_rows(
-    map: &crate::aggregate::HashMap<Box<str>, HourSeries>,
+    map: &crate::util::hash::HashMap<Box<str>, HourSeries>,
     wanted: bool,
 ) -> Vec<KeyHourRow> {
     if !wanted {
@@ -399,7 +401,7 @@ impl Report {
             std::collections::BTreeMap<Cause, u64>,
         > = std::collections::HashMap::new();
         for r in agg.failing.values().flatten() {
-            if let Some(d) = crate::event::domain_of(&r.recipient) {
+            if let Some(d) = crate::model::event::domain_of(&r.recipient) {
                 *domain_causes
                     .entry(d.to_ascii_lowercase())
                     .or_default()
@@ -767,95 +769,4 @@ fn next_steps(r: &Report) -> Vec<String> {
         ));
     }
     out
-}
-
-/// The part of an error text worth reading in a narrow column: without Exim's "SMTP error
-/// from remote mail server after RCPT TO:<…>: " and Postfix's "host mx[ip] said: " prefixes
-/// and the "(in reply to … command)" tail. JSON and CSV keep the full text.
-pub fn reply_part(text: &str) -> &str {
-    let mut t = text.trim();
-    for prefix in [
-        "SMTP error from remote mail server after ",
-        "SMTP error from remote mailer after ",
-        "LMTP error after ",
-    ] {
-        if let Some(rest) = t.strip_prefix(prefix) {
-            // The command part ends at the first ": " after it (RCPT TO:<x>: 550 …).
-            if let Some(i) = rest
-                .find(">: ")
-                .map(|i| i + 3)
-                .or_else(|| rest.find(": ").map(|i| i + 2))
-            {
-                t = &rest[i..];
-            }
-            break;
-        }
-    }
-    if let Some(i) = t.find(" said: ")
-        && t.starts_with("host ")
-    {
-        t = &t[i + 7..];
-    }
-    if let Some(i) = t.rfind(" (in reply to ")
-        && t.ends_with(')')
-    {
-        t = &t[..i];
-    }
-    t
-}
-
-/// Shortens text for a table cell: joins Exim's literal `\n` line breaks, collapses
-/// whitespace and cuts at `max` characters with an ellipsis.
-pub fn shorten(text: &str, max: usize) -> String {
-    let joined = text.replace("\\n", " ");
-    let mut s = String::with_capacity(joined.len().min(max + 4));
-    let mut last_space = false;
-    for c in joined.chars() {
-        let c = if c.is_whitespace() { ' ' } else { c };
-        if c == ' ' && last_space {
-            continue;
-        }
-        last_space = c == ' ';
-        s.push(c);
-    }
-    let s = s.trim().to_string();
-    if s.chars().count() <= max {
-        s
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reply_part_strips_mta_wrappers() {
-        assert_eq!(
-            reply_part(
-                "SMTP error from remote mail server after RCPT TO:<a@b.example>: 550 5.1.1 no such user"
-            ),
-            "550 5.1.1 no such user"
-        );
-        assert_eq!(
-            reply_part(
-                "host mx.example.net[192.0.2.1] said: 550 5.1.1 <a@b>: unknown (in reply to RCPT TO command)"
-            ),
-            "550 5.1.1 <a@b>: unknown"
-        );
-        assert_eq!(reply_part("Connection timed out"), "Connection timed out");
-    }
-
-    #[test]
-    fn shorten_joins_multiline_replies_and_cuts() {
-        assert_eq!(
-            shorten("550-5.1.1 a\\n550 5.1.1 b", 80),
-            "550-5.1.1 a 550 5.1.1 b"
-        );
-        assert_eq!(shorten("abcdef", 4), "abc…");
-        assert_eq!(shorten("  a   b  ", 10), "a b");
-    }
 }

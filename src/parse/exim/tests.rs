@@ -2,7 +2,7 @@
 
 use super::*;
 
-use crate::event::LimitKind;
+use crate::model::event::LimitKind;
 
 /// Parses a whole mainlog line: timestamp prefix, then [`parse`].
 fn p(line: &str) -> Option<Event<'_>> {

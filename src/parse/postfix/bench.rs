@@ -13,8 +13,8 @@
 use std::io::Cursor;
 use std::time::Instant;
 
-use crate::event::Kind;
 use crate::input::LineReader;
+use crate::model::event::Kind;
 use crate::parse::{YearSource, syslog, time};
 use crate::scan::{ScanOptions, scan_reader};
 
@@ -351,7 +351,7 @@ fn throughput() {
             Some((rec.program, rec.message))
         })
         .collect();
-    let ts = crate::event::Timestamp::new(
+    let ts = crate::model::event::Timestamp::new(
         chrono::NaiveDate::from_ymd_opt(2026, 11, 27)
             .unwrap()
             .and_hms_opt(0, 0, 0)

@@ -2,7 +2,7 @@
 //! verbose (`-v`) debugging output.
 
 use super::{Cx, lex};
-use crate::event::{Event, Kind};
+use crate::model::event::{Event, Kind};
 
 /// postscreen verdicts, all about the client `[ip]:port` in the line.
 const SCREEN: &[&str] = &[

@@ -3,7 +3,7 @@
 //! one MX.
 
 use super::{Cx, lex};
-use crate::event::{Event, Kind};
+use crate::model::event::{Event, Kind};
 
 /// The delivery-status record (reference §3.5):
 /// `to=<r>[, orig_to=<o>], relay=R[, conn_use=N], delay=D[, delays=a/b/c/d][, tls=T][, dsn=X.Y.Z], status=S (TEXT)`.

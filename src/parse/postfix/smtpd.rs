@@ -3,7 +3,7 @@
 //! same format, session trouble, warnings.
 
 use super::{Cx, lex};
-use crate::event::{Event, Kind};
+use crate::model::event::{Event, Kind};
 
 /// `client=host[ip][:port][, sasl_method=M, sasl_username=U][, sasl_sender=S]
 /// [, orig_queue_id=Q, orig_client=C]` (`s` is the text after `client=`).

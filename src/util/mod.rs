@@ -1,0 +1,8 @@
+//! Leaf helpers: hashing, text, sanitising and redacting output, time arguments. Import
+//! nothing of the crate.
+
+pub mod hash;
+pub mod redact;
+pub mod sanitize;
+pub mod text;
+pub mod timearg;
