@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::model::thresholds::Thresholds;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Trace deliveries and failures in Exim and Postfix mail logs.
@@ -146,71 +147,6 @@ impl Default for LimitArgs {
     }
 }
 
-/// Thresholds of the offender diagnosis ("Likely causes"); every verdict shows the figures
-/// it compared with them.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Diagnosis thresholds")]
-pub struct ThresholdArgs {
-    /// Failure lines at the destination (deferrals, bounces, expiries; not greylisting, local
-    /// sending-limit lines or SMTP-time rejections) a sender needs before it is diagnosed.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub min_failures: u64,
-
-    /// A volume jump is a busiest hour with this many times the sender's usual recipients
-    /// per hour …
-    #[arg(long, value_name = "X", default_value_t = 5.0)]
-    pub jump_factor: f64,
-
-    /// … and at least this many recipients.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub jump_floor: u64,
-
-    /// Distinct client IPs that make an account's logins unusual.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub many_ips: u64,
-
-    /// Failed logins (for the account, or from the IPs that sent its mail) that count as a
-    /// password attack.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub auth_failures: u64,
-
-    /// Distinct recipient domains that make a mailing wide (stale list, compromised account).
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub many_domains: u64,
-
-    /// Distinct destinations that make refusals widespread (blocklist, unsolicited mail).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub several_domains: u64,
-
-    /// Percentage of a sender's failing recipients a verdict must explain.
-    #[arg(long, value_name = "PERCENT", default_value_t = 60,
-          value_parser = clap::value_parser!(u64).range(1..=100))]
-    pub share: u64,
-
-    /// Percentage of deferrals on one destination (remote server trouble) or of refusals on
-    /// at most two domains (recipient blocking).
-    #[arg(long, value_name = "PERCENT", default_value_t = 80,
-          value_parser = clap::value_parser!(u64).range(1..=100))]
-    pub concentration: u64,
-}
-
-impl Default for ThresholdArgs {
-    fn default() -> Self {
-        let t = crate::diagnose::Thresholds::default();
-        ThresholdArgs {
-            min_failures: t.min_failures,
-            jump_factor: t.jump_factor,
-            jump_floor: t.jump_floor,
-            many_ips: t.many_ips,
-            auth_failures: t.auth_failures,
-            many_domains: t.many_domains,
-            several_domains: t.several_domains,
-            share: t.share,
-            concentration: t.concentration,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Args, Default)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -262,7 +198,7 @@ pub struct ReportArgs {
 
     // Last: its help heading applies to every flag after it.
     #[command(flatten)]
-    pub thresholds: ThresholdArgs,
+    pub thresholds: Thresholds,
 }
 
 #[derive(Debug, Clone, Args, Default)]

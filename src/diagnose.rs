@@ -98,6 +98,7 @@ use crate::aggregate::{Aggregates, Evidence, FailRec, SubjectKind, blocklist_nam
 use crate::classify::Cause;
 use crate::model::event::{Mta, Timestamp, domain_of};
 use crate::model::hour::Hour;
+use crate::model::thresholds::Thresholds;
 
 /// The six verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -109,58 +110,6 @@ pub enum Verdict {
     RecipientBlocking,
     SenderBlocklisted,
     RemoteServerTrouble,
-}
-
-/// Tunable thresholds (documented in the README and man page; shown with every verdict).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Thresholds {
-    /// `--min-failures` (default 5): failure lines at the destination (deferrals, bounces and
-    /// expiries; not greylisting, not our own sending-limit lines or SMTP-time rejections) a
-    /// sender needs before it is diagnosed at all.
-    pub min_failures: u64,
-    /// `--jump-factor` (default 5): a volume jump is a busiest hour with at least this many
-    /// times the sender's usual recipients per hour (its average over the other hours of the
-    /// log) …
-    pub jump_factor: f64,
-    /// `--jump-floor` (default 20): … and at least this many recipients.
-    pub jump_floor: u64,
-    /// `--many-ips` (default 5): distinct client IPs that make an account's logins unusual
-    /// (a mailbox is normally used from a handful of places).
-    pub many_ips: u64,
-    /// `--auth-failures` (default 5): failed logins (for the account or its mailboxes, or
-    /// from the IPs that sent its mail) that count as an attack on it.
-    pub auth_failures: u64,
-    /// `--many-domains` (default 10): distinct recipient domains that make a mailing wide
-    /// (stale list, compromised account).
-    pub many_domains: u64,
-    /// `--several-domains` (default 3): distinct destination domains that make refusals
-    /// widespread rather than one organisation's choice (block list, unsolicited mail).
-    pub several_domains: u64,
-    /// `--share` (default 60): percentage of a sender's failing recipients a verdict's
-    /// causes must explain to be its main problem.
-    pub share: u64,
-    /// `--concentration` (default 80): percentage of the deferred recipients on one
-    /// destination (remote server trouble), or of the refused recipients on at most two
-    /// destination domains (recipient blocking). Also: the share of a sender domain's failing
-    /// recipients that diagnosed accounts must hold for the domain to get no verdict of its
-    /// own.
-    pub concentration: u64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            min_failures: 5,
-            jump_factor: 5.0,
-            jump_floor: 20,
-            many_ips: 5,
-            auth_failures: 5,
-            many_domains: 10,
-            several_domains: 3,
-            share: 60,
-            concentration: 80,
-        }
-    }
 }
 
 /// One verdict for one subject.

@@ -9,11 +9,8 @@ use anyhow::Context;
 use crate::aggregate::{Aggregates, Filter};
 use crate::app::{self, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use crate::classify::{CachedClassifier, Classifier};
-use crate::cli::{
-    ColorArg, FilterArgs, FollowArgs, FormatArg, InputArgs, ReportArgs, ThresholdArgs, TraceArgs,
-};
+use crate::cli::{ColorArg, FilterArgs, FollowArgs, FormatArg, InputArgs, ReportArgs, TraceArgs};
 use crate::correlate::Correlator;
-use crate::diagnose::Thresholds;
 use crate::input::Input;
 use crate::model::cpanel::LimitRule;
 use crate::report::{self, BuildOptions, Report};
@@ -151,7 +148,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
             hourly_tables: args.format == FormatArg::Json,
             top: args.top,
             redact: args.redact,
-            thresholds: thresholds(&args.thresholds),
+            thresholds: args.thresholds.clone(),
         },
     );
     if let Some(path) = &args.suppression_list {
@@ -178,21 +175,6 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     } else {
         EXIT_OK
     }))
-}
-
-/// The diagnosis thresholds from the command line.
-pub fn thresholds(a: &ThresholdArgs) -> Thresholds {
-    Thresholds {
-        min_failures: a.min_failures,
-        jump_factor: a.jump_factor,
-        jump_floor: a.jump_floor,
-        many_ips: a.many_ips,
-        auth_failures: a.auth_failures,
-        many_domains: a.many_domains,
-        several_domains: a.several_domains,
-        share: a.share,
-        concentration: a.concentration,
-    }
 }
 
 pub fn render(

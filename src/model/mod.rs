@@ -5,3 +5,4 @@ pub mod cpanel;
 pub mod event;
 pub mod hour;
 pub mod outcome;
+pub mod thresholds;

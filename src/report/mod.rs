@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregates, LogLimit};
 use crate::classify::Cause;
-use crate::diagnose::{self, Diagnosis, Thresholds};
+use crate::diagnose::{self, Diagnosis};
 use crate::model::cpanel::REPLAY_PERCENTS;
 use crate::model::event::{LimitKind, Mta, Timestamp};
 use crate::model::hour::{Counts, Hour, HourSeries};
 use crate::model::outcome::OutcomeKind;
+use crate::model::thresholds::Thresholds;
 use crate::scan::FileStats;
 use crate::util::redact;
 
