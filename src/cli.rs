@@ -88,7 +88,7 @@ pub struct InputArgs {
 
     /// Year of the first line of year-less (syslog) timestamps. Default: from the file's
     /// modification time.
-    #[arg(long, value_name = "YEAR")]
+    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i32).range(1970..=9999))]
     pub year: Option<i32>,
 
     /// Show the first unrecognised lines of each file on stderr.

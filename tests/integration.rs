@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod args;
 mod classify;
 mod corpus;
 mod day;

@@ -11,17 +11,26 @@ pub enum TimeArg {
     BeforeLogEnd(Duration),
 }
 
+/// The longest duration accepted: a hundred years back is further than any mail log goes, and
+/// the bound keeps every `time - duration` inside the calendar (no overflow, no panic).
+const MAX_DURATION_DAYS: i64 = 36_525;
+
 fn duration(s: &str) -> Option<Duration> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
     let n: i64 = num.parse().ok()?;
-    match unit {
+    let d = match unit {
         "s" | "sec" | "secs" => Duration::try_seconds(n),
         "m" | "min" | "mins" => Duration::try_minutes(n),
         "h" | "hour" | "hours" => Duration::try_hours(n),
         "d" | "day" | "days" => Duration::try_days(n),
         "w" | "week" | "weeks" => Duration::try_weeks(n),
         _ => None,
-    }
+    }?;
+    (d <= Duration::days(MAX_DURATION_DAYS)).then_some(d)
+}
+
+fn bad_duration(s: &str) -> String {
+    format!("invalid duration '{s}': use a number and s, m, h, d or w, at most 100 years")
 }
 
 /// Parses a time argument; `now` is the local wall-clock time.
@@ -39,11 +48,20 @@ pub fn parse(s: &str, now: NaiveDateTime) -> Result<TimeArg, String> {
         _ => {}
     }
     if let Some(rest) = s.strip_prefix("now-") {
-        let d = duration(rest).ok_or_else(|| format!("invalid duration '{rest}'"))?;
-        return Ok(TimeArg::At(now - d));
+        let d = duration(rest).ok_or_else(|| bad_duration(rest))?;
+        return now
+            .checked_sub_signed(d)
+            .map(TimeArg::At)
+            .ok_or_else(|| bad_duration(rest));
     }
     if let Some(d) = duration(s) {
         return Ok(TimeArg::BeforeLogEnd(d));
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit())
+        && s.ends_with(|c: char| c.is_ascii_alphabetic())
+        && !s.contains(['-', ':'])
+    {
+        return Err(bad_duration(s));
     }
     for fmt in [
         "%Y-%m-%d %H:%M:%S",
@@ -72,7 +90,12 @@ impl TimeArg {
     pub fn resolve(&self, log_end: Option<NaiveDateTime>, now: NaiveDateTime) -> NaiveDateTime {
         match self {
             TimeArg::At(t) => *t,
-            TimeArg::BeforeLogEnd(d) => log_end.unwrap_or(now) - *d,
+            // Saturates at the calendar's start rather than panicking (durations are bounded
+            // at parse time, so this only matters for a log end near year -262143).
+            TimeArg::BeforeLogEnd(d) => {
+                let end = log_end.unwrap_or(now);
+                end.checked_sub_signed(*d).unwrap_or(NaiveDateTime::MIN)
+            }
         }
     }
 }
@@ -124,5 +147,27 @@ mod tests {
         );
         assert!(parse("soon", now).unwrap_err().contains("invalid time"));
         assert!(parse("now-x", now).is_err());
+    }
+
+    #[test]
+    fn huge_durations_are_errors_not_panics() {
+        let now = t("2026-11-28 10:30:00");
+        for s in [
+            "now-99999999999h",
+            "99999999999h",
+            "now-9223372036854775807s",
+            "9223372036854775807d",
+            "99999999999999999999999h",
+            "36526d",
+        ] {
+            let e = parse(s, now).unwrap_err();
+            assert!(e.contains("invalid duration"), "{s}: {e}");
+        }
+        let far = parse("36525d", now).unwrap();
+        assert_eq!(
+            far.resolve(Some(NaiveDateTime::MIN), now),
+            NaiveDateTime::MIN
+        );
+        assert!(parse("now-36525d", now).is_ok());
     }
 }
