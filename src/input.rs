@@ -6,7 +6,9 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::bufread::MultiGzDecoder;
+mod gzip;
+
+pub use gzip::ResumingGzDecoder;
 
 /// Logs looked for, in order, when no file is given.
 pub const DEFAULT_LOGS: &[&str] = &[
@@ -107,7 +109,7 @@ pub fn from_reader(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Se
     if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
         Ok(Box::new(BufReader::with_capacity(
             256 * 1024,
-            MultiGzDecoder::new(buf),
+            ResumingGzDecoder::new(buf),
         )))
     } else {
         Ok(Box::new(buf))

@@ -9,6 +9,7 @@ mod docs;
 mod follow;
 mod follow_cmd;
 mod golden;
+mod gzip;
 mod postfix_bodies;
 mod report;
 mod synth;
