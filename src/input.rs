@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub mod fifo;
 mod gzip;
 
 pub use gzip::ResumingGzDecoder;
@@ -91,13 +92,30 @@ pub fn find_default_log_in(candidates: &[&str]) -> Result<PathBuf, InputError> {
 
 /// Opens an input as a buffered reader, decompressing gzip (detected by its magic bytes).
 pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, InputError> {
+    open_with(input, &mut |_| {})
+}
+
+/// [`open`], calling `on_wait(path)` once when a FIFO has had no writer for a second (so the
+/// caller can say what it waits for). A FIFO is opened without blocking in `open(2)`, so
+/// Ctrl-C always works (see [`fifo`]).
+pub fn open_with(
+    input: &Input,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<Box<dyn BufRead + Send>, InputError> {
     let name = input.display_name();
+    let open_err = |source| InputError::Open {
+        path: name.clone(),
+        source,
+    };
     let raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
-        Input::Path(p) => Box::new(File::open(p).map_err(|source| InputError::Open {
-            path: name.clone(),
-            source,
-        })?),
+        Input::Path(p) if fifo::is_fifo(p) => {
+            match fifo::open_fifo(p, &|| false, &mut || on_wait(&name)).map_err(open_err)? {
+                Some(f) => Box::new(f),
+                None => Box::new(io::empty()),
+            }
+        }
+        Input::Path(p) => Box::new(File::open(p).map_err(open_err)?),
     };
     from_reader(raw).map_err(|source| InputError::Open { path: name, source })
 }

@@ -28,8 +28,8 @@ fn report(data: &[u8]) -> (Option<i32>, String, Value) {
 
 #[test]
 fn reading_resumes_after_a_corrupt_member() {
-    let log = std::fs::read_to_string(root().join("fixtures/exim/cpanel_domain_blocked.log"))
-        .unwrap();
+    let log =
+        std::fs::read_to_string(root().join("fixtures/exim/cpanel_domain_blocked.log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     let third = lines.len() / 3;
     let part = |r: std::ops::Range<usize>| -> String {
@@ -62,14 +62,20 @@ fn reading_resumes_after_a_corrupt_member() {
         "{err}"
     );
     assert!(
-        err.contains(&format!("resumed at the member at byte {}", ga.len() + gb.len())),
+        err.contains(&format!(
+            "resumed at the member at byte {}",
+            ga.len() + gb.len()
+        )),
         "{err}"
     );
     // Every line of the first and last members was read (the damaged one may add a few
     // unrecognised fragments, which are counted, never merged into a good line).
     let got = r["lines"].as_u64().unwrap();
     let want = (a.lines().count() + c.lines().count()) as u64;
-    assert!(got >= want, "read {got} lines, the valid members hold {want}");
+    assert!(
+        got >= want,
+        "read {got} lines, the valid members hold {want}"
+    );
     assert!(r["files"][0]["error"].is_string());
     // The last member's outcomes are in the totals.
     let last_delivered = c.lines().filter(|l| l.contains(" => ")).count() as u64;
