@@ -127,13 +127,39 @@ pub fn program_mta(program: &str) -> Option<Mta> {
     if first.starts_with("postfix") {
         return Some(Mta::Postfix);
     }
-    if let Some((_, last)) = program.rsplit_once('/')
+    // A renamed instance (`mx-out/smtpd`, syslog_name in master.cf) is told by its service;
+    // but a service with a generic name (`master`, `relay`, `local`…) is Postfix only under a
+    // `postfix…` name, and other mail software with slash tags (Cyrus `cyrus/master`,
+    // `cyrus/lmtpunix`, Dovecot, amavis) is never Postfix.
+    if let (Some((first, _)), Some((_, last))) = (program.split_once('/'), program.rsplit_once('/'))
         && POSTFIX_SERVICES.contains(&last)
+        && !GENERIC_SERVICES.contains(&last)
+        && !NOT_POSTFIX.iter().any(|p| first.starts_with(p))
     {
         return Some(Mta::Postfix);
     }
     None
 }
+
+/// Postfix services whose names other programs use too: Postfix only under a `postfix` tag.
+const GENERIC_SERVICES: &[&str] = &[
+    "master", "relay", "spawn", "verify", "flush", "sendmail", "local", "virtual", "pipe", "error",
+    "retry", "discard", "showq", "anvil", "scache", "proxymap",
+];
+
+/// Tag prefixes of other mail software that logs `name/service`.
+const NOT_POSTFIX: &[&str] = &[
+    "cyrus",
+    "dovecot",
+    "amavis",
+    "opendkim",
+    "opendmarc",
+    "spamd",
+    "clamd",
+    "rspamd",
+    "sympa",
+    "mailman",
+];
 
 /// A journald record: (time, SYSLOG_IDENTIFIER, SYSLOG_PID, MESSAGE).
 pub type JournalRecord<'a> = (Timestamp, Cow<'a, str>, Option<Cow<'a, str>>, Cow<'a, str>);
@@ -192,6 +218,25 @@ mod tests {
         let r = record("host CRON[9]: (root) CMD (x)").unwrap();
         assert_eq!(program_mta(r.program), None);
         assert!(record("no tag here").is_none());
+    }
+
+    #[test]
+    fn program_mta_leaves_other_software_alone() {
+        for tag in [
+            "cyrus/master",
+            "cyrus/lmtpunix",
+            "cyrus/lmtpd",
+            "dovecot/lmtp",
+            "amavis/smtp",
+            "mx/master",
+            "x/relay",
+        ] {
+            assert_eq!(program_mta(tag), None, "{tag}");
+        }
+        assert_eq!(program_mta("postfix/master"), Some(Mta::Postfix));
+        assert_eq!(program_mta("postfix-out/relay"), Some(Mta::Postfix));
+        assert_eq!(program_mta("mx-out/smtpd"), Some(Mta::Postfix));
+        assert_eq!(program_mta("mx-out/submission/smtpd"), Some(Mta::Postfix));
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
         if msg.starts_with("CONNECT from ") || msg.starts_with("DISCONNECT ") {
             return Some(screen(cx, Kind::Connection, msg));
         }
+        // tlsproxy (postscreen's TLS front end): `TLS handshake failed for service=smtpd
+        // peer=[192.0.2.7]:40000`; the client is the bracketed address.
+        if msg.starts_with("TLS handshake failed for service=") {
+            return Some(screen(cx, Kind::Info, msg));
+        }
         if SCREEN.iter().any(|p| msg.starts_with(p)) {
             return Some(screen(cx, Kind::Screen, msg));
         }

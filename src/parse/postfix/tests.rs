@@ -397,6 +397,7 @@ const CASES: &[Case] = &[
     case("postfix/dnsblog", "addr 203.0.113.81 listed by domain bl.example.org as 127.0.0.2", Kind::Info,
         &[("ip", "203.0.113.81")]),
     case("postfix/tlsproxy", "CONNECT from [203.0.113.89]:40015", Kind::Connection, &[("ip", "203.0.113.89")]),
+    case("postfix/tlsproxy", "TLS handshake failed for service=smtpd peer=[203.0.113.90]:40016", Kind::Info, &[("ip", "203.0.113.90")]),
     case("postfix/tlsproxy", "DISCONNECT [203.0.113.89]:40015", Kind::Connection, &[]),
     // ---- statistics, daemons, verbose output -----------------------------------------
     case("postfix/anvil", "statistics: max connection rate 8/60s for (smtp:198.51.100.90) at Nov 27 09:58:40",
