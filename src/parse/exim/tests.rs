@@ -1,5 +1,6 @@
 //! Table tests for the Exim parser.
 
+use super::delivery::{cpanel_limit, smtp_code};
 use super::*;
 
 use crate::model::event::LimitKind;

@@ -1,4 +1,5 @@
-//! Postfix log messages (see the mail-log reference §3).
+//! Postfix log messages: the entry point [`parse`] and the queue-ID-scoped records; the
+//! lexer, smtpd, delivery and daemon lines are in the sibling files.
 //!
 //! The front-end hands over the syslog tag (`postfix/smtp`, `postfix-out/submission/smtpd`,
 //! `mx-in/smtpd`) and the text after `tag[pid]: `. Lines are recognised by their shape rather
