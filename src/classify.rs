@@ -32,6 +32,8 @@ use std::path::{Path, PathBuf};
 use regex::bytes::{RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
+use crate::model::smtp::{self, Status};
+
 /// Why a delivery failed. The snake_case name ([`Cause::as_str`]) is the id used in pattern
 /// file names, JSON output and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -328,45 +330,6 @@ const BUILTIN: [(Cause, &str); 17] = [
     (Cause::Other, include_str!("../patterns/other.txt")),
 ];
 
-/// An enhanced status code `class.subject.detail` (RFC 3463).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Status {
-    class: u8,
-    subject: u16,
-    detail: u16,
-}
-
-impl Status {
-    /// Parses `5.1.1` (optionally `#5.1.1`), class 2, 4 or 5, subject and detail 1–3 digits.
-    fn parse(s: &str) -> Option<Status> {
-        let s = s.strip_prefix('#').unwrap_or(s);
-        let mut parts = s.split('.');
-        let class = parts.next()?;
-        let subject = parts.next()?;
-        let detail = parts.next()?;
-        if parts.next().is_some() {
-            return None;
-        }
-        let num = |p: &str| -> Option<u16> {
-            if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            p.parse().ok()
-        };
-        let class = match class {
-            "2" => 2,
-            "4" => 4,
-            "5" => 5,
-            _ => return None,
-        };
-        Some(Status {
-            class,
-            subject: num(subject)?,
-            detail: num(detail)?,
-        })
-    }
-}
-
 /// The effective reply class: the status class if known, else the code's first digit.
 fn reply_class(code: Option<u16>, status: Option<Status>) -> Option<u8> {
     match status {
@@ -522,15 +485,8 @@ fn status_token(core: &str) -> Option<Status> {
 /// `550-rest` → `(550, Some(rest))` (a continuation line).
 fn code_token(tok: &str) -> Option<(u16, Option<&str>)> {
     let t = tok.trim_start_matches(['#', '(', '[', '\'', '"']);
-    let b = t.as_bytes();
-    if b.len() < 3
-        || !matches!(b[0], b'2' | b'4' | b'5')
-        || !b[1].is_ascii_digit()
-        || !b[2].is_ascii_digit()
-    {
-        return None;
-    }
-    let code: u16 = t[..3].parse().ok()?;
+    // A 3xx reply is an intermediate one, never the code of a failure.
+    let code = smtp::reply_code(t.as_bytes()).filter(|c| c / 100 != 3)?;
     let tail = &t[3..];
     if let Some(rest) = tail.strip_prefix('-') {
         return Some((code, Some(rest)));

@@ -4,8 +4,8 @@
 use memchr::{memchr, memmem};
 
 use super::fields::{
-    colon_sep, find_near, parse_i64, parse_u64, quote_end, strip_colon, tag_at, token_end, unangle,
-    value_at,
+    colon_sep, find_near, parse_i64, parse_u64, quote_end, smtp_code, strip_colon, tag_at,
+    token_end, unangle, value_at,
 };
 use super::host::{host_at, set_host};
 use crate::model::event::{Event, Kind, Limit, LimitKind};
@@ -334,73 +334,6 @@ pub(super) fn finish_failure<'a>(ev: &mut Event<'a>, errno: Option<&'a str>) {
         if let Some(d) = ev.limit.and_then(|l| l.domain) {
             ev.domain = Some(d);
         }
-    }
-}
-
-/// The first SMTP reply code in `text` (at its start or after a `": "`), and the enhanced
-/// status code right after it.
-pub(super) fn smtp_code(text: &str) -> (Option<u16>, Option<&str>) {
-    let b = text.as_bytes();
-    let mut i = 0;
-    loop {
-        if let Some(r) = code_at(text, i) {
-            return r;
-        }
-        match memmem::find(&b[i..], b": ") {
-            Some(p) => i += p + 2,
-            None => return (None, None),
-        }
-    }
-}
-
-fn code_at(text: &str, i: usize) -> Option<(Option<u16>, Option<&str>)> {
-    let b = text.as_bytes();
-    let c = b.get(i..i + 3)?;
-    if !(b'2'..=b'5').contains(&c[0]) || !c[1].is_ascii_digit() || !c[2].is_ascii_digit() {
-        return None;
-    }
-    match b.get(i + 3) {
-        None => {}
-        Some(b' ') | Some(b'-') => {}
-        Some(b'\\') if b.get(i + 4) == Some(&b'n') => {}
-        _ => return None,
-    }
-    let code = (c[0] - b'0') as u16 * 100 + (c[1] - b'0') as u16 * 10 + (c[2] - b'0') as u16;
-    Some((Some(code), enhanced_status(text, i + 4)))
-}
-
-/// `X.Y.Z` at `i`, followed by a space, the end or a `\n`.
-fn enhanced_status(text: &str, i: usize) -> Option<&str> {
-    let b = text.as_bytes();
-    let first = *b.get(i)?;
-    if !(b'2'..=b'5').contains(&first) || b.get(i + 1) != Some(&b'.') {
-        return None;
-    }
-    let mut j = i + 2;
-    let mut parts = 1;
-    let mut digits = 0;
-    while j < b.len() {
-        match b[j] {
-            c if c.is_ascii_digit() => {
-                digits += 1;
-                if digits > 3 {
-                    return None;
-                }
-            }
-            b'.' if digits > 0 && parts == 1 => {
-                parts += 1;
-                digits = 0;
-            }
-            _ => break,
-        }
-        j += 1;
-    }
-    if parts != 2 || digits == 0 {
-        return None;
-    }
-    match b.get(j) {
-        None | Some(b' ') | Some(b'\\') | Some(b';') | Some(b',') => Some(&text[i..j]),
-        _ => None,
     }
 }
 

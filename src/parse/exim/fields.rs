@@ -1,7 +1,9 @@
 //! Small scanning helpers shared by the line parsers: tokens, quoted and angle-bracketed
-//! values, `TAG=` field tags, separators and numbers.
+//! values, `TAG=` field tags, separators, numbers and the reply code of a text.
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memmem};
+
+use crate::model::smtp::{self, Status};
 
 /// Index of the next space at or after `i`, or the end.
 #[inline]
@@ -118,4 +120,44 @@ pub(super) fn unangle(v: &str) -> &str {
     v.strip_prefix('<')
         .and_then(|x| x.strip_suffix('>'))
         .unwrap_or(v)
+}
+
+/// The first SMTP reply code in `text` (at its start or after a `": "`), and the enhanced
+/// status code right after it.
+pub(super) fn smtp_code(text: &str) -> (Option<u16>, Option<&str>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    loop {
+        if let Some(r) = code_at(text, i) {
+            return r;
+        }
+        match memmem::find(&b[i..], b": ") {
+            Some(p) => i += p + 2,
+            None => return (None, None),
+        }
+    }
+}
+
+/// A reply code at `i`, followed by the end, a space, a `-` or Exim's literal `\n`, and the
+/// status after its separator.
+fn code_at(text: &str, i: usize) -> Option<(Option<u16>, Option<&str>)> {
+    let b = text.as_bytes();
+    let code = smtp::reply_code(b.get(i..)?)?;
+    match b.get(i + 3) {
+        None => {}
+        Some(b' ') | Some(b'-') => {}
+        Some(b'\\') if b.get(i + 4) == Some(&b'n') => {}
+        _ => return None,
+    }
+    Some((Some(code), enhanced_status(text, i + 4)))
+}
+
+/// An enhanced status at `i`, followed by the end, a space, a `\n`, a `;` or a `,`.
+fn enhanced_status(text: &str, i: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let (_, len) = Status::lex(b.get(i..)?)?;
+    match b.get(i + len) {
+        None | Some(b' ') | Some(b'\\') | Some(b';') | Some(b',') => Some(&text[i..i + len]),
+        _ => None,
+    }
 }

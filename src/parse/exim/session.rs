@@ -4,8 +4,7 @@
 use memchr::{memchr2, memmem};
 
 use super::arrival::auth_id;
-use super::delivery::smtp_code;
-use super::fields::{parse_u64, quote_end, tag_at, unangle, value_at};
+use super::fields::{parse_u64, quote_end, smtp_code, tag_at, unangle, value_at};
 use super::host::{host_at, set_host};
 use crate::model::event::{Event, Kind};
 

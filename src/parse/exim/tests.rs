@@ -1,6 +1,7 @@
 //! Table tests for the Exim parser.
 
-use super::delivery::{cpanel_limit, smtp_code};
+use super::delivery::cpanel_limit;
+use super::fields::smtp_code;
 use super::*;
 
 use crate::model::event::LimitKind;

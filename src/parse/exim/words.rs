@@ -3,8 +3,7 @@
 
 use memchr::{memchr, memmem};
 
-use super::delivery::smtp_code;
-use super::fields::{colon_sep, strip_colon, tag_at, token_end, unangle, value_at};
+use super::fields::{colon_sep, smtp_code, strip_colon, tag_at, token_end, unangle, value_at};
 use super::host::{host_at, set_host};
 use super::message::{identification, sender_identification};
 use super::session::{rejected, session, session_fields};
