@@ -28,8 +28,6 @@
 //!   ([`Kind::AuthFailed`]) and client protocol trouble ([`Kind::ProtocolError`]).
 //! * Verbose (`-v`) debugging output is [`Kind::Info`].
 
-#[cfg(test)]
-mod bench;
 mod daemon;
 mod delivery;
 mod lex;
