@@ -163,9 +163,9 @@ fn run(root: &Path, out: &Path) -> std::io::Result<()> {
             a.files += 1;
             a.mta_lines += c.mta_lines();
             a.unrecognised += c.unrecognised;
-            for k in 0..3 {
+            for (k, w) in want.iter().enumerate() {
                 a.parsed[k] += c.outcomes[k];
-                a.by_regex[k] += want[k];
+                a.by_regex[k] += w;
             }
         }
         dump(&p, &text, &mut evs, &mut unrec);
