@@ -318,7 +318,7 @@ pub struct Aggregates<'c> {
     classifier: CachedClassifier<'c>,
     /// Verdicts by an address-blind hash of (code, status, text): texts that differ only in
     /// the recipient's address ("550 5.1.1 <a@x>: no such user") are classified once.
-    verdicts: HashMap<u64, crate::classify::Verdict>,
+    verdicts: HashMap<u64, crate::classify::Classification>,
     pub totals: Counts,
     pub messages: u64,
     pub bounce_messages: u64,
@@ -489,7 +489,7 @@ impl<'c> Aggregates<'c> {
         code: Option<u16>,
         status: Option<&str>,
         text: &str,
-    ) -> crate::classify::Verdict {
+    ) -> crate::classify::Classification {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut h = self.verdicts.hasher().build_hasher();
         code.hash(&mut h);
@@ -508,14 +508,14 @@ impl<'c> Aggregates<'c> {
     }
 
     /// The cause last recorded for this recipient and sender, if any.
-    fn previous_verdict(&self, o: &Outcome<'_>) -> Option<crate::classify::Verdict> {
+    fn previous_verdict(&self, o: &Outcome<'_>) -> Option<crate::classify::Classification> {
         let rcpt = o.recipient.or(o.original_recipient)?;
         let r = self
             .failing
             .get(lower(rcpt).as_ref())?
             .iter()
             .find(|r| r.sender.as_deref() == o.sender)?;
-        Some(crate::classify::Verdict {
+        Some(crate::classify::Classification {
             cause: r.cause,
             permanence: r.permanence,
         })
@@ -778,7 +778,7 @@ impl Sink for Aggregates<'_> {
             None
         } else {
             let v = if o.limit.is_some() {
-                crate::classify::Verdict {
+                crate::classify::Classification {
                     cause: Cause::SendingLimit,
                     permanence: if o.kind == OutcomeKind::Deferred {
                         Permanence::Temporary
@@ -787,7 +787,7 @@ impl Sink for Aggregates<'_> {
                     },
                 }
             } else if o.kind == OutcomeKind::Expired {
-                crate::classify::Verdict {
+                crate::classify::Classification {
                     cause: Cause::Expired,
                     permanence: Permanence::Permanent,
                 }

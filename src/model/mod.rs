@@ -5,4 +5,5 @@ pub mod cpanel;
 pub mod event;
 pub mod hour;
 pub mod outcome;
+pub mod smtp;
 pub mod thresholds;

@@ -5,7 +5,7 @@
 use super::{Cx, lex};
 use crate::model::event::{Event, Kind};
 
-/// The delivery-status record (reference §3.5):
+/// The delivery-status record:
 /// `to=<r>[, orig_to=<o>], relay=R[, conn_use=N], delay=D[, delays=a/b/c/d][, tls=T][, dsn=X.Y.Z], status=S (TEXT)`.
 /// Unknown `key=value` items are skipped, so new fields do not break it.
 pub fn delivery<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str) -> Option<Event<'a>> {

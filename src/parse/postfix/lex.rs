@@ -5,6 +5,8 @@ use std::sync::OnceLock;
 
 use memchr::memmem::{Finder, FinderRev};
 
+use crate::model::smtp::{self, Status};
+
 /// Splits a leading `QUEUEID: ` off `msg`: `NOQUEUE`, a short ID (upper-case hex, at least 6
 /// digits) or a long ID (`enable_long_queue_ids`: base-52 time, `z`, base-51 inode).
 /// Returns the ID and the text after `: `.
@@ -211,25 +213,11 @@ pub fn key(s: &str) -> Option<(&str, &str)> {
     Some((&s[..n], &s[n + 1..]))
 }
 
-/// Reads an enhanced status code `c.sss.ddd` (class 2, 4 or 5) at the start of `s`,
-/// followed by a space, `;`, `)` or the end. Returns the code and the rest (without the
-/// following space).
+/// Reads an enhanced status code at the start of `s`, followed by a space, `;`, `)`, `,` or
+/// the end. Returns the code and the rest (without the following space).
 pub fn enhanced_status(s: &str) -> Option<(&str, &str)> {
-    let b = s.as_bytes();
-    if b.len() < 5 || !matches!(b[0], b'2' | b'4' | b'5') || b[1] != b'.' {
-        return None;
-    }
-    let d1 = b[2..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if !(1..=3).contains(&d1) || b.get(2 + d1) != Some(&b'.') {
-        return None;
-    }
-    let start = 3 + d1;
-    let d2 = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if !(1..=3).contains(&d2) {
-        return None;
-    }
-    let end = start + d2;
-    match b.get(end) {
+    let (_, end) = Status::lex(s.as_bytes())?;
+    match s.as_bytes().get(end) {
         None => Some((s, "")),
         Some(b' ') => Some((&s[..end], &s[end + 1..])),
         Some(b';' | b')' | b',') => Some((&s[..end], &s[end..])),
@@ -237,19 +225,11 @@ pub fn enhanced_status(s: &str) -> Option<(&str, &str)> {
     }
 }
 
-/// Reads a three-digit SMTP reply code (2xx-5xx) at the start of `s`, followed by a space,
-/// `-` (multi-line replies), or the end. Returns the code and the rest after the separator.
+/// Reads a reply code at the start of `s`, followed by a space, `-` (multi-line replies), or
+/// the end. Returns the code and the rest after the separator.
 pub fn reply_code(s: &str) -> Option<(u16, &str)> {
-    let b = s.as_bytes();
-    if b.len() < 3
-        || !matches!(b[0], b'2'..=b'5')
-        || !b[1].is_ascii_digit()
-        || !b[2].is_ascii_digit()
-    {
-        return None;
-    }
-    let code = (b[0] - b'0') as u16 * 100 + (b[1] - b'0') as u16 * 10 + (b[2] - b'0') as u16;
-    match b.get(3) {
+    let code = smtp::reply_code(s.as_bytes())?;
+    match s.as_bytes().get(3) {
         None => Some((code, "")),
         Some(b' ' | b'-') => Some((code, &s[4..])),
         _ => None,

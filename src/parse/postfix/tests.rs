@@ -1,5 +1,5 @@
 //! Table of Postfix message shapes with the event each must give. The lines are written for
-//! these tests after the shapes in the mail-log reference §3 and in public corpora; names,
+//! these tests after the shapes Postfix writes and those seen in public corpora; names,
 //! addresses and IDs are made up (example.com/net/org, RFC 5737 and RFC 3849 addresses).
 
 use super::*;

@@ -1,4 +1,5 @@
-//! Postfix log messages (see the mail-log reference §3).
+//! Postfix log messages: the entry point [`parse`] and the queue-ID-scoped records; the
+//! lexer, smtpd, delivery and daemon lines are in the sibling files.
 //!
 //! The front-end hands over the syslog tag (`postfix/smtp`, `postfix-out/submission/smtpd`,
 //! `mx-in/smtpd`) and the text after `tag[pid]: `. Lines are recognised by their shape rather
@@ -27,8 +28,6 @@
 //!   ([`Kind::AuthFailed`]) and client protocol trouble ([`Kind::ProtocolError`]).
 //! * Verbose (`-v`) debugging output is [`Kind::Info`].
 
-#[cfg(test)]
-mod bench;
 mod daemon;
 mod delivery;
 mod lex;

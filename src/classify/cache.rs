@@ -1,0 +1,64 @@
+//! A memo of classifications in front of a [`Classifier`], for logs where the same texts
+//! recur.
+
+use std::collections::HashMap;
+
+use super::normalise::normalise_full;
+use super::{Classification, Classifier};
+use crate::model::smtp::Status;
+
+/// How many distinct texts a [`CachedClassifier`] remembers before it starts over.
+pub const CACHE_LIMIT: usize = 100_000;
+
+type CacheKey = (Option<u16>, Option<Status>, String);
+
+/// A [`Classifier`] with a memo of classifications keyed by (code, status, normalised text), so that
+/// each distinct failure text is matched once. The memo is cleared when it exceeds
+/// [`CACHE_LIMIT`] entries.
+#[derive(Debug)]
+pub struct CachedClassifier<'c> {
+    classifier: &'c Classifier,
+    cache: HashMap<CacheKey, Classification>,
+    pub(super) limit: usize,
+}
+
+impl<'c> CachedClassifier<'c> {
+    pub fn new(classifier: &'c Classifier) -> CachedClassifier<'c> {
+        CachedClassifier {
+            classifier,
+            cache: HashMap::new(),
+            limit: CACHE_LIMIT,
+        }
+    }
+
+    /// Same result as [`Classifier::classify`].
+    pub fn classify(
+        &mut self,
+        code: Option<u16>,
+        enhanced: Option<&str>,
+        text: &str,
+    ) -> Classification {
+        let n = normalise_full(text);
+        let code = code.or(n.code);
+        let status = enhanced.and_then(Status::parse).or(n.status);
+        let key = (code, status, n.text);
+        if let Some(v) = self.cache.get(&key) {
+            return *v;
+        }
+        if self.cache.len() >= self.limit {
+            self.cache.clear();
+        }
+        let v = self.classifier.decide(code, status, &key.2).verdict;
+        self.cache.insert(key, v);
+        v
+    }
+
+    /// Number of remembered texts.
+    pub fn len(&self) -> usize {
+        self.cache.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+}
