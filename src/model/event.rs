@@ -238,8 +238,11 @@ pub struct Event<'a> {
     pub domain: Option<&'a str>,
     /// cPanel limit figures on `R=enforce_mail_permissions` lines.
     pub limit: Option<Limit<'a>>,
-    /// True for deferrals where no delivery was attempted (Exim "retry time not reached",
-    /// Postfix "delivery temporarily suspended").
+    /// True for deferrals where no delivery was attempted: Exim "retry time not reached"
+    /// (errno -52 to -54), queue-only domains (`queue_domains`, `queue_smtp_domains`, `-odqs`:
+    /// -55, -56, or -1 with that text), held domains (-23), a transport's concurrency limit
+    /// (-57); Postfix "delivery temporarily suspended". They are counted apart as "queued,
+    /// not attempted", never as failed deliveries (the JSON name is kept for schema v1).
     pub retry_not_due: bool,
     /// Postfix instance/service as in `postfix-out/smtp` (the whole syslog tag); Exim: `None`.
     pub program: Option<&'a str>,

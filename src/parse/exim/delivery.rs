@@ -317,10 +317,8 @@ pub(super) fn finish_failure<'a>(ev: &mut Event<'a>, errno: Option<&'a str>) {
     }
     if ev.kind == Kind::Deferred {
         let n = errno.and_then(parse_i64);
-        ev.retry_not_due = matches!(n, Some(-54..=-52))
-            || ev
-                .text
-                .is_some_and(|t| memmem::find(t.as_bytes(), b"retry time not reached").is_some());
+        ev.retry_not_due =
+            matches!(n, Some(-57..=-52) | Some(-23)) || ev.text.is_some_and(is_not_attempted_text);
     }
     let enforce = ev
         .router
@@ -335,6 +333,21 @@ pub(super) fn finish_failure<'a>(ev: &mut Event<'a>, errno: Option<&'a str>) {
             ev.domain = Some(d);
         }
     }
+}
+
+/// Deferral texts that say no delivery was attempted, whatever the errno: the retry time,
+/// or a queue-only routing (`domain matches queue_smtp_domains, or -odqs set`, `domain is in
+/// queue_domains`), which Exim logs with errno -1 on some versions.
+fn is_not_attempted_text(t: &str) -> bool {
+    const TEXTS: [&[u8]; 4] = [
+        b"retry time not reached",
+        b"matches queue_smtp_domains",
+        b"domain is in queue_domains",
+        b"-odqs set",
+    ];
+    TEXTS
+        .iter()
+        .any(|p| memmem::find(t.as_bytes(), p).is_some())
 }
 
 /// The figures of a cPanel `R=enforce_mail_permissions` text.

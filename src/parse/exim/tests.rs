@@ -321,6 +321,20 @@ fn deferrals() {
             ("text", "retry time not reached"),
         ],
     );
+    for line in [
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup defer (-1): domain matches queue_smtp_domains, or -odqs set",
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@local.example routing defer (-56): domain is in queue_domains",
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup T=remote_smtp defer (-55): ",
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup T=remote_smtp defer (-23): domain held",
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup T=remote_smtp defer (-57): transport concurrency limit reached",
+    ] {
+        check(line, Kind::Deferred, &[("retry_not_due", "true")]);
+    }
+    check(
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup defer (-1): host lookup did not complete",
+        Kind::Deferred,
+        &[("retry_not_due", "false")],
+    );
     check(
         "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=x T=y defer (-53): Retry time not yet reached",
         Kind::Deferred,
