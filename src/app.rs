@@ -3,22 +3,17 @@
 
 use std::io::{self, Write};
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, EventsArgs, InputArgs, MtaArg};
+use crate::error::{Exit, Result};
 use crate::input::{self, Input};
 use crate::model::event::{Located, Mta};
 use crate::scan::{self, FileStats, ScanOptions};
 use crate::util::sanitize::{self, clean};
 use crate::util::text::thousands;
 
-/// Exit statuses (documented in `--help`, the README and the man page).
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_PROBLEMS: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
-
 /// Runs the command line and returns the exit status.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Some(Command::Events(args)) => events(&args),
         Some(Command::Report(args)) => crate::report_cmd::run(&args),
@@ -28,14 +23,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Returns true if and only if the error is a closed output pipe (`mailtrace … | head`).
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-}
-
 /// The inputs named on the command line in reading order, or the default log.
-pub fn resolve_inputs(args: &InputArgs) -> anyhow::Result<Vec<Input>> {
+pub fn resolve_inputs(args: &InputArgs) -> Result<Vec<Input>> {
     if args.files.is_empty() {
         let p = input::find_default_log()?;
         eprintln!("mailtrace: reading {}", clean(&p.display().to_string()));
@@ -85,7 +74,7 @@ pub fn print_file_summary(st: &FileStats, verbose: bool) {
     }
 }
 
-fn events(args: &EventsArgs) -> anyhow::Result<ExitCode> {
+fn events(args: &EventsArgs) -> Result<Exit> {
     let inputs = resolve_inputs(&args.input)?;
     let opts = scan_options(&args.input);
     let stdout = io::stdout();
@@ -123,5 +112,5 @@ fn events(args: &EventsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(ExitCode::from(if errored { EXIT_ERROR } else { EXIT_OK }))
+    Ok(Exit::of(errored, false))
 }

@@ -34,7 +34,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -44,10 +43,11 @@ use serde::Serialize;
 
 use crate::alert::hook::Hook;
 use crate::alert::{Alert, AlertConfig, DomainRow, Engine, screen};
-use crate::app::{self, EXIT_OK};
+use crate::app;
 use crate::classify::Classifier;
 use crate::cli::{FollowArgs, FollowFormatArg};
 use crate::correlate::Correlator;
+use crate::error::{Error, Exit, InputError, Result};
 use crate::follow::{FollowOptions, Follower, StartAt};
 use crate::input::{self, Input, LineReader, MAX_LINE};
 use crate::model::cpanel::LimitRule;
@@ -87,7 +87,7 @@ pub enum Mode {
 }
 
 /// Runs `mailtrace follow` (Ctrl-C ends it with the summary).
-pub fn run(args: &FollowArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &FollowArgs) -> Result<Exit> {
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -103,7 +103,7 @@ pub fn run(args: &FollowArgs) -> anyhow::Result<ExitCode> {
     };
     let mut out = stdout.lock();
     follow(args, mode, use_color(args.color), &stop, &mut out)?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(Exit::Ok)
 }
 
 /// Follows the logs named by `args` until `stop` is set, writing alerts to `out`.
@@ -113,18 +113,20 @@ pub fn follow(
     color: bool,
     stop: &AtomicBool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let inputs = app::resolve_inputs(&args.input)?;
     let mut paths: Vec<PathBuf> = Vec::with_capacity(inputs.len());
     for input in inputs {
         let Input::Path(p) = input else {
-            anyhow::bail!("standard input cannot be followed: name a log file");
+            return Err(Error::usage(
+                "standard input cannot be followed: name a log file",
+            ));
         };
         if is_gzip(&p) {
-            anyhow::bail!(
+            return Err(Error::usage(format!(
                 "{}: a compressed file cannot be followed: name the live log",
                 p.display()
-            );
+            )));
         }
         if !paths.contains(&p) {
             paths.push(p);
@@ -134,8 +136,10 @@ pub fn follow(
     let now = match &args.now {
         Some(s) => match timearg::parse(s, chrono::Local::now().naive_local()) {
             Ok(TimeArg::At(t)) => t,
-            Ok(TimeArg::BeforeLogEnd(_)) => anyhow::bail!("--now: give a time, not a duration"),
-            Err(e) => anyhow::bail!("--now: {e}"),
+            Ok(TimeArg::BeforeLogEnd(_)) => {
+                return Err(Error::usage("--now: give a time, not a duration"));
+            }
+            Err(e) => return Err(Error::usage(format!("--now: {e}"))),
         },
         None => chrono::Local::now().naive_local(),
     };
@@ -738,7 +742,7 @@ impl Stream {
         path: &Path,
         followed: &[PathBuf],
         opts: &ReadBackOptions,
-    ) -> anyhow::Result<(Stream, StartAt, bool)> {
+    ) -> Result<(Stream, StartAt, bool)> {
         let mut stream = Stream {
             path: path.to_path_buf(),
             segments: VecDeque::new(),
@@ -751,7 +755,13 @@ impl Stream {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok((stream, StartAt::Beginning, false));
             }
-            Err(e) => anyhow::bail!("{}: {e}", path.display()),
+            Err(source) => {
+                return Err(InputError::Open {
+                    path: path.display().to_string(),
+                    source,
+                }
+                .into());
+            }
         };
         let len = file.metadata()?.len();
         let end = complete_end(&file, len)?;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
+pub use crate::error::InputError;
+
 /// Logs looked for, in order, when no file is given.
 pub const DEFAULT_LOGS: &[&str] = &[
     "/var/log/exim_mainlog",
@@ -56,24 +58,6 @@ impl Input {
     }
 }
 
-/// An error opening or reading one input.
-#[derive(Debug, thiserror::Error)]
-pub enum InputError {
-    #[error("{path}: {source}")]
-    Open { path: String, source: io::Error },
-    #[error("{path}: line {line}: {source}")]
-    Read {
-        path: String,
-        line: u64,
-        source: io::Error,
-    },
-    #[error(
-        "no log file given and none of the default logs exists ({}); name one, or use - for standard input",
-        DEFAULT_LOGS.join(", ")
-    )]
-    NoDefaultLog,
-}
-
 /// Finds the first default log that exists.
 pub fn find_default_log() -> Result<PathBuf, InputError> {
     find_default_log_in(DEFAULT_LOGS)
@@ -84,7 +68,9 @@ pub fn find_default_log_in(candidates: &[&str]) -> Result<PathBuf, InputError> {
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_file())
-        .ok_or(InputError::NoDefaultLog)
+        .ok_or(InputError::NoDefaultLog {
+            tried: DEFAULT_LOGS,
+        })
 }
 
 /// Opens an input as a buffered reader, decompressing gzip (detected by its magic bytes).
@@ -439,7 +425,10 @@ mod tests {
     #[test]
     fn missing_default_logs_are_all_named() {
         let err = find_default_log_in(&["/nonexistent/a", "/nonexistent/b"]).unwrap_err();
-        let msg = InputError::NoDefaultLog.to_string();
+        let msg = InputError::NoDefaultLog {
+            tried: DEFAULT_LOGS,
+        }
+        .to_string();
         assert_eq!(err.to_string(), msg);
         for p in DEFAULT_LOGS {
             assert!(msg.contains(p));

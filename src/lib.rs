@@ -10,6 +10,7 @@ pub mod classify;
 pub mod cli;
 pub mod correlate;
 pub mod diagnose;
+pub mod error;
 pub mod follow;
 pub mod follow_cmd;
 pub mod input;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mailtrace::error::Exit;
 
 /// mimalloc: the aggregates make millions of small allocations across two threads; glibc's
 /// per-thread arenas left the resident set ~30% above the live heap, and mimalloc is faster at
@@ -13,14 +14,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = mailtrace::cli::Cli::parse();
     match mailtrace::app::run(cli) {
-        Ok(code) => code,
-        Err(e) if mailtrace::app::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Ok(exit) => exit.into(),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!(
                 "mailtrace: {}",
-                mailtrace::util::sanitize::clean(&format!("{e:#}"))
+                mailtrace::util::sanitize::clean(&e.to_string())
             );
-            ExitCode::from(mailtrace::app::EXIT_ERROR)
+            Exit::Error.into()
         }
     }
 }

@@ -2,15 +2,13 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::process::ExitCode;
-
-use anyhow::Context;
 
 use crate::aggregate::{Aggregates, Filter};
-use crate::app::{self, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
+use crate::app;
 use crate::classify::{CachedClassifier, Classifier};
 use crate::cli::{ColorArg, FilterArgs, FollowArgs, FormatArg, InputArgs, ReportArgs, TraceArgs};
 use crate::correlate::Correlator;
+use crate::error::{Error, Exit, Result};
 use crate::input::Input;
 use crate::model::cpanel::LimitRule;
 use crate::report::{self, BuildOptions, Report};
@@ -30,20 +28,20 @@ pub fn use_color(arg: ColorArg) -> bool {
 }
 
 /// Builds the report filter from the command line.
-pub fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) -> anyhow::Result<Filter> {
+pub fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) -> Result<Filter> {
     let now = chrono::Local::now().naive_local();
     let since = f
         .since
         .as_deref()
         .map(|s| timearg::parse(s, now))
         .transpose()
-        .map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+        .map_err(|e| Error::usage(format!("--since: {e}")))?;
     let until = f
         .until
         .as_deref()
         .map(|s| timearg::parse(s, now))
         .transpose()
-        .map_err(|e| anyhow::anyhow!("--until: {e}"))?;
+        .map_err(|e| Error::usage(format!("--until: {e}")))?;
     let needs_end =
         since.is_some_and(|t| t.needs_log_end()) || until.is_some_and(|t| t.needs_log_end());
     let log_end = if needs_end {
@@ -72,9 +70,11 @@ pub fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) -> anyh
 }
 
 /// Loads the classifier: built-in patterns, extended or replaced by `--patterns DIR`.
-pub fn load_classifier(args: &ReportArgs) -> anyhow::Result<Classifier> {
+pub fn load_classifier(args: &ReportArgs) -> Result<Classifier> {
     match &args.patterns {
-        Some(dir) => Ok(Classifier::load(dir, args.patterns_only)?),
+        Some(dir) => {
+            Classifier::load(dir, args.patterns_only).map_err(|e| Error::Pattern(Box::new(e)))
+        }
         None => Ok(Classifier::builtin()),
     }
 }
@@ -131,7 +131,7 @@ fn read_all(
     (stats, errored)
 }
 
-pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ReportArgs) -> Result<Exit> {
     let inputs = app::resolve_inputs(&args.input)?;
     let filter = build_filter(&args.filter, &inputs, &args.input)?;
     let classifier = load_classifier(args)?;
@@ -152,8 +152,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         },
     );
     if let Some(path) = &args.suppression_list {
-        let mut f =
-            io::BufWriter::new(File::create(path).with_context(|| format!("{}", path.display()))?);
+        let file = File::create(path).map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+        let mut f = io::BufWriter::new(file);
         report::csv::render_suppression(&report, &mut f)?;
         f.flush()?;
     }
@@ -168,13 +171,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     // the process is about to exit, so let the OS reclaim them (as ripgrep does).
     std::mem::forget(report);
     std::mem::forget(agg);
-    Ok(ExitCode::from(if errored {
-        EXIT_ERROR
-    } else if problems {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_OK
-    }))
+    Ok(Exit::of(errored, problems))
 }
 
 pub fn render(
@@ -193,7 +190,7 @@ pub fn render(
     }
 }
 
-pub fn trace(args: &TraceArgs) -> anyhow::Result<ExitCode> {
+pub fn trace(args: &TraceArgs) -> Result<Exit> {
     let inputs = app::resolve_inputs(&args.input)?;
     let filter = build_filter(&args.filter, &inputs, &args.input)?;
     let classifier = Classifier::builtin();
@@ -241,15 +238,9 @@ pub fn trace(args: &TraceArgs) -> anyhow::Result<ExitCode> {
     if found == 0 {
         eprintln!("mailtrace: no message involves {}", clean(&args.target));
     }
-    Ok(ExitCode::from(if errored {
-        EXIT_ERROR
-    } else if found == 0 {
-        EXIT_PROBLEMS
-    } else {
-        EXIT_OK
-    }))
+    Ok(Exit::of(errored, found == 0))
 }
 
-pub fn follow(args: &FollowArgs) -> anyhow::Result<ExitCode> {
+pub fn follow(args: &FollowArgs) -> Result<Exit> {
     crate::follow_cmd::run(args)
 }
