@@ -5,20 +5,18 @@
 
 pub mod aggregate;
 pub mod alert;
-pub mod app;
 pub mod classify;
 pub mod cli;
+pub mod cmd;
 pub mod correlate;
 pub mod diagnose;
 pub mod error;
 pub mod follow;
-pub mod follow_cmd;
 pub mod input;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
-pub mod report_cmd;
 pub mod scan;
 pub mod trace;
 pub mod util;

@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mailtrace::cli::Cli;
+use mailtrace::cmd;
 use mailtrace::error::Exit;
 
 /// mimalloc: the aggregates make millions of small allocations across two threads; glibc's
@@ -12,15 +14,12 @@ use mailtrace::error::Exit;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = mailtrace::cli::Cli::parse();
-    match mailtrace::app::run(cli) {
+    let cli = Cli::parse();
+    match cmd::run(cli) {
         Ok(exit) => exit.into(),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "mailtrace: {}",
-                mailtrace::util::sanitize::clean(&e.to_string())
-            );
+            cmd::print_error(&e);
             Exit::Error.into()
         }
     }

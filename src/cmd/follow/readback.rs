@@ -1,303 +1,27 @@
-//! The `follow` command: follow live logs and raise [`crate::alert`]s as lines arrive.
-//!
-//! # Start-up: reading back
-//!
-//! So that the first alert already carries cPanel's numbers, each followed file is read
-//! back from the start of the current clock hour ("now" in local time; `--now` or
-//! `MAILTRACE_NOW` pins it), and `--baseline` hours before that, which only teach the
-//! accounts' usual volumes (alerts of those hours are not shown). The place to start is
-//! found by binary search over byte offsets, since log lines are in time order
-//! ([`offset_of_time`]). If the hour began before the file's first line, the previous
-//! rotated file (`mail.log.1`, `exim_mainlog-YYYYMMDD`, `mainlog.1`, compressed or not:
-//! [`previous_rotated`]) is read back first: by binary search when plain, by a linear scan
-//! when compressed. `--from-start` reads every followed file from its beginning instead
-//! (and then shows the alerts of every hour). When several files are followed, the lines
-//! read back are merged in time order.
-//!
-//! Following then goes on with [`crate::follow::Follower`] from the end of the last complete
-//! line read back, so no line is read twice or missed.
-//!
-//! # Output
-//!
-//! - stdout a terminal and `--format text`: the screen is redrawn (at most once a second)
-//!   with the last 10 alerts above a table of the current hour's sender domains.
-//! - `--format text` otherwise: one line per alert.
-//! - `--format json`: one JSON object per alert (schema in [`crate::alert`]).
-//!
-//! Notices of the follower (rotation, truncation) go to stderr as `mailtrace: {notice}`.
-//! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:
-//! see [`Summary`]) and ends with status 0, as does a closed stdout pipe.
+//! Reading back the followed files at start-up: where each one starts (binary search by
+//! time, or the previous rotated file first), and a merge of several files' lines in time
+//! order.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
-use std::ops::ControlFlow;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveDateTime, Timelike};
-use serde::Serialize;
+use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::alert::hook::Hook;
-use crate::alert::{Alert, AlertConfig, DomainRow, Engine, screen};
-use crate::app;
-use crate::classify::Classifier;
-use crate::cli::{FollowArgs, FollowFormatArg};
-use crate::correlate::Correlator;
-use crate::error::{Error, Exit, InputError, Result};
-use crate::follow::{FollowOptions, Follower, StartAt};
+use super::common;
+use crate::error::{InputError, Result};
+use crate::follow::StartAt;
 use crate::input::{self, Input, LineReader, MAX_LINE};
-use crate::model::cpanel::LimitRule;
-use crate::model::event::{Mta, Timestamp};
-use crate::model::hour::Hour;
+use crate::model::event::Mta;
 use crate::parse::time::{self, MtimeYear, YearTracker};
-use crate::parse::{LineParser, Parsed, YearSource, syslog};
-use crate::report_cmd::use_color;
-use crate::util::sanitize::{self, clean};
-use crate::util::text::thousands;
-use crate::util::timearg::{self, TimeArg};
+use crate::parse::{LineParser, YearSource, syslog};
 
 /// Below this many bytes the binary search turns into a linear scan.
 const PROBE_SPAN: u64 = 64 * 1024;
 
-/// Alerts kept on screen.
-const RECENT: usize = 10;
-
-/// Sender domains shown in the live table.
-const TABLE_ROWS: usize = 15;
-
-/// Width of the summary table when stdout is not a terminal.
-const PLAIN_WIDTH: u16 = 100;
-
-/// How long to wait at exit for queued alert commands.
-const HOOK_GRACE: Duration = Duration::from_secs(5);
-
-/// How the alerts are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// A redrawn screen (stdout is a terminal).
-    Screen,
-    /// One text line per alert.
-    Text,
-    /// One JSON object per alert.
-    Json,
-}
-
-/// Runs `mailtrace follow` (Ctrl-C ends it with the summary).
-pub fn run(args: &FollowArgs) -> Result<Exit> {
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed)) {
-            eprintln!("mailtrace: cannot catch Ctrl-C: {e}");
-        }
-    }
-    let stdout = io::stdout();
-    let mode = match args.format {
-        FollowFormatArg::Json => Mode::Json,
-        FollowFormatArg::Text if stdout.is_terminal() => Mode::Screen,
-        FollowFormatArg::Text => Mode::Text,
-    };
-    let mut out = stdout.lock();
-    follow(args, mode, use_color(args.color), &stop, &mut out)?;
-    Ok(Exit::Ok)
-}
-
-/// Follows the logs named by `args` until `stop` is set, writing alerts to `out`.
-pub fn follow(
-    args: &FollowArgs,
-    mode: Mode,
-    color: bool,
-    stop: &AtomicBool,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let inputs = app::resolve_inputs(&args.input)?;
-    let mut paths: Vec<PathBuf> = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let Input::Path(p) = input else {
-            return Err(Error::usage(
-                "standard input cannot be followed: name a log file",
-            ));
-        };
-        if is_gzip(&p) {
-            return Err(Error::usage(format!(
-                "{}: a compressed file cannot be followed: name the live log",
-                p.display()
-            )));
-        }
-        if !paths.contains(&p) {
-            paths.push(p);
-        }
-    }
-
-    let now = match &args.now {
-        Some(s) => match timearg::parse(s, chrono::Local::now().naive_local()) {
-            Ok(TimeArg::At(t)) => t,
-            Ok(TimeArg::BeforeLogEnd(_)) => {
-                return Err(Error::usage("--now: give a time, not a duration"));
-            }
-            Err(e) => return Err(Error::usage(format!("--now: {e}"))),
-        },
-        None => chrono::Local::now().naive_local(),
-    };
-    let hour_start = hour_floor(now);
-    let start_hour = Hour::of(&Timestamp::new(hour_start, None));
-
-    let cfg = AlertConfig {
-        rule: LimitRule {
-            min: args.limit.limit_min.max(1),
-            percent: args.limit.limit_percent,
-        },
-        warn_at: args.warn_at.clamp(1, 100),
-        burst: args.burst,
-        account_factor: args.account_factor.max(0.0),
-        account_min: args.account_min,
-        account_ips: args.account_ips,
-        baseline_hours: args.baseline,
-    };
-    let classifier = Classifier::builtin();
-    let mut engine = Engine::new(cfg, &classifier);
-    engine.set_quiet_before((!args.from_start).then_some(start_hour));
-    engine.set_replaying(true);
-
-    let hook = args.alert_command.clone().map(|cmd| {
-        Hook::start(
-            cmd,
-            Duration::from_secs(args.alert_timeout.max(1)),
-            |msg: String| eprintln!("mailtrace: {}", clean(&msg)),
-        )
-    });
-
-    let mut live = Live {
-        engine,
-        correlator: Correlator::new(48),
-        parsers: HashMap::new(),
-        out: Output::new(out, mode, color),
-        hook,
-        start_hour,
-        lines: 0,
-    };
-
-    // Read back.
-    let read_from = if args.from_start {
-        None
-    } else {
-        Some(hour_start - chrono::Duration::hours(args.baseline as i64))
-    };
-    let opts = ReadBackOptions {
-        read_from,
-        mta: app::scan_options(&args.input).mta,
-        year: args.input.year,
-    };
-    let mut starts = Vec::with_capacity(paths.len());
-    let mut streams = Vec::with_capacity(paths.len());
-    let mut covers_start = false;
-    for p in &paths {
-        let (stream, start, covered) = Stream::open(p, &paths, &opts)?;
-        covers_start |= covered;
-        starts.push((p.clone(), start));
-        streams.push(stream);
-    }
-    if covers_start && let Some(t) = read_from {
-        live.engine
-            .observed_from(Hour::of(&Timestamp::new(t, None)));
-    }
-    let read = read_back(&mut streams, &mut live)?;
-    for s in streams {
-        let parser = s.live_parser.unwrap_or_else(|| new_parser(&s.path, &opts));
-        live.parsers.insert(s.path, parser);
-    }
-    let names: Vec<String> = read
-        .files
-        .iter()
-        .map(|p| clean(&p.display().to_string()).into_owned())
-        .collect();
-    let lines = match read.lines {
-        1 => "1 line".to_string(),
-        n => format!("{} lines", thousands(n)),
-    };
-    match read_from {
-        _ if read.lines == 0 => {}
-        None => eprintln!(
-            "mailtrace: read {lines} from the start of {}",
-            names.join(", ")
-        ),
-        Some(t) => eprintln!(
-            "mailtrace: read back {lines} since {} ({}) from {}",
-            t.format("%Y-%m-%d %H:%M"),
-            match args.baseline {
-                0 => "this hour".to_string(),
-                1 => "this hour and the hour before".to_string(),
-                n => format!("this hour and the {n} before"),
-            },
-            names.join(", ")
-        ),
-    }
-    live.engine.set_replaying(false);
-
-    // Follow.
-    let mut follower = Follower::new(
-        starts,
-        FollowOptions {
-            poll: args.poll,
-            poll_interval: Duration::from_millis(args.poll_interval.max(1)),
-            recheck: Duration::from_secs(1),
-        },
-    )?;
-    live.out.draw(&live.engine, live.lines)?;
-    let cell = RefCell::new((live, None::<io::Error>));
-    follower.run_with_tick(
-        stop,
-        |path, text| {
-            let (live, err) = &mut *cell.borrow_mut();
-            match live.line(path, text) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    *err = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        },
-        |notice| {
-            let (live, _) = &mut *cell.borrow_mut();
-            live.out.notice(&notice.to_string());
-        },
-        || {
-            let (live, err) = &mut *cell.borrow_mut();
-            match live.out.maybe_draw(&live.engine, live.lines, true) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    *err = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        },
-    )?;
-    let (mut live, err) = cell.into_inner();
-    if let Some(e) = err {
-        return Err(e.into());
-    }
-    live.out.summary(&live.engine, live.lines)?;
-    if let Some(hook) = live.hook.take()
-        && !hook.finish(HOOK_GRACE)
-    {
-        eprintln!("mailtrace: alert commands still running at exit were left behind");
-    }
-    Ok(())
-}
-
-/// The start of the clock hour of `t`.
-fn hour_floor(t: NaiveDateTime) -> NaiveDateTime {
-    t.date()
-        .and_hms_opt(t.hour(), 0, 0)
-        .expect("a valid hour of a valid date")
-}
-
 /// Returns true if and only if `path` is a gzip file (by its name when it does not exist).
-fn is_gzip(path: &Path) -> bool {
+pub(super) fn is_gzip(path: &Path) -> bool {
     let mut magic = [0u8; 2];
     match File::open(path) {
         Ok(mut f) => f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b],
@@ -305,213 +29,12 @@ fn is_gzip(path: &Path) -> bool {
     }
 }
 
-/// Everything that happens to a line once read: parse, correlate, raise alerts, show them.
-struct Live<'c, 'w> {
-    engine: Engine<'c>,
-    correlator: Correlator,
-    parsers: HashMap<PathBuf, LineParser>,
-    out: Output<'w>,
-    hook: Option<Hook>,
-    start_hour: Hour,
-    lines: u64,
-}
-
-impl Live<'_, '_> {
-    /// A line of a followed file.
-    fn line(&mut self, path: &Path, text: &str) -> io::Result<()> {
-        if !self.parsers.contains_key(path) {
-            let year = chrono::Datelike::year(&chrono::Local::now().naive_local());
-            let p = LineParser::new(None, YearSource::Fixed(year));
-            self.parsers.insert(path.to_path_buf(), p);
-        }
-        let parser = self.parsers.get_mut(path).expect("inserted above");
-        self.lines += 1;
-        feed(parser, text, &mut self.correlator, &mut self.engine);
-        self.flush_alerts()?;
-        self.out.maybe_draw(&self.engine, self.lines, false)
-    }
-
-    /// Shows the alerts raised so far and hands them to the alert command.
-    fn flush_alerts(&mut self) -> io::Result<()> {
-        for a in self.engine.take_alerts() {
-            self.out.alert(&a)?;
-            // Alerts of past hours replayed with --from-start are history: shown, not run.
-            if let Some(hook) = &mut self.hook
-                && !(a.replayed && a.hour < self.start_hour)
-            {
-                hook.send(&a);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Parses one line and feeds its event, if any, to the correlator and the engine.
-fn feed(parser: &mut LineParser, text: &str, correlator: &mut Correlator, engine: &mut Engine<'_>) {
-    if let Parsed::Event(e) = parser.parse(text) {
-        correlator.feed(&e, engine);
-    }
-}
-
-/// The Ctrl-C summary in JSON: `{"type":"summary","v":1,"hour":"2026-11-26T10",
-/// "last_time":…,"lines":N,"alerts":N,"limit_min":5,"limit_percent":null,"domains":[…]}`,
-/// where each domain has `domain`, `delivered`, `deferred`, `bounced`, `defer_fail`,
-/// `percent`, `to_limit`, `state` (`blocked`, `tripped`, `warning` or `ok`), `since` (when
-/// it reached that state, or `null`) and `refusals` (cPanel refusal lines this hour).
-#[derive(Debug, Serialize)]
-pub struct Summary<'a> {
-    #[serde(rename = "type")]
-    pub record: &'static str,
-    pub v: u32,
-    pub hour: Option<Hour>,
-    pub last_time: Option<Timestamp>,
-    pub lines: u64,
-    pub alerts: u64,
-    pub limit_min: u64,
-    pub limit_percent: Option<u64>,
-    pub domains: &'a [DomainRow],
-}
-
-/// Where alerts go.
-struct Output<'w> {
-    w: &'w mut dyn Write,
-    mode: Mode,
-    color: bool,
-    recent: VecDeque<String>,
-    dirty: bool,
-    last_draw: Option<Instant>,
-}
-
-impl<'w> Output<'w> {
-    fn new(w: &'w mut dyn Write, mode: Mode, color: bool) -> Self {
-        Output {
-            w,
-            mode,
-            color,
-            recent: VecDeque::with_capacity(RECENT + 1),
-            dirty: true,
-            last_draw: None,
-        }
-    }
-
-    fn remember(&mut self, line: String) {
-        self.recent.push_back(line);
-        while self.recent.len() > RECENT {
-            self.recent.pop_front();
-        }
-        self.dirty = true;
-    }
-
-    fn alert(&mut self, a: &Alert) -> io::Result<()> {
-        match self.mode {
-            Mode::Json => {
-                sanitize::write_json_line(self.w, a)?;
-                self.w.flush()
-            }
-            Mode::Text => {
-                writeln!(self.w, "{}", screen::alert_line(a, self.color))?;
-                self.w.flush()
-            }
-            Mode::Screen => {
-                let line = screen::alert_line(a, self.color);
-                self.remember(line);
-                Ok(())
-            }
-        }
-    }
-
-    fn notice(&mut self, msg: &str) {
-        let line = format!("mailtrace: {}", clean(msg));
-        eprintln!("{line}");
-        if self.mode == Mode::Screen {
-            self.remember(line);
-        }
-    }
-
-    /// Redraws the screen (terminal only).
-    fn draw(&mut self, engine: &Engine<'_>, lines: u64) -> io::Result<()> {
-        if self.mode != Mode::Screen {
-            return Ok(());
-        }
-        let header = screen::header(
-            engine.hour(),
-            lines,
-            engine.last_time(),
-            engine.config(),
-            self.color,
-        );
-        let recent: Vec<String> = self.recent.iter().cloned().collect();
-        let table = screen::table(&engine.domain_rows(), TABLE_ROWS, None);
-        self.w
-            .write_all(screen::frame(&header, &recent, &table).as_bytes())?;
-        self.w.flush()?;
-        self.dirty = false;
-        self.last_draw = Some(Instant::now());
-        Ok(())
-    }
-
-    /// Redraws if something changed and the last redraw is a second old (or `tick`: the
-    /// follower's once-a-second tick).
-    fn maybe_draw(&mut self, engine: &Engine<'_>, lines: u64, tick: bool) -> io::Result<()> {
-        let due = tick
-            || self
-                .last_draw
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if self.mode == Mode::Screen && self.dirty && due {
-            self.draw(engine, lines)?;
-        }
-        Ok(())
-    }
-
-    /// The summary at exit.
-    fn summary(&mut self, engine: &Engine<'_>, lines: u64) -> io::Result<()> {
-        match self.mode {
-            Mode::Screen => {
-                self.dirty = true;
-                self.draw(engine, lines)
-            }
-            Mode::Text => {
-                let header = screen::header(
-                    engine.hour(),
-                    lines,
-                    engine.last_time(),
-                    engine.config(),
-                    self.color,
-                );
-                let table = screen::table(&engine.domain_rows(), 0, Some(PLAIN_WIDTH));
-                writeln!(self.w, "\n{header}\n\n{table}")?;
-                self.w.flush()
-            }
-            Mode::Json => {
-                let rows = engine.domain_rows();
-                let cfg = engine.config();
-                let s = Summary {
-                    record: "summary",
-                    v: crate::alert::ALERT_SCHEMA_VERSION,
-                    hour: engine.hour(),
-                    last_time: engine.last_time(),
-                    lines,
-                    alerts: engine.raised,
-                    limit_min: cfg.rule.min,
-                    limit_percent: cfg.rule.percent,
-                    domains: &rows,
-                };
-                sanitize::write_json_line(self.w, &s)?;
-                self.w.flush()
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading back
-
 /// How to read back.
-struct ReadBackOptions {
+pub(super) struct ReadBackOptions {
     /// Read lines from this time on; `None`: every followed file from its start.
-    read_from: Option<NaiveDateTime>,
-    mta: Option<Mta>,
-    year: Option<i32>,
+    pub(super) read_from: Option<NaiveDateTime>,
+    pub(super) mta: Option<Mta>,
+    pub(super) year: Option<i32>,
 }
 
 /// The year source for year-less timestamps of a file: `--year`, or its modification time.
@@ -531,13 +54,13 @@ fn year_of(path: &Path, year: Option<i32>) -> (YearSource, MtimeYear) {
     }
 }
 
-fn new_parser(path: &Path, opts: &ReadBackOptions) -> LineParser {
+pub(super) fn new_parser(path: &Path, opts: &ReadBackOptions) -> LineParser {
     LineParser::new(opts.mta, year_of(path, opts.year).0)
 }
 
 /// The local time a log line starts with (Exim, RFC 3339, syslog with the year from `year`,
 /// journald JSON), whatever the line says after it.
-pub fn line_time(line: &str, year: MtimeYear) -> Option<NaiveDateTime> {
+pub(super) fn line_time(line: &str, year: MtimeYear) -> Option<NaiveDateTime> {
     let first = *line.as_bytes().first()?;
     if first.is_ascii_digit() {
         if let Some((t, _)) = time::iso_prefix(line) {
@@ -626,7 +149,7 @@ fn probe<R: Read + Seek>(
 /// line before). When every line is older, the end of the last complete line. Binary
 /// search over byte offsets down to [`PROBE_SPAN`], then a linear scan: a few dozen small
 /// reads, whatever the size of the file.
-pub fn offset_of_time<R: Read + Seek>(
+pub(super) fn offset_of_time<R: Read + Seek>(
     f: &mut R,
     len: u64,
     target: NaiveDateTime,
@@ -670,7 +193,7 @@ fn complete_end(f: &File, len: u64) -> io::Result<u64> {
 
 /// The previous rotated file of a live log: `NAME.1`, `NAME.1.gz`, `NAME.0`, or
 /// `NAME-YYYYMMDD[.gz]`, whichever was written last.
-pub fn previous_rotated(path: &Path) -> Option<PathBuf> {
+pub(super) fn previous_rotated(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -706,10 +229,10 @@ pub fn previous_rotated(path: &Path) -> Option<PathBuf> {
 }
 
 /// One file, or part of it, to read back.
-struct Segment {
+pub(super) struct Segment {
     path: PathBuf,
     reader: LineReader<Box<dyn BufRead + Send>>,
-    parser: LineParser,
+    pub(super) parser: LineParser,
     year: MtimeYear,
     /// Lines are skipped until one at or after this time (compressed files).
     skip_before: Option<NaiveDateTime>,
@@ -725,11 +248,11 @@ struct Head {
 
 /// The files read back for one followed path: maybe the previous rotated file, then the
 /// live file.
-struct Stream {
-    path: PathBuf,
+pub(super) struct Stream {
+    pub(super) path: PathBuf,
     segments: VecDeque<Segment>,
     head: Option<Head>,
-    live_parser: Option<LineParser>,
+    pub(super) live_parser: Option<LineParser>,
     /// The files have lines older than the read-back start.
     covered: bool,
 }
@@ -738,7 +261,7 @@ impl Stream {
     /// Prepares reading back `path`. Returns the stream, where the follower starts, and
     /// whether the log reaches back before the read-back start (so the hours in between
     /// are known to be quiet rather than unseen).
-    fn open(
+    pub(super) fn open(
         path: &Path,
         followed: &[PathBuf],
         opts: &ReadBackOptions,
@@ -782,11 +305,7 @@ impl Stream {
                     stream.segments.push_back(seg);
                 }
                 Ok(None) => {}
-                Err(e) => eprintln!(
-                    "mailtrace: {}: {}",
-                    clean(&prev.display().to_string()),
-                    clean(&e.to_string())
-                ),
+                Err(e) => common::warn(&format!("{}: {e}", prev.display())),
             }
         }
         let mut f = file;
@@ -828,11 +347,7 @@ impl Stream {
                     return;
                 }
                 Ok(None) => {}
-                Err(e) => eprintln!(
-                    "mailtrace: {}: {}",
-                    clean(&seg.path.display().to_string()),
-                    clean(&e.to_string())
-                ),
+                Err(e) => common::warn(&format!("{}: {e}", seg.path.display())),
             }
             let seg = self.segments.pop_front().expect("front exists");
             if seg.live {
@@ -891,15 +406,15 @@ impl Segment {
 }
 
 /// What was read back.
-struct ReadBack {
-    lines: u64,
-    files: Vec<PathBuf>,
+pub(super) struct ReadBack {
+    pub(super) lines: u64,
+    pub(super) files: Vec<PathBuf>,
 }
 
 /// Reads every stream to its end, merging them in time order (a line without a timestamp
 /// goes right after the line before it in its own file), and hands each line with the
 /// segment it came from to `on_line`.
-fn merge(
+pub(super) fn merge(
     streams: &mut [Stream],
     mut on_line: impl FnMut(&mut Segment, &str) -> io::Result<()>,
 ) -> io::Result<ReadBack> {
@@ -933,23 +448,14 @@ fn merge(
 }
 
 /// Reads back every stream into `live`.
-fn read_back(streams: &mut [Stream], live: &mut Live<'_, '_>) -> io::Result<ReadBack> {
-    merge(streams, |seg, text| {
-        live.lines += 1;
-        feed(
-            &mut seg.parser,
-            text,
-            &mut live.correlator,
-            &mut live.engine,
-        );
-        live.flush_alerts()
-    })
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
     use std::io::Cursor;
+    use std::io::Write;
+    use std::time::Duration;
 
     fn nd(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
@@ -1267,13 +773,5 @@ mod tests {
                 assert!(got[i - 1].contains("-00000000-") || got[i - 1].contains("-00000007-"));
             }
         }
-    }
-
-    #[test]
-    fn hour_floor_truncates() {
-        assert_eq!(
-            hour_floor(nd("2026-11-26 10:59:59")),
-            nd("2026-11-26 10:00:00")
-        );
     }
 }
