@@ -11,7 +11,6 @@ pub mod cmd;
 pub mod correlate;
 pub mod diagnose;
 pub mod error;
-pub mod follow;
 pub mod input;
 pub mod model;
 pub mod parse;

@@ -187,13 +187,10 @@ pub fn scan_reader<F: Flow>(
 /// A plain file is read from its last 256 KiB; a compressed one is read through.
 /// Standard input cannot be read twice: `None`.
 pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::NaiveDateTime> {
-    use std::io::{Read, Seek, SeekFrom};
+    use std::io::{Seek, SeekFrom};
     let Input::Path(p) = input else { return None };
-    let mut f = std::fs::File::open(p).ok()?;
-    let mut magic = [0u8; 2];
-    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     let mut last = None;
-    if gz {
+    if input::is_gzip(p) {
         let opts = ScanOptions {
             samples: 0,
             ..opts.clone()
@@ -201,6 +198,7 @@ pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::Naiv
         scan_input(input, &opts, |e, _| last = Some(e.time.local)).ok()?;
         return last;
     }
+    let mut f = std::fs::File::open(p).ok()?;
     let len = f.metadata().ok()?.len();
     let start = len.saturating_sub(256 * 1024);
     f.seek(SeekFrom::Start(start)).ok()?;

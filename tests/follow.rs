@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use mailtrace::follow::{FollowError, FollowOptions, Follower, Notice, StartAt};
+use mailtrace::input::tail::{FollowError, FollowOptions, Follower, Notice, StartAt};
 use proptest::prelude::*;
 use tempfile::TempDir;
 

@@ -9,12 +9,12 @@
 //! found by binary search over byte offsets, since log lines are in time order
 //! ([`readback::offset_of_time`]). If the hour began before the file's first line, the
 //! previous rotated file (`mail.log.1`, `exim_mainlog-YYYYMMDD`, `mainlog.1`, compressed or
-//! not: [`readback::previous_rotated`]) is read back first: by binary search when plain, by a
+//! not: [`crate::input::previous_rotated`]) is read back first: by binary search when plain, by a
 //! linear scan when compressed. `--from-start` reads every followed file from its beginning
 //! instead (and then shows the alerts of every hour). When several files are followed, the
 //! lines read back are merged in time order ([`readback`]).
 //!
-//! Following then goes on with [`crate::follow::Follower`] from the end of the last complete
+//! Following then goes on with [`crate::input::tail::Follower`] from the end of the last complete
 //! line read back, so no line is read twice or missed.
 //!
 //! # Output
@@ -49,8 +49,8 @@ use crate::classify::Classifier;
 use crate::cli::{FollowArgs, FollowFormatArg};
 use crate::correlate::Correlator;
 use crate::error::{Error, Exit, Result};
-use crate::follow::{FollowOptions, Follower, StartAt};
-use crate::input::Input;
+use crate::input::tail::{FollowOptions, Follower, StartAt};
+use crate::input::{self, Input};
 use crate::model::event::Timestamp;
 use crate::model::hour::Hour;
 use crate::parse::{LineParser, Parsed, YearSource};
@@ -123,7 +123,7 @@ fn followed_paths(inputs: Vec<Input>) -> Result<Vec<PathBuf>> {
                 "standard input cannot be followed: name a log file",
             ));
         };
-        if readback::is_gzip(&p) {
+        if input::is_gzip(&p) {
             return Err(Error::usage(format!(
                 "{}: a compressed file cannot be followed: name the live log",
                 p.display()

@@ -11,23 +11,14 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use super::common;
 use crate::error::{InputError, Result};
-use crate::follow::StartAt;
-use crate::input::{self, Input, LineReader, MAX_LINE};
+use crate::input::tail::StartAt;
+use crate::input::{self, Input, LineReader};
 use crate::model::event::Mta;
 use crate::parse::time::{self, MtimeYear, YearTracker};
 use crate::parse::{LineParser, YearSource, syslog};
 
 /// Below this many bytes the binary search turns into a linear scan.
 const PROBE_SPAN: u64 = 64 * 1024;
-
-/// Returns true if and only if `path` is a gzip file (by its name when it does not exist).
-pub(super) fn is_gzip(path: &Path) -> bool {
-    let mut magic = [0u8; 2];
-    match File::open(path) {
-        Ok(mut f) => f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b],
-        Err(_) => path.extension().is_some_and(|e| e == "gz"),
-    }
-}
 
 /// How to read back.
 pub(super) struct ReadBackOptions {
@@ -78,37 +69,21 @@ pub(super) fn line_time(line: &str, year: MtimeYear) -> Option<NaiveDateTime> {
     Some(d.and_time(st.time))
 }
 
-/// Reads one line into `buf` (keeping at most [`MAX_LINE`] bytes, without the `\n`).
-/// Returns the bytes consumed (0 at the end) and whether the line ended with `\n`.
-fn next_raw_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<(u64, bool)> {
-    buf.clear();
-    let mut used = 0u64;
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            return Ok((used, false));
-        }
-        let (chunk, n, done) = match memchr::memchr(b'\n', avail) {
-            Some(i) => (&avail[..i], i + 1, true),
-            None => (avail, avail.len(), false),
-        };
-        let room = MAX_LINE.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        r.consume(n);
-        used += n as u64;
-        if done {
-            return Ok((used, true));
-        }
+/// The next complete line of `r`: its length in bytes and its time. `None` at the end or
+/// at an unfinished last line.
+fn next_timed(
+    r: &mut LineReader<impl BufRead>,
+    year: MtimeYear,
+) -> io::Result<Option<(u64, Option<NaiveDateTime>)>> {
+    let before = r.bytes();
+    let time = match r.next_line()? {
+        Some(line) => line_time(line.text, year),
+        None => return Ok(None),
+    };
+    if !r.line_complete() {
+        return Ok(None);
     }
-}
-
-/// The time of a raw line.
-fn raw_time(buf: &[u8], year: MtimeYear) -> Option<NaiveDateTime> {
-    line_time(&String::from_utf8_lossy(buf), year)
+    Ok(Some((r.bytes() - before, time)))
 }
 
 /// The first line starting after `pos` (after the first `\n` at or after `pos`; at `pos`
@@ -121,22 +96,19 @@ fn probe<R: Read + Seek>(
     year: MtimeYear,
 ) -> io::Result<Option<(u64, u64, NaiveDateTime)>> {
     f.seek(SeekFrom::Start(pos))?;
-    let mut r = BufReader::with_capacity(8 * 1024, f);
-    let mut buf = Vec::new();
+    let mut r = LineReader::new(BufReader::with_capacity(8 * 1024, f));
     let mut at = pos;
     if pos > 0 {
-        let (n, complete) = next_raw_line(&mut r, &mut buf)?;
-        if !complete {
+        let Some((n, _)) = next_timed(&mut r, year)? else {
             return Ok(None);
-        }
+        };
         at += n;
     }
     while at < limit {
-        let (n, complete) = next_raw_line(&mut r, &mut buf)?;
-        if !complete {
+        let Some((n, time)) = next_timed(&mut r, year)? else {
             return Ok(None);
-        }
-        if let Some(t) = raw_time(&buf, year) {
+        };
+        if let Some(t) = time {
             return Ok(Some((at, at + n, t)));
         }
         at += n;
@@ -165,67 +137,15 @@ pub(super) fn offset_of_time<R: Read + Seek>(
         }
     }
     f.seek(SeekFrom::Start(lo))?;
-    let mut r = BufReader::with_capacity(16 * 1024, f);
-    let mut buf = Vec::new();
+    let mut r = LineReader::new(BufReader::with_capacity(16 * 1024, f));
     let mut at = lo;
     loop {
-        let (n, complete) = next_raw_line(&mut r, &mut buf)?;
-        if !complete || raw_time(&buf, year).is_some_and(|t| t >= target) {
-            return Ok(at);
-        }
-        at += n;
-    }
-}
-
-/// The end of the last complete line of a file `len` bytes long (0 if it has none).
-fn complete_end(f: &File, len: u64) -> io::Result<u64> {
-    let back = len.min(MAX_LINE as u64 + 1);
-    let mut tail = vec![0; back as usize];
-    let mut r = f;
-    r.seek(SeekFrom::Start(len - back))?;
-    r.read_exact(&mut tail)?;
-    Ok(match memchr::memrchr(b'\n', &tail) {
-        Some(i) => len - back + i as u64 + 1,
-        None if back == len => 0,
-        None => len,
-    })
-}
-
-/// The previous rotated file of a live log: `NAME.1`, `NAME.1.gz`, `NAME.0`, or
-/// `NAME-YYYYMMDD[.gz]`, whichever was written last.
-pub(super) fn previous_rotated(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_str()?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let is_dated = |n: &str| {
-        let Some(rest) = n.strip_prefix(name).and_then(|r| r.strip_prefix('-')) else {
-            return false;
-        };
-        let date = rest.strip_suffix(".gz").unwrap_or(rest);
-        date.len() >= 8 && date.bytes().all(|b| b.is_ascii_digit())
-    };
-    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
-    for entry in std::fs::read_dir(&dir).ok()?.flatten() {
-        let n = entry.file_name();
-        let Some(n) = n.to_str() else { continue };
-        let numbered = [".1", ".1.gz", ".0"]
-            .iter()
-            .any(|s| n.strip_prefix(name) == Some(s));
-        if !(numbered || is_dated(n)) {
-            continue;
-        }
-        let Ok(meta) = entry.metadata() else { continue };
-        if !meta.is_file() {
-            continue;
-        }
-        let m = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-        if best.as_ref().is_none_or(|(b, _)| m > *b) {
-            best = Some((m, dir.join(n)));
+        match next_timed(&mut r, year)? {
+            Some((_, Some(t))) if t >= target => return Ok(at),
+            Some((n, _)) => at += n,
+            None => return Ok(at),
         }
     }
-    best.map(|(_, p)| p)
 }
 
 /// One file, or part of it, to read back.
@@ -287,7 +207,7 @@ impl Stream {
             }
         };
         let len = file.metadata()?.len();
-        let end = complete_end(&file, len)?;
+        let end = input::lines::complete_end(&mut &file, len)?;
         let (source, year) = year_of(path, opts.year);
         let start = match opts.read_from {
             None => 0,
@@ -296,7 +216,7 @@ impl Stream {
         stream.covered = start > 0;
         if start == 0
             && let Some(t) = opts.read_from
-            && let Some(prev) = previous_rotated(path)
+            && let Some(prev) = input::previous_rotated(path)
             && !followed.contains(&prev)
         {
             match Segment::earlier(&prev, t, opts) {
@@ -368,7 +288,7 @@ impl Segment {
     ) -> io::Result<Option<(Segment, bool)>> {
         let (source, year) = year_of(path, opts.year);
         let parser = LineParser::new(opts.mta, source);
-        if is_gzip(path) {
+        if input::is_gzip(path) {
             let reader = input::open(&Input::Path(path.to_path_buf())).map_err(io::Error::other)?;
             return Ok(Some((
                 Segment {
@@ -455,7 +375,6 @@ mod tests {
     use chrono::Timelike;
     use std::io::Cursor;
     use std::io::Write;
-    use std::time::Duration;
 
     fn nd(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
@@ -606,40 +525,6 @@ mod tests {
         assert_eq!(line_time(" Suggested action: x", YEAR), None);
         assert_eq!(line_time("", YEAR), None);
         assert_eq!(line_time("garbage", YEAR), None);
-    }
-
-    #[test]
-    fn previous_rotated_file_is_the_newest_rotation() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let touch = |name: &str, secs_ago: u64| {
-            let f = File::create(d.join(name)).unwrap();
-            f.set_modified(std::time::SystemTime::now() - Duration::from_secs(secs_ago))
-                .unwrap();
-        };
-        touch("mail.log", 0);
-        assert_eq!(previous_rotated(&d.join("mail.log")), None);
-        touch("mail.log.2.gz", 2 * 86400);
-        touch("mail.log.1", 86400);
-        touch("mail.log.old", 10);
-        touch("mail.logx.1", 10);
-        assert_eq!(
-            previous_rotated(&d.join("mail.log")),
-            Some(d.join("mail.log.1"))
-        );
-        touch("exim_mainlog", 0);
-        touch("exim_mainlog-20261124.gz", 2 * 86400);
-        touch("exim_mainlog-20261125", 86400);
-        assert_eq!(
-            previous_rotated(&d.join("exim_mainlog")),
-            Some(d.join("exim_mainlog-20261125"))
-        );
-        touch("mainlog", 0);
-        touch("mainlog.1.gz", 86400);
-        assert_eq!(
-            previous_rotated(&d.join("mainlog")),
-            Some(d.join("mainlog.1.gz"))
-        );
     }
 
     fn opts(read_from: Option<&str>) -> ReadBackOptions {
