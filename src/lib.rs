@@ -16,6 +16,8 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
-pub mod scan;
 pub mod trace;
 pub mod util;
+
+/// [`parse::scan`], also at the crate root (`crate::scan::FileStats`).
+pub use parse::scan;

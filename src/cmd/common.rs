@@ -12,7 +12,7 @@ use crate::error::{Error, Exit, Result};
 use crate::input::{self, Input};
 use crate::model::cpanel::LimitRule;
 use crate::model::event::{Event, Mta};
-use crate::scan::{self, At, FileStats, ScanOptions};
+use crate::parse::scan::{self, At, FileStats, ScanOptions};
 use crate::util::sanitize::clean;
 use crate::util::text::thousands;
 use crate::util::timearg::{self, TimeArg};

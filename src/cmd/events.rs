@@ -7,7 +7,7 @@ use super::common::{self, PerInput, Summaries};
 use crate::cli::EventsArgs;
 use crate::error::{Exit, Result};
 use crate::model::event::{Event, Located};
-use crate::scan::At;
+use crate::parse::scan::At;
 use crate::util::sanitize;
 
 /// Writes each event with the input's name and the line number.

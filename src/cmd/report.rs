@@ -13,8 +13,8 @@ use crate::correlate::{Correlator, Sink};
 use crate::error::{Error, Exit, Result};
 use crate::input::Input;
 use crate::model::event::Event;
+use crate::parse::scan::{At, FileStats};
 use crate::report::{self, BuildOptions, Report};
-use crate::scan::{At, FileStats};
 
 /// Runs `mailtrace report`: status 2 if an input failed, else 1 if the report found
 /// problems, else 0.

@@ -12,7 +12,7 @@ use crate::cli::TraceArgs;
 use crate::correlate::Correlator;
 use crate::error::{Exit, Result};
 use crate::model::event::Event;
-use crate::scan::At;
+use crate::parse::scan::At;
 use crate::trace::{Target, Tracer};
 
 /// Runs `mailtrace trace`: status 2 if an input failed, else 1 if no message involves the

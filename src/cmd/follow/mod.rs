@@ -51,9 +51,9 @@ use crate::correlate::Correlator;
 use crate::error::{Error, Exit, Result};
 use crate::input::tail::{FollowOptions, Follower, StartAt};
 use crate::input::{self, Input};
-use crate::model::event::Timestamp;
+use crate::model::event::{Mta, Timestamp};
 use crate::model::hour::Hour;
-use crate::parse::{LineParser, Parsed, YearSource};
+use crate::parse::{LineParser, Parsed};
 use crate::util::text::thousands;
 use crate::util::timearg::{self, TimeArg};
 use output::{Mode, Output};
@@ -104,8 +104,8 @@ fn follow(
     };
     let opts = ReadBackOptions {
         read_from,
-        mta: common::scan_options(&args.input).mta,
-        year: args.input.year,
+        mta: live.mta,
+        year: live.year,
     };
     let (starts, read) = read_back_all(&paths, &opts, &mut live)?;
     announce(&read, read_from, args.baseline);
@@ -189,7 +189,7 @@ fn read_back_all(
     for s in streams {
         let parser = s
             .live_parser
-            .unwrap_or_else(|| readback::new_parser(&s.path, opts));
+            .unwrap_or_else(|| readback::parser_for(&s.path, opts.mta, opts.year));
         live.parsers.insert(s.path, parser);
     }
     Ok((starts, read))
@@ -280,7 +280,11 @@ fn follow_live(
 struct Live<'c, 'w> {
     engine: Engine<'c>,
     correlator: Correlator,
+    /// The parser of each followed file (made after read-back).
     parsers: HashMap<PathBuf, LineParser>,
+    /// `--mta` and `--year`, for the parser of a file that has none yet.
+    mta: Option<Mta>,
+    year: Option<i32>,
     out: Output<'w>,
     hook: Option<Hook>,
     start_hour: Hour,
@@ -319,6 +323,8 @@ impl<'c, 'w> Live<'c, 'w> {
             engine,
             correlator: Correlator::new(48),
             parsers: HashMap::new(),
+            mta: common::scan_options(&args.input).mta,
+            year: args.input.year,
             out,
             hook,
             start_hour,
@@ -329,8 +335,7 @@ impl<'c, 'w> Live<'c, 'w> {
     /// A line of a followed file.
     fn line(&mut self, path: &Path, text: &str) -> io::Result<()> {
         if !self.parsers.contains_key(path) {
-            let year = chrono::Datelike::year(&chrono::Local::now().naive_local());
-            let p = LineParser::new(None, YearSource::Fixed(year));
+            let p = readback::parser_for(path, self.mta, self.year);
             self.parsers.insert(path.to_path_buf(), p);
         }
         let parser = self.parsers.get_mut(path).expect("inserted above");

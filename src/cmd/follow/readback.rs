@@ -7,18 +7,15 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use super::common;
 use crate::error::{InputError, Result};
 use crate::input::tail::StartAt;
 use crate::input::{self, Input, LineReader};
 use crate::model::event::Mta;
-use crate::parse::time::{self, MtimeYear, YearTracker};
-use crate::parse::{LineParser, YearSource, syslog};
-
-/// Below this many bytes the binary search turns into a linear scan.
-const PROBE_SPAN: u64 = 64 * 1024;
+use crate::parse::seek::offset_of_time;
+use crate::parse::{LineParser, YearSource, line_time};
 
 /// How to read back.
 pub(super) struct ReadBackOptions {
@@ -28,124 +25,14 @@ pub(super) struct ReadBackOptions {
     pub(super) year: Option<i32>,
 }
 
-/// The year source for year-less timestamps of a file: `--year`, or its modification time.
-fn year_of(path: &Path, year: Option<i32>) -> (YearSource, MtimeYear) {
-    match year {
-        Some(y) => (YearSource::Fixed(y), MtimeYear { year: y, month: 12 }),
-        None => {
-            let (y, m) = Input::Path(path.to_path_buf())
-                .mtime_year_month()
-                .unwrap_or_else(|| {
-                    let now = chrono::Local::now().naive_local();
-                    (chrono::Datelike::year(&now), chrono::Datelike::month(&now))
-                });
-            let my = YearTracker::from_mtime(y, m);
-            (YearSource::Mtime(my), my)
-        }
-    }
+/// The parser of a followed or rotated file: `--mta`, and the year of
+/// [`YearSource::for_input`].
+pub(super) fn parser_for(path: &Path, mta: Option<Mta>, year: Option<i32>) -> LineParser {
+    LineParser::new(mta, year_source(path, year))
 }
 
-pub(super) fn new_parser(path: &Path, opts: &ReadBackOptions) -> LineParser {
-    LineParser::new(opts.mta, year_of(path, opts.year).0)
-}
-
-/// The local time a log line starts with (Exim, RFC 3339, syslog with the year from `year`,
-/// journald JSON), whatever the line says after it.
-pub(super) fn line_time(line: &str, year: MtimeYear) -> Option<NaiveDateTime> {
-    let first = *line.as_bytes().first()?;
-    if first.is_ascii_digit() {
-        if let Some((t, _)) = time::iso_prefix(line) {
-            return Some(t.local);
-        }
-        return time::exim_prefix(line).map(|(t, _)| t.local);
-    }
-    if first == b'{' {
-        return syslog::journal_fields(line).map(|r| r.0.local);
-    }
-    let (st, _) = time::syslog_prefix(line)?;
-    let y = year.first_line_year(st.month);
-    let d = NaiveDate::from_ymd_opt(y, st.month, st.day)
-        .or_else(|| NaiveDate::from_ymd_opt(y - 1, st.month, st.day))?;
-    Some(d.and_time(st.time))
-}
-
-/// The next complete line of `r`: its length in bytes and its time. `None` at the end or
-/// at an unfinished last line.
-fn next_timed(
-    r: &mut LineReader<impl BufRead>,
-    year: MtimeYear,
-) -> io::Result<Option<(u64, Option<NaiveDateTime>)>> {
-    let before = r.bytes();
-    let time = match r.next_line()? {
-        Some(line) => line_time(line.text, year),
-        None => return Ok(None),
-    };
-    if !r.line_complete() {
-        return Ok(None);
-    }
-    Ok(Some((r.bytes() - before, time)))
-}
-
-/// The first line starting after `pos` (after the first `\n` at or after `pos`; at `pos`
-/// itself when it is 0) and before `limit` that has a timestamp: its start, its end and
-/// its time.
-fn probe<R: Read + Seek>(
-    f: &mut R,
-    pos: u64,
-    limit: u64,
-    year: MtimeYear,
-) -> io::Result<Option<(u64, u64, NaiveDateTime)>> {
-    f.seek(SeekFrom::Start(pos))?;
-    let mut r = LineReader::new(BufReader::with_capacity(8 * 1024, f));
-    let mut at = pos;
-    if pos > 0 {
-        let Some((n, _)) = next_timed(&mut r, year)? else {
-            return Ok(None);
-        };
-        at += n;
-    }
-    while at < limit {
-        let Some((n, time)) = next_timed(&mut r, year)? else {
-            return Ok(None);
-        };
-        if let Some(t) = time {
-            return Ok(Some((at, at + n, t)));
-        }
-        at += n;
-    }
-    Ok(None)
-}
-
-/// The byte offset of the first line of `f` (`len` bytes long) whose timestamp is at or
-/// after `target`, assuming lines are in time order (lines without a timestamp go with the
-/// line before). When every line is older, the end of the last complete line. Binary
-/// search over byte offsets down to [`PROBE_SPAN`], then a linear scan: a few dozen small
-/// reads, whatever the size of the file.
-pub(super) fn offset_of_time<R: Read + Seek>(
-    f: &mut R,
-    len: u64,
-    target: NaiveDateTime,
-    year: MtimeYear,
-) -> io::Result<u64> {
-    // Every timed line starting before `lo` is older than `target`; `lo` is a line start.
-    let (mut lo, mut hi) = (0u64, len);
-    while hi - lo > PROBE_SPAN {
-        let mid = lo + (hi - lo) / 2;
-        match probe(f, mid, hi, year)? {
-            Some((_, end, t)) if t < target => lo = end,
-            _ => hi = mid,
-        }
-    }
-    f.seek(SeekFrom::Start(lo))?;
-    let mut r = LineReader::new(BufReader::with_capacity(16 * 1024, f));
-    let mut at = lo;
-    loop {
-        match next_timed(&mut r, year)? {
-            Some((_, Some(t))) if t >= target => return Ok(at),
-            Some((n, _)) => at += n,
-            None => return Ok(at),
-        }
-    }
+fn year_source(path: &Path, year: Option<i32>) -> YearSource {
+    YearSource::for_input(&Input::Path(path.to_path_buf()), year)
 }
 
 /// One file, or part of it, to read back.
@@ -153,7 +40,7 @@ pub(super) struct Segment {
     path: PathBuf,
     reader: LineReader<Box<dyn BufRead + Send>>,
     pub(super) parser: LineParser,
-    year: MtimeYear,
+    year: YearSource,
     /// Lines are skipped until one at or after this time (compressed files).
     skip_before: Option<NaiveDateTime>,
     /// The followed file itself (its parser is kept for following).
@@ -208,7 +95,7 @@ impl Stream {
         };
         let len = file.metadata()?.len();
         let end = input::lines::complete_end(&mut &file, len)?;
-        let (source, year) = year_of(path, opts.year);
+        let year = year_source(path, opts.year);
         let start = match opts.read_from {
             None => 0,
             Some(t) => offset_of_time(&mut &file, len, t, year)?.min(end),
@@ -235,7 +122,7 @@ impl Stream {
         stream.segments.push_back(Segment {
             path: path.to_path_buf(),
             reader: LineReader::new(reader),
-            parser: LineParser::new(opts.mta, source),
+            parser: LineParser::new(opts.mta, year),
             year,
             skip_before: None,
             live: true,
@@ -286,8 +173,8 @@ impl Segment {
         from: NaiveDateTime,
         opts: &ReadBackOptions,
     ) -> io::Result<Option<(Segment, bool)>> {
-        let (source, year) = year_of(path, opts.year);
-        let parser = LineParser::new(opts.mta, source);
+        let year = year_source(path, opts.year);
+        let parser = LineParser::new(opts.mta, year);
         if input::is_gzip(path) {
             let reader = input::open(&Input::Path(path.to_path_buf())).map_err(io::Error::other)?;
             return Ok(Some((
@@ -372,160 +259,8 @@ pub(super) fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Timelike;
-    use std::io::Cursor;
+    use crate::parse::seek::tests::{YEAR, exim_log, nd};
     use std::io::Write;
-
-    fn nd(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
-    }
-
-    const YEAR: MtimeYear = MtimeYear {
-        year: 2026,
-        month: 11,
-    };
-
-    /// Counts the bytes read through it.
-    struct Counting<R> {
-        inner: R,
-        read: u64,
-    }
-
-    impl<R: Read> Read for Counting<R> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.inner.read(buf)?;
-            self.read += n as u64;
-            Ok(n)
-        }
-    }
-
-    impl<R: Seek> Seek for Counting<R> {
-        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-            self.inner.seek(pos)
-        }
-    }
-
-    /// An Exim log from `from`, one line every `step` seconds, `n` lines, with an untimed
-    /// continuation line after every seventh.
-    fn exim_log(from: &str, step: i64, n: usize) -> String {
-        let mut s = String::new();
-        let t0 = nd(from);
-        for i in 0..n {
-            let t = t0 + chrono::Duration::seconds(step * i as i64);
-            s.push_str(&format!(
-                "{} 1tWx9Q-{i:08}-4kZ1 => x{i}@gmail.com R=dkim_lookuphost T=dkim_remote_smtp H=gmail-smtp-in.l.google.com [192.0.2.1] C=\"250 2.0.0 OK\"\n",
-                t.format("%Y-%m-%d %H:%M:%S")
-            ));
-            if i % 7 == 0 {
-                s.push_str(" Suggested action: nothing\n");
-            }
-        }
-        s
-    }
-
-    /// The answer by reading every line.
-    fn linear(data: &str, target: NaiveDateTime) -> u64 {
-        let mut at = 0u64;
-        for line in data.split_inclusive('\n') {
-            if !line.ends_with('\n') {
-                return at;
-            }
-            if line_time(line.trim_end_matches('\n'), YEAR).is_some_and(|t| t >= target) {
-                return at;
-            }
-            at += line.len() as u64;
-        }
-        at
-    }
-
-    fn search(data: &str, target: &str) -> (u64, u64) {
-        let mut c = Counting {
-            inner: Cursor::new(data.as_bytes()),
-            read: 0,
-        };
-        let off = offset_of_time(&mut c, data.len() as u64, nd(target), YEAR).unwrap();
-        (off, c.read)
-    }
-
-    #[test]
-    fn binary_search_finds_the_hour_start_reading_little() {
-        // Two days, a line every 10 s: about 3 MB.
-        let data = exim_log("2026-11-25 00:00:03", 10, 2 * 24 * 360);
-        let len = data.len() as u64;
-        assert!(len > 2_500_000);
-        for target in [
-            "2026-11-24 00:00:00",
-            "2026-11-25 00:00:00",
-            "2026-11-25 01:00:00",
-            "2026-11-25 17:00:00",
-            "2026-11-25 17:31:07",
-            "2026-11-26 10:00:00",
-            "2026-11-26 23:00:00",
-            "2026-11-26 23:59:53",
-            "2026-11-26 23:59:54",
-            "2026-11-27 00:00:00",
-        ] {
-            let (off, read) = search(&data, target);
-            assert_eq!(off, linear(&data, nd(target)), "{target}");
-            assert!(read < 200_000, "{target}: read {read} of {len} bytes");
-            if off < len {
-                let line = data[off as usize..].lines().next().unwrap();
-                assert!(line_time(line, YEAR).unwrap() >= nd(target));
-            }
-        }
-        assert_eq!(search(&data, "2026-11-24 00:00:00").0, 0);
-        assert_eq!(search(&data, "2026-11-27 00:00:00").0, len);
-    }
-
-    #[test]
-    fn search_handles_small_empty_partial_and_untimed_files() {
-        assert_eq!(search("", "2026-11-26 10:00:00").0, 0);
-        let data = exim_log("2026-11-26 09:59:58", 1, 4);
-        let at10 = data.find("2026-11-26 10:00:00").unwrap() as u64;
-        assert_eq!(search(&data, "2026-11-26 10:00:00").0, at10);
-        // An unfinished last line is never a place to start reading back from the middle of.
-        let mut partial = data.clone();
-        partial.push_str("2026-11-26 10:00:09 1tWx9Q-0000009");
-        assert_eq!(search(&partial, "2026-11-26 11:00:00").0, data.len() as u64);
-        // Junk without timestamps among the lines, large enough to be probed.
-        let mut junk = exim_log("2026-11-26 08:00:00", 1, 3000);
-        for _ in 0..5000 {
-            junk.push_str("garbage line with no time at all\n");
-        }
-        junk.push_str(&exim_log("2026-11-26 10:00:00", 1, 3000));
-        let target = "2026-11-26 09:00:00";
-        assert_eq!(search(&junk, target).0, linear(&junk, nd(target)));
-    }
-
-    #[test]
-    fn line_time_reads_every_log_shape() {
-        for (line, want) in [
-            (
-                "2026-11-26 10:00:01 1tWx9Q-00000000Aq3-4kZ1 ** x@gmail.com",
-                "2026-11-26 10:00:01",
-            ),
-            (
-                "2026-11-26 10:00:01.712 +0100 [123] 1tWx9Q-00000000Aq3-4kZ1 <= a@b",
-                "2026-11-26 10:00:01",
-            ),
-            (
-                "2026-11-26T10:00:01.123456+00:00 mx1 postfix/smtp[1]: ABC: to=<a@b>",
-                "2026-11-26 10:00:01",
-            ),
-            (
-                "Nov 26 10:00:01 mx1 postfix/smtp[1]: ABC: to=<a@b>",
-                "2026-11-26 10:00:01",
-            ),
-            // After the file's modification month: last year.
-            ("Dec 31 23:59:59 mx1 exim[1]: x", "2025-12-31 23:59:59"),
-        ] {
-            let t = line_time(line, YEAR).unwrap();
-            assert_eq!(t.with_nanosecond(0).unwrap(), nd(want), "{line}");
-        }
-        assert_eq!(line_time(" Suggested action: x", YEAR), None);
-        assert_eq!(line_time("", YEAR), None);
-        assert_eq!(line_time("garbage", YEAR), None);
-    }
 
     fn opts(read_from: Option<&str>) -> ReadBackOptions {
         ReadBackOptions {

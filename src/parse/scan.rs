@@ -1,15 +1,13 @@
-//! Reading one input from end to end: lines → [`LineParser`] → events, with the per-file
-//! counts the report header and the `events` summary print.
-//!
-//! This is the only place where input and parsing meet; it does not print.
+//! Reading one input from end to end: lines ([`LineReader`]) → [`LineParser`] → events, with
+//! the per-file counts the report header and the `events` summary print. It does not print;
+//! a read error midway is kept in [`FileStats::error`].
 
 use std::io::BufRead;
 use std::ops::ControlFlow;
 
+use super::{LineParser, Parsed, YearSource};
 use crate::input::{self, Input, LineReader};
 use crate::model::event::{Event, Mta};
-use crate::parse::time::YearTracker;
-use crate::parse::{LineParser, Parsed, YearSource};
 
 /// What an event callback returns: `()` to go on, or a [`ControlFlow`] to stop early
 /// (e.g. when the output pipe closed).
@@ -93,13 +91,7 @@ pub fn scan_input<F: Flow>(
     on_event: impl FnMut(&Event<'_>, At<'_>) -> F,
 ) -> Result<FileStats, input::InputError> {
     let reader = input::open(input)?;
-    let year_source = match opts.year {
-        Some(y) => YearSource::Fixed(y),
-        None => {
-            let (y, m) = input.mtime_year_month().unwrap_or((2000, 12));
-            YearSource::Mtime(YearTracker::from_mtime(y, m))
-        }
-    };
+    let year_source = YearSource::for_input(input, opts.year);
     Ok(scan_reader(
         input.display_name(),
         reader,
@@ -207,13 +199,7 @@ pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::Naiv
         let mut skip = Vec::new();
         reader.read_until(b'\n', &mut skip).ok()?;
     }
-    let year_source = match opts.year {
-        Some(y) => YearSource::Fixed(y),
-        None => {
-            let (y, m) = input.mtime_year_month().unwrap_or((2000, 12));
-            YearSource::Mtime(YearTracker::from_mtime(y, m))
-        }
-    };
+    let year_source = YearSource::for_input(input, opts.year);
     scan_reader(String::new(), reader, year_source, opts, |e, _| {
         last = Some(e.time.local)
     });
