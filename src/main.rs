@@ -1,4 +1,5 @@
-//! The `mailtrace` binary: parse arguments, run, map the result to an exit status.
+//! The `mailtrace` binary: parse the arguments, run the command ([`mailtrace::cmd`]), and
+//! map its [`Exit`] to the process status (a closed output pipe is status 0).
 
 use std::process::ExitCode;
 
@@ -9,7 +10,7 @@ use mailtrace::error::Exit;
 
 /// mimalloc: the aggregates make millions of small allocations across two threads; glibc's
 /// per-thread arenas left the resident set ~30% above the live heap, and mimalloc is faster at
-/// this pattern too (see the README's performance section).
+/// this pattern too.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

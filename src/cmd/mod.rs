@@ -1,6 +1,6 @@
 //! The commands: one file per subcommand, run from the one dispatch in [`run`].
 //!
-//! This is the only place that prints diagnostics ([`common`]) and picks the exit status
+//! This is the only place that prints diagnostics (`common.rs`) and picks the exit status
 //! ([`Exit`]). Nothing else in the crate imports `cmd`, and only `cmd` imports `cli`.
 
 mod common;

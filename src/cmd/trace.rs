@@ -197,7 +197,10 @@ mod tests {
         p.flush().unwrap();
         assert_eq!(
             String::from_utf8(p.inner).unwrap(),
-            "\x1b[1m== 1tWx9Q from a@b.example\x1b[0m\n  -> x@y: \x1b[33mdeferred 2 time(s)\x1b[0m\n\n"
+            concat!(
+                "\x1b[1m== 1tWx9Q from a@b.example\x1b[0m\n",
+                "  -> x@y: \x1b[33mdeferred 2 time(s)\x1b[0m\n\n"
+            )
         );
     }
 }

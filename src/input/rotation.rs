@@ -1,4 +1,4 @@
-//! Rotated log sets: one naming rule ([`rotation_key`]: `NAME.N[.gz]`, `NAME-YYYYMMDD[.gz]`)
+//! Rotated log sets: one naming rule (`NAME.N[.gz]`, `NAME-YYYYMMDD[.gz]`)
 //! for putting a set in reading order ([`order_rotated`]) and for finding the file a live
 //! log was last rotated into ([`previous_rotated`]).
 

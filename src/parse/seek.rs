@@ -61,7 +61,7 @@ fn probe<R: Read + Seek>(
 /// The byte offset of the first line of `f` (`len` bytes long) whose timestamp is at or
 /// after `target`, assuming lines are in time order (lines without a timestamp go with the
 /// line before). When every line is older, the end of the last complete line. Binary
-/// search over byte offsets down to [`PROBE_SPAN`], then a linear scan: a few dozen small
+/// search over byte offsets down to 64 KiB, then a linear scan: a few dozen small
 /// reads, whatever the size of the file.
 pub fn offset_of_time<R: Read + Seek>(
     f: &mut R,

@@ -7,15 +7,15 @@
 //! `MAILTRACE_NOW` pins it), and `--baseline` hours before that, which only teach the
 //! accounts' usual volumes (alerts of those hours are not shown). The place to start is
 //! found by binary search over byte offsets, since log lines are in time order
-//! ([`readback::offset_of_time`]). If the hour began before the file's first line, the
-//! previous rotated file (`mail.log.1`, `exim_mainlog-YYYYMMDD`, `mainlog.1`, compressed or
-//! not: [`crate::input::previous_rotated`]) is read back first: by binary search when plain, by a
-//! linear scan when compressed. `--from-start` reads every followed file from its beginning
-//! instead (and then shows the alerts of every hour). When several files are followed, the
-//! lines read back are merged in time order ([`readback`]).
+//! ([`crate::parse::seek::offset_of_time`]). If the hour began before the file's first
+//! line, the previous rotated file (`mail.log.1`, `exim_mainlog-YYYYMMDD`, `mainlog.1`,
+//! compressed or not: [`crate::input::previous_rotated`]) is read back first: by binary
+//! search when plain, by a linear scan when compressed. `--from-start` reads every followed
+//! file from its beginning instead (and then shows the alerts of every hour). When several
+//! files are followed, the lines read back are merged in time order ([`readback`]).
 //!
-//! Following then goes on with [`crate::input::tail::Follower`] from the end of the last complete
-//! line read back, so no line is read twice or missed.
+//! Following then goes on with [`crate::input::tail::Follower`] from the end of the last
+//! complete line read back, so no line is read twice or missed.
 //!
 //! # Output
 //!
