@@ -254,8 +254,6 @@ pub(super) fn merge(
     Ok(ReadBack { lines, files })
 }
 
-/// Reads back every stream into `live`.
-
 #[cfg(test)]
 mod tests {
     use super::*;
