@@ -1,5 +1,5 @@
 //! Command-line arguments (clap derive): raw flags only. Validation and defaults that need
-//! work (dates, files) happen in `app`.
+//! work (times, files, patterns) happen in [`crate::cmd`], the only module that reads these.
 
 use std::path::PathBuf;
 

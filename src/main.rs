@@ -1,26 +1,27 @@
-//! The `mailtrace` binary: parse arguments, run, map the result to an exit status.
+//! The `mailtrace` binary: parse the arguments, run the command ([`mailtrace::cmd`]), and
+//! map its [`Exit`] to the process status (a closed output pipe is status 0).
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use mailtrace::cli::Cli;
+use mailtrace::cmd;
+use mailtrace::error::Exit;
 
 /// mimalloc: the aggregates make millions of small allocations across two threads; glibc's
 /// per-thread arenas left the resident set ~30% above the live heap, and mimalloc is faster at
-/// this pattern too (see the README's performance section).
+/// this pattern too.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = mailtrace::cli::Cli::parse();
-    match mailtrace::app::run(cli) {
-        Ok(code) => code,
-        Err(e) if mailtrace::app::is_broken_pipe(&e) => ExitCode::SUCCESS,
+    let cli = Cli::parse();
+    match cmd::run(cli) {
+        Ok(exit) => exit.into(),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "mailtrace: {}",
-                mailtrace::util::sanitize::clean(&format!("{e:#}"))
-            );
-            ExitCode::from(mailtrace::app::EXIT_ERROR)
+            cmd::print_error(&e);
+            Exit::Error.into()
         }
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use mailtrace::model::event::{Kind, Mta};
 use mailtrace::parse::YearSource;
-use mailtrace::scan::{FileStats, ScanOptions, scan_reader};
+use mailtrace::parse::scan::{FileStats, ScanOptions, scan_reader};
 use regex::Regex;
 
 use crate::util;

@@ -1,15 +1,23 @@
-//! Turning one log line into an [`Event`].
+//! Stage 2 of the pipeline, line → [`Event`].
 //!
-//! This module finds the line's shape (Exim mainlog, syslog with an `exim`/`postfix` tag,
+//! [`LineParser`] finds the line's shape (Exim mainlog, syslog with an `exim`/`postfix` tag,
 //! RFC 3339 syslog, journald JSON), reads the timestamp, and hands the message text to the
 //! MTA's own parser ([`exim`], [`postfix`]). Parsing never prints and never fails: a line is
 //! an event, a line of another program, a line we know but do not use, or unrecognised.
+//! [`YearSource::for_input`] is the one rule for the year of year-less timestamps, and
+//! [`line_time`] reads just a line's time. [`scan`] reads one whole input into events;
+//! [`seek`] finds a time in a file by binary search.
 
 pub mod exim;
 pub mod postfix;
+pub mod scan;
+pub mod seek;
 pub mod syslog;
 pub mod time;
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+
+use crate::input::Input;
 use crate::model::event::{Event, Mta, Timestamp};
 use time::{MtimeYear, YearTracker};
 
@@ -37,6 +45,32 @@ pub enum YearSource {
     Fixed(i32),
     /// The file's modification time (year, month).
     Mtime(MtimeYear),
+}
+
+impl YearSource {
+    /// Where the year-less timestamps of `input` take their year from: `year` (`--year`)
+    /// if given, else the input's modification time (now for standard input, or when the
+    /// time cannot be read, e.g. of a followed file that does not exist yet).
+    pub fn for_input(input: &Input, year: Option<i32>) -> YearSource {
+        match year {
+            Some(y) => YearSource::Fixed(y),
+            None => {
+                let (y, m) = input.mtime_year_month().unwrap_or_else(|| {
+                    let now = chrono::Local::now();
+                    (now.year(), now.month())
+                });
+                YearSource::Mtime(YearTracker::from_mtime(y, m))
+            }
+        }
+    }
+
+    /// The year of a file's first year-less line, dated in `month`.
+    pub fn first_line_year(&self, month: u32) -> i32 {
+        match self {
+            YearSource::Fixed(y) => *y,
+            YearSource::Mtime(m) => m.first_line_year(month),
+        }
+    }
 }
 
 /// A per-file line parser. It keeps the state that a file needs across lines: the year of
@@ -102,10 +136,7 @@ impl LineParser {
                 return Parsed::Malformed;
             };
             let tracker = self.tracker.get_or_insert_with(|| {
-                YearTracker::new(match self.year_source {
-                    YearSource::Fixed(y) => y,
-                    YearSource::Mtime(m) => m.first_line_year(st.month),
-                })
+                YearTracker::new(self.year_source.first_line_year(st.month))
             });
             let Some(local) = tracker.resolve(st) else {
                 return Parsed::Unrecognised;
@@ -172,5 +203,64 @@ pub fn detect<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Mta> {
         (0, 0) => None,
         (e, p) if e >= p => Some(Mta::Exim),
         _ => Some(Mta::Postfix),
+    }
+}
+
+/// The local time a log line starts with (Exim, RFC 3339, syslog with the year from `year`,
+/// journald JSON), whatever the line says after it. Unlike [`LineParser::parse`] it keeps no
+/// state across lines: a syslog date takes the year of the file's first line in its month
+/// (the year before for a 29 February that year lacks).
+pub fn line_time(line: &str, year: YearSource) -> Option<NaiveDateTime> {
+    let first = *line.as_bytes().first()?;
+    if first.is_ascii_digit() {
+        if let Some((t, _)) = time::iso_prefix(line) {
+            return Some(t.local);
+        }
+        return time::exim_prefix(line).map(|(t, _)| t.local);
+    }
+    if first == b'{' {
+        return syslog::journal_fields(line).map(|r| r.0.local);
+    }
+    let (st, _) = time::syslog_prefix(line)?;
+    let y = year.first_line_year(st.month);
+    let d = NaiveDate::from_ymd_opt(y, st.month, st.day)
+        .or_else(|| NaiveDate::from_ymd_opt(y - 1, st.month, st.day))?;
+    Some(d.and_time(st.time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::seek::tests::{YEAR, nd};
+    use chrono::Timelike;
+
+    #[test]
+    fn line_time_reads_every_log_shape() {
+        for (line, want) in [
+            (
+                "2026-11-26 10:00:01 1tWx9Q-00000000Aq3-4kZ1 ** x@gmail.com",
+                "2026-11-26 10:00:01",
+            ),
+            (
+                "2026-11-26 10:00:01.712 +0100 [123] 1tWx9Q-00000000Aq3-4kZ1 <= a@b",
+                "2026-11-26 10:00:01",
+            ),
+            (
+                "2026-11-26T10:00:01.123456+00:00 mx1 postfix/smtp[1]: ABC: to=<a@b>",
+                "2026-11-26 10:00:01",
+            ),
+            (
+                "Nov 26 10:00:01 mx1 postfix/smtp[1]: ABC: to=<a@b>",
+                "2026-11-26 10:00:01",
+            ),
+            // After the file's modification month: last year.
+            ("Dec 31 23:59:59 mx1 exim[1]: x", "2025-12-31 23:59:59"),
+        ] {
+            let t = line_time(line, YEAR).unwrap();
+            assert_eq!(t.with_nanosecond(0).unwrap(), nd(want), "{line}");
+        }
+        assert_eq!(line_time(" Suggested action: x", YEAR), None);
+        assert_eq!(line_time("", YEAR), None);
+        assert_eq!(line_time("garbage", YEAR), None);
     }
 }

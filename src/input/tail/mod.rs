@@ -60,6 +60,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+pub use crate::error::FollowError;
 use handle::{FileId, Handle, OnLine};
 
 /// How the follower watches files.
@@ -138,26 +139,6 @@ impl fmt::Display for Notice {
             Notice::ReadError(p, e) => write!(f, "{}: {e}", p.display()),
         }
     }
-}
-
-/// A failure to start following.
-#[derive(Debug, thiserror::Error)]
-pub enum FollowError {
-    /// An existing file could not be opened (other than because it does not exist).
-    #[error("{}: {source}", path.display())]
-    Open { path: PathBuf, source: io::Error },
-    /// The path names no file inside a folder (`/`, `..`, an empty path).
-    #[error("{}: not a file name", path.display())]
-    NotAFile { path: PathBuf },
-    /// The folder that should hold the file cannot be resolved.
-    #[error("{}: cannot watch its folder: {source}", path.display())]
-    Folder { path: PathBuf, source: io::Error },
-    /// No watcher could be set up, not even a polling one.
-    #[error("{}: cannot watch: {source}", path.display())]
-    Watch {
-        path: PathBuf,
-        source: notify::Error,
-    },
 }
 
 /// Follows a set of files; see the module documentation.

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::input::MAX_LINE;
+use crate::input::lines::{LineFlags, MAX_LINE, complete_end, shape};
 
 /// The callback that receives complete lines.
 pub(super) type OnLine<'a> = dyn FnMut(&Path, &str) -> ControlFlow<()> + 'a;
@@ -123,16 +123,7 @@ impl Handle {
     /// finished), otherwise at the end.
     pub(super) fn seek_end(&mut self) -> io::Result<()> {
         let len = self.len()?;
-        let back = len.min(MAX_LINE as u64 + 1);
-        let mut tail = vec![0; back as usize];
-        self.file.seek(SeekFrom::Start(len - back))?;
-        self.file.read_exact(&mut tail)?;
-        let start = match memchr::memrchr(b'\n', &tail) {
-            Some(i) => len - back + i as u64 + 1,
-            None if back == len => 0,
-            // An unfinished line longer than MAX_LINE: it would be cut anyway.
-            None => len,
-        };
+        let start = complete_end(&mut self.file, len)?;
         self.seek(start)
     }
 
@@ -201,10 +192,8 @@ impl Handle {
     }
 }
 
-/// Delivers one line (without its `\n`, at most [`MAX_LINE`] bytes) the way
-/// [`crate::input::LineReader`] shapes it: a trailing CR is removed, a line cut inside a
-/// multi-byte character loses the incomplete character, and other invalid UTF-8 is replaced
-/// with U+FFFD in the reused `text` buffer.
+/// Delivers one line (without its `\n`, at most [`MAX_LINE`] bytes) shaped as
+/// [`crate::input::LineReader`] shapes it ([`shape`]), using the reused `text` buffer.
 pub(super) fn emit(
     path: &Path,
     line: &[u8],
@@ -212,22 +201,9 @@ pub(super) fn emit(
     text: &mut String,
     on_line: &mut OnLine<'_>,
 ) -> ControlFlow<()> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    match std::str::from_utf8(line) {
-        Ok(s) => on_line(path, s),
-        Err(e) if cut && e.error_len().is_none() => on_line(
-            path,
-            std::str::from_utf8(&line[..e.valid_up_to()]).unwrap_or(""),
-        ),
-        Err(_) => {
-            text.clear();
-            for chunk in line.utf8_chunks() {
-                text.push_str(chunk.valid());
-                if !chunk.invalid().is_empty() {
-                    text.push(char::REPLACEMENT_CHARACTER);
-                }
-            }
-            on_line(path, text)
-        }
-    }
+    let flags = LineFlags {
+        truncated: cut,
+        ..LineFlags::default()
+    };
+    on_line(path, shape(line, flags, 0, text).text)
 }

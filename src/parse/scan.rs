@@ -1,15 +1,13 @@
-//! Reading one input from end to end: lines → [`LineParser`] → events, with the per-file
-//! counts the report header and the `events` summary print.
-//!
-//! This is the only place where input and parsing meet; it does not print.
+//! Reading one input from end to end: lines ([`LineReader`]) → [`LineParser`] → events, with
+//! the per-file counts the report header and the `events` summary print. It does not print;
+//! a read error midway is kept in [`FileStats::error`].
 
 use std::io::BufRead;
 use std::ops::ControlFlow;
 
+use super::{LineParser, Parsed, YearSource};
 use crate::input::{self, Input, LineReader};
 use crate::model::event::{Event, Mta};
-use crate::parse::time::YearTracker;
-use crate::parse::{LineParser, Parsed, YearSource};
 
 /// What an event callback returns: `()` to go on, or a [`ControlFlow`] to stop early
 /// (e.g. when the output pipe closed).
@@ -93,13 +91,7 @@ pub fn scan_input<F: Flow>(
     on_event: impl FnMut(&Event<'_>, At<'_>) -> F,
 ) -> Result<FileStats, input::InputError> {
     let reader = input::open(input)?;
-    let year_source = match opts.year {
-        Some(y) => YearSource::Fixed(y),
-        None => {
-            let (y, m) = input.mtime_year_month().unwrap_or((2000, 12));
-            YearSource::Mtime(YearTracker::from_mtime(y, m))
-        }
-    };
+    let year_source = YearSource::for_input(input, opts.year);
     Ok(scan_reader(
         input.display_name(),
         reader,
@@ -187,13 +179,10 @@ pub fn scan_reader<F: Flow>(
 /// A plain file is read from its last 256 KiB; a compressed one is read through.
 /// Standard input cannot be read twice: `None`.
 pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::NaiveDateTime> {
-    use std::io::{Read, Seek, SeekFrom};
+    use std::io::{Seek, SeekFrom};
     let Input::Path(p) = input else { return None };
-    let mut f = std::fs::File::open(p).ok()?;
-    let mut magic = [0u8; 2];
-    let gz = f.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     let mut last = None;
-    if gz {
+    if input::is_gzip(p) {
         let opts = ScanOptions {
             samples: 0,
             ..opts.clone()
@@ -201,6 +190,7 @@ pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::Naiv
         scan_input(input, &opts, |e, _| last = Some(e.time.local)).ok()?;
         return last;
     }
+    let mut f = std::fs::File::open(p).ok()?;
     let len = f.metadata().ok()?.len();
     let start = len.saturating_sub(256 * 1024);
     f.seek(SeekFrom::Start(start)).ok()?;
@@ -209,13 +199,7 @@ pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::Naiv
         let mut skip = Vec::new();
         reader.read_until(b'\n', &mut skip).ok()?;
     }
-    let year_source = match opts.year {
-        Some(y) => YearSource::Fixed(y),
-        None => {
-            let (y, m) = input.mtime_year_month().unwrap_or((2000, 12));
-            YearSource::Mtime(YearTracker::from_mtime(y, m))
-        }
-    };
+    let year_source = YearSource::for_input(input, opts.year);
     scan_reader(String::new(), reader, year_source, opts, |e, _| {
         last = Some(e.time.local)
     });

@@ -1,0 +1,26 @@
+//! The commands: one file per subcommand, run from the one dispatch in [`run`].
+//!
+//! This is the only place that prints diagnostics (`common.rs`) and picks the exit status
+//! ([`Exit`]). Nothing else in the crate imports `cmd`, and only `cmd` imports `cli`.
+
+mod common;
+mod events;
+mod follow;
+mod report;
+mod trace;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Exit, Result};
+
+pub use common::print_error;
+
+/// Runs the command line and returns the exit status.
+pub fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Some(Command::Events(args)) => events::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
+        None => report::run(&cli.report),
+        Some(Command::Trace(args)) => trace::run(&args),
+        Some(Command::Follow(args)) => follow::run(&args),
+    }
+}
