@@ -15,10 +15,10 @@ use serde::Serialize;
 use crate::classify::{CachedClassifier, Cause, Permanence};
 use crate::correlate::{Message, Sink};
 use crate::model::cpanel::{LimitRule, UNKNOWN, is_local_sender, rule_counts, sender_domain_key};
+use crate::model::event::lower;
 use crate::model::event::{Event, Kind, LimitKind, Mta, Timestamp, domain_of};
 use crate::model::hour::{Counts, Hour, HourSeries};
 use crate::model::outcome::{Outcome, OutcomeKind};
-use crate::util::text::lower;
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {

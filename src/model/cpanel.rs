@@ -2,9 +2,9 @@
 //! sender-domain key, and when it trips.
 
 use crate::model::event::domain_of;
+use crate::model::event::lower;
 use crate::model::hour::Counts;
 use crate::model::outcome::{Outcome, OutcomeKind};
-use crate::util::text::lower;
 
 /// The sender-domain key of outcomes whose envelope sender is not known.
 pub const UNKNOWN: &str = "(unknown)";

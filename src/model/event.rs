@@ -333,6 +333,15 @@ pub fn display_sender(s: &str) -> &str {
     if s.is_empty() { "<>" } else { s }
 }
 
+/// Lower-cases a domain without allocating when it already is.
+pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// The domain part of an address (after the last `@`), lower-cased by the caller if needed;
 /// `<>` for the null sender and `None` for an address without a domain.
 pub fn domain_of(addr: &str) -> Option<&str> {

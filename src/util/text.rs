@@ -14,15 +14,6 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// Lower-cases a domain without allocating when it already is.
-pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
-
 /// The part of an error text worth reading in a narrow column: without Exim's "SMTP error
 /// from remote mail server after RCPT TO:<…>: " and Postfix's "host mx[ip] said: " prefixes
 /// and the "(in reply to … command)" tail. JSON and CSV keep the full text.
