@@ -10,8 +10,7 @@ use super::{LimitSource, Report};
 use crate::model::event::LimitKind;
 use crate::model::outcome::OutcomeKind;
 use crate::util::sanitize::clean;
-use crate::util::text::shorten;
-use crate::util::text::thousands;
+use crate::util::text::{pct, shorten, thousands};
 
 /// One block of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,14 +31,6 @@ pub enum Block {
         flex: Option<usize>,
     },
     Numbered(Vec<String>),
-}
-
-fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".into()
-    } else {
-        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
-    }
 }
 
 fn time_short(t: &crate::model::event::Timestamp) -> String {
@@ -441,7 +432,7 @@ pub fn document(r: &Report) -> Vec<Block> {
                 "{} ({}): {} (confidence {:.0}%)",
                 g.subject,
                 g.subject_kind.as_str().replace('_', " "),
-                crate::diagnose::verdict_words(g.verdict),
+                super::advice::verdict_words(g.verdict),
                 g.confidence * 100.0
             )));
             d.push(Block::Numbered(g.evidence.clone()));

@@ -1,16 +1,19 @@
 //! The report: plain data built from the aggregates ([`Report::build`]), rendered as text,
 //! Markdown, JSON or CSV by the submodules. Nothing here reads files or compiles patterns;
-//! renderers take `&Report` and a writer.
+//! renderers take `&Report` and a writer. All the English about diagnoses and what to do
+//! comes from [`advice`].
 
+pub mod advice;
 pub mod csv;
 pub mod doc;
 pub mod json;
 
 use serde::Serialize;
 
+use crate::aggregate::SubjectKind;
 use crate::aggregate::{Aggregates, LogLimit};
 use crate::classify::Cause;
-use crate::diagnose::{self, Diagnosis};
+use crate::diagnose::{self, Diagnosis, Verdict};
 use crate::model::cpanel::REPLAY_PERCENTS;
 use crate::model::event::{LimitKind, Mta, Timestamp};
 use crate::model::hour::{Counts, Hour, HourSeries};
@@ -18,6 +21,7 @@ use crate::model::outcome::OutcomeKind;
 use crate::model::thresholds::Thresholds;
 use crate::scan::FileStats;
 use crate::util::redact;
+use crate::util::text::round1;
 
 /// Version of the JSON report schema.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -214,8 +218,37 @@ pub struct Report {
     pub failed_recipients_unlisted_lines: u64,
     pub recipient_domains: Vec<RecipientDomainRow>,
     pub causes: Vec<CauseRow>,
-    pub diagnoses: Vec<Diagnosis>,
+    pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,
+}
+
+/// One diagnosis as the report states it: the verdict with its evidence and advice in words
+/// ([`advice`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct DiagnosisRow {
+    /// The account name or sender domain (lower case).
+    pub subject: String,
+    pub subject_kind: SubjectKind,
+    pub verdict: Verdict,
+    /// Share of the verdict's indicators that hold, 0..1 (two decimals).
+    pub confidence: f64,
+    /// What was found, figures with their thresholds ([`advice::evidence`]).
+    pub evidence: Vec<String>,
+    /// Plain words a support agent can paste ([`advice::advice`]).
+    pub advice: String,
+}
+
+impl From<&Diagnosis> for DiagnosisRow {
+    fn from(d: &Diagnosis) -> Self {
+        DiagnosisRow {
+            subject: d.subject.clone(),
+            subject_kind: d.subject_kind,
+            verdict: d.verdict,
+            confidence: d.confidence,
+            evidence: advice::evidence(d),
+            advice: advice::advice(d),
+        }
+    }
 }
 
 /// `by_sender_domain` / `by_recipient_domain` row: `{domain, hour, counts…, defer_fail_percent}`.
@@ -262,10 +295,6 @@ fn key_hour_rows(
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key).then(a.hour.cmp(&b.hour)));
     rows
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }
 
 fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
@@ -560,10 +589,10 @@ impl Report {
             failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
             recipient_domains: take(recipient_domains, top),
             causes,
-            diagnoses,
+            diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
         };
-        report.next_steps = next_steps(&report);
+        report.next_steps = advice::next_steps(&report);
         if opts.redact {
             report.redact();
         }
@@ -659,115 +688,4 @@ fn discarded_after(agg: &Aggregates<'_>, domain: &str, h: Hour, _at: &Timestamp)
         .and_then(|hs| hs.iter().find(|(x, _)| *x == h))
         .map(|(_, d)| d.after_trip.len() as u64)
         .unwrap_or(0)
-}
-
-/// Plain-words next steps, one per problem, most urgent first.
-fn next_steps(r: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut seen_domains = std::collections::BTreeSet::new();
-    for l in r.limits.iter().filter(|l| l.source == LimitSource::Log) {
-        if !seen_domains.insert((l.domain.clone(), l.hour)) {
-            continue;
-        }
-        let what = match l.kind {
-            LimitKind::DeferFail => "the maximum of deferred and failed messages per hour",
-            LimitKind::EmailsPerHour => "the maximum of emails per hour",
-            LimitKind::Other => "a sending restriction",
-        };
-        out.push(format!(
-            "{} hit {} at {} and {} message(s) were refused until {}. Find the account behind \
-             the failures (see Likely causes), stop the bad mail, then wait for the next hour \
-             or remove /var/cpanel/email_send_limits/max_deferfail_{} to lift the block early.",
-            l.domain,
-            what,
-            l.tripped_at
-                .map(|t| t.local.format("%H:%M:%S").to_string())
-                .unwrap_or_default(),
-            l.discarded,
-            Hour(l.hour.0 + 1).display(),
-            l.domain,
-        ));
-    }
-    let wanted = r.settings.limit_percent.unwrap_or(100);
-    // Replayed trips and near misses, one line per domain.
-    let mut by_domain: std::collections::BTreeMap<&str, Vec<&LimitRow>> = Default::default();
-    for l in r.limits.iter().filter(|l| {
-        l.source == LimitSource::Replay
-            && l.threshold_percent == Some(wanted)
-            && !seen_domains.contains(&(l.domain.clone(), l.hour))
-    }) {
-        by_domain.entry(&l.domain).or_default().push(l);
-    }
-    let mut replay_lines: Vec<(u64, String)> = Vec::new();
-    for (domain, rows) in by_domain {
-        let trips: Vec<&&LimitRow> = rows.iter().filter(|l| l.tripped_at.is_some()).collect();
-        let Some(worst) = rows.iter().max_by(|a, b| {
-            a.counts
-                .defer_fail()
-                .cmp(&b.counts.defer_fail())
-                .then(b.hour.cmp(&a.hour))
-        }) else {
-            continue;
-        };
-        let worst_df = worst.counts.defer_fail();
-        let line = if let (Some(first), Some(last)) = (trips.first(), trips.last()) {
-            let when = if trips.len() == 1 {
-                format!(
-                    "at {}",
-                    first
-                        .tripped_at
-                        .map(|t| t.local.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "in {} hours from {} to {}",
-                    trips.len(),
-                    first.hour.display(),
-                    last.hour.display()
-                )
-            };
-            format!(
-                "{domain} would trip cPanel's defer/fail limit ({} deferred or failed at \
-                 {wanted}%) {when}; its worst hour, {}, had {} deferred or failed of {}. Clean up \
-                 its failing recipients before the limit is enforced.",
-                r.settings.limit_min,
-                worst.hour.display(),
-                worst_df,
-                worst.counts.delivered + worst_df,
-            )
-        } else {
-            format!(
-                "{domain} came within {:.0}% of cPanel's defer/fail limit in the hour {} ({} \
-                 deferred or failed): watch it.",
-                worst.closeness * 100.0,
-                worst.hour.display(),
-                worst_df,
-            )
-        };
-        replay_lines.push((worst_df, line));
-    }
-    replay_lines.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    out.extend(replay_lines.into_iter().map(|(_, l)| l));
-    for d in &r.diagnoses {
-        out.push(format!("{}: {}", d.subject, d.advice));
-    }
-    let permanent_dead = r
-        .failed_recipients
-        .iter()
-        .filter(|f| {
-            f.permanent
-                && matches!(
-                    f.cause,
-                    Cause::UserUnknown | Cause::MailboxDisabled | Cause::DomainInvalid
-                )
-        })
-        .count();
-    if permanent_dead > 0 {
-        out.push(format!(
-            "Remove {permanent_dead} address(es) that do not exist from the senders' lists \
-             (use --suppression-list FILE to export them)."
-        ));
-    }
-    out
 }
