@@ -141,8 +141,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
     let (stats, errored) = analyse(&inputs, &args.input, args.max_age, &mut agg);
+    let diagnoses = crate::diagnose::diagnose(&agg, &args.thresholds);
     let report = Report::build(
         &mut agg,
+        &diagnoses,
         &stats,
         &BuildOptions {
             hourly_tables: args.format == FormatArg::Json,

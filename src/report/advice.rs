@@ -615,94 +615,12 @@ pub fn advice(d: &Diagnosis) -> String {
     }
 }
 
-/// Plain-words next steps, one per problem, most urgent first.
+/// Plain-words next steps, one per problem, most urgent first: limits the log shows
+/// tripped, replayed trips and near misses, the diagnoses' advice, dead addresses to remove.
 pub fn next_steps(r: &Report) -> Vec<String> {
-    let mut out = Vec::new();
     let mut seen_domains = BTreeSet::new();
-    for l in r.limits.iter().filter(|l| l.source == LimitSource::Log) {
-        if !seen_domains.insert((l.domain.clone(), l.hour)) {
-            continue;
-        }
-        let what = match l.kind {
-            LimitKind::DeferFail => "the maximum of deferred and failed messages per hour",
-            LimitKind::EmailsPerHour => "the maximum of emails per hour",
-            LimitKind::Other => "a sending restriction",
-        };
-        out.push(format!(
-            "{} hit {} at {} and {} message(s) were refused until {}. Find the account behind \
-             the failures (see Likely causes), stop the bad mail, then wait for the next hour \
-             or remove /var/cpanel/email_send_limits/max_deferfail_{} to lift the block early.",
-            l.domain,
-            what,
-            l.tripped_at
-                .map(|t| t.local.format("%H:%M:%S").to_string())
-                .unwrap_or_default(),
-            l.discarded,
-            Hour(l.hour.0 + 1).display(),
-            l.domain,
-        ));
-    }
-    let wanted = r.settings.limit_percent.unwrap_or(100);
-    // Replayed trips and near misses, one line per domain.
-    let mut by_domain: BTreeMap<&str, Vec<&LimitRow>> = Default::default();
-    for l in r.limits.iter().filter(|l| {
-        l.source == LimitSource::Replay
-            && l.threshold_percent == Some(wanted)
-            && !seen_domains.contains(&(l.domain.clone(), l.hour))
-    }) {
-        by_domain.entry(&l.domain).or_default().push(l);
-    }
-    let mut replay_lines: Vec<(u64, String)> = Vec::new();
-    for (domain, rows) in by_domain {
-        let trips: Vec<&&LimitRow> = rows.iter().filter(|l| l.tripped_at.is_some()).collect();
-        let Some(worst) = rows.iter().max_by(|a, b| {
-            a.counts
-                .defer_fail()
-                .cmp(&b.counts.defer_fail())
-                .then(b.hour.cmp(&a.hour))
-        }) else {
-            continue;
-        };
-        let worst_df = worst.counts.defer_fail();
-        let line = if let (Some(first), Some(last)) = (trips.first(), trips.last()) {
-            let when = if trips.len() == 1 {
-                format!(
-                    "at {}",
-                    first
-                        .tripped_at
-                        .map(|t| t.local.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "in {} hours from {} to {}",
-                    trips.len(),
-                    first.hour.display(),
-                    last.hour.display()
-                )
-            };
-            format!(
-                "{domain} would trip cPanel's defer/fail limit ({} deferred or failed at \
-                 {wanted}%) {when}; its worst hour, {}, had {} deferred or failed of {}. Clean up \
-                 its failing recipients before the limit is enforced.",
-                r.settings.limit_min,
-                worst.hour.display(),
-                worst_df,
-                worst.counts.delivered + worst_df,
-            )
-        } else {
-            format!(
-                "{domain} came within {:.0}% of cPanel's defer/fail limit in the hour {} ({} \
-                 deferred or failed): watch it.",
-                worst.closeness * 100.0,
-                worst.hour.display(),
-                worst_df,
-            )
-        };
-        replay_lines.push((worst_df, line));
-    }
-    replay_lines.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    out.extend(replay_lines.into_iter().map(|(_, l)| l));
+    let mut out = log_limit_steps(r, &mut seen_domains);
+    out.extend(replay_steps(r, &seen_domains));
     for d in &r.diagnoses {
         out.push(format!("{}: {}", d.subject, d.advice));
     }
@@ -724,4 +642,101 @@ pub fn next_steps(r: &Report) -> Vec<String> {
         ));
     }
     out
+}
+
+/// One step per (domain, hour) whose limit the log shows tripped; `seen` collects them.
+fn log_limit_steps(r: &Report, seen: &mut BTreeSet<(String, Hour)>) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in r.limits.iter().filter(|l| l.source == LimitSource::Log) {
+        if !seen.insert((l.domain.clone(), l.hour)) {
+            continue;
+        }
+        let what = match l.kind {
+            LimitKind::DeferFail => "the maximum of deferred and failed messages per hour",
+            LimitKind::EmailsPerHour => "the maximum of emails per hour",
+            LimitKind::Other => "a sending restriction",
+        };
+        out.push(format!(
+            "{} hit {} at {} and {} message(s) were refused until {}. Find the account behind \
+             the failures (see Likely causes), stop the bad mail, then wait for the next hour \
+             or remove /var/cpanel/email_send_limits/max_deferfail_{} to lift the block early.",
+            l.domain,
+            what,
+            l.tripped_at
+                .map(|t| t.local.format("%H:%M:%S").to_string())
+                .unwrap_or_default(),
+            l.discarded,
+            Hour(l.hour.0 + 1).display(),
+            l.domain,
+        ));
+    }
+    out
+}
+
+/// Replayed trips and near misses of the configured rule (or 100%), one step per domain
+/// not `seen` in the log, the domain with the worst hour first.
+fn replay_steps(r: &Report, seen: &BTreeSet<(String, Hour)>) -> Vec<String> {
+    let wanted = r.settings.limit_percent.unwrap_or(100);
+    let mut by_domain: BTreeMap<&str, Vec<&LimitRow>> = Default::default();
+    for l in r.limits.iter().filter(|l| {
+        l.source == LimitSource::Replay
+            && l.threshold_percent == Some(wanted)
+            && !seen.contains(&(l.domain.clone(), l.hour))
+    }) {
+        by_domain.entry(&l.domain).or_default().push(l);
+    }
+    let mut lines: Vec<(u64, String)> = by_domain
+        .into_iter()
+        .filter_map(|(domain, rows)| replay_step(r, wanted, domain, &rows))
+        .collect();
+    lines.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+/// The step for one domain's replay rows, with the defer+fail count of its worst hour.
+fn replay_step(r: &Report, wanted: u64, domain: &str, rows: &[&LimitRow]) -> Option<(u64, String)> {
+    let trips: Vec<&&LimitRow> = rows.iter().filter(|l| l.tripped_at.is_some()).collect();
+    let worst = rows.iter().max_by(|a, b| {
+        a.counts
+            .defer_fail()
+            .cmp(&b.counts.defer_fail())
+            .then(b.hour.cmp(&a.hour))
+    })?;
+    let worst_df = worst.counts.defer_fail();
+    let line = if let (Some(first), Some(last)) = (trips.first(), trips.last()) {
+        let when = if trips.len() == 1 {
+            format!(
+                "at {}",
+                first
+                    .tripped_at
+                    .map(|t| t.local.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default()
+            )
+        } else {
+            format!(
+                "in {} hours from {} to {}",
+                trips.len(),
+                first.hour.display(),
+                last.hour.display()
+            )
+        };
+        format!(
+            "{domain} would trip cPanel's defer/fail limit ({} deferred or failed at \
+             {wanted}%) {when}; its worst hour, {}, had {} deferred or failed of {}. Clean up \
+             its failing recipients before the limit is enforced.",
+            r.settings.limit_min,
+            worst.hour.display(),
+            worst_df,
+            worst.counts.delivered + worst_df,
+        )
+    } else {
+        format!(
+            "{domain} came within {:.0}% of cPanel's defer/fail limit in the hour {} ({} \
+             deferred or failed): watch it.",
+            worst.closeness * 100.0,
+            worst.hour.display(),
+            worst_df,
+        )
+    };
+    Some((worst_df, line))
 }
