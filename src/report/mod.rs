@@ -1,13 +1,15 @@
 //! The report: plain data built from the aggregates and their diagnoses ([`Report::build`]),
-//! rendered as text, Markdown, JSON or CSV by the submodules. Nothing here reads files or
+//! rendered as text, Markdown, JSON or CSV by [`render`]. Nothing here reads files or
 //! compiles patterns; renderers take `&Report` and a writer. All the English about diagnoses
 //! and what to do comes from [`advice`].
 
 pub mod advice;
 mod build;
-pub mod csv;
-pub mod doc;
-pub mod json;
+pub mod render;
+
+/// The renderers by the paths the command layer uses (`report::doc::render_text`,
+/// `report::json::render`, `report::csv::render_suppression`).
+pub use render::{self as doc, csv, json};
 
 use serde::Serialize;
 

@@ -28,10 +28,10 @@ pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
 pub enum Wrapping {
     /// Table cells: Exim's "SMTP error from remote mail server after …: " and "LMTP error
     /// after …: " prefixes (the command part ends after the address, at `>: `, else at the
-    /// first `: `), Postfix's "host mx[ip] said: " and any "(in reply to …)" tail.
+    /// first `: `), Postfix's `host mx[ip] said: ` and any "(in reply to …)" tail.
     Cell,
     /// Diagnosis evidence: Exim's two SMTP prefixes up to the first `: ` (each removed in
-    /// turn), Postfix's "host mx[ip] said: " and the tail only as "(in reply to … command)".
+    /// turn), Postfix's `host mx[ip] said: ` and the tail only as "(in reply to … command)".
     Evidence,
 }
 
