@@ -15,7 +15,6 @@ pub mod follow_cmd;
 pub mod input;
 pub mod model;
 pub mod parse;
-pub mod pipeline;
 pub mod report;
 pub mod report_cmd;
 pub mod scan;

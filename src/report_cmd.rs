@@ -88,7 +88,7 @@ pub fn analyse(
     agg: &mut Aggregates<'_>,
 ) -> (Vec<FileStats>, bool) {
     let opts = app::scan_options(input_args);
-    crate::pipeline::run(agg, |sink| {
+    crate::aggregate::threaded::run(agg, |sink| {
         let mut correlator = Correlator::new(max_age_hours).without_texts();
         let out = read_all(inputs, input_args, &opts, &mut correlator, sink);
         if input_args.verbose {
