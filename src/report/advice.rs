@@ -96,6 +96,24 @@ fn indicator(i: &Indicator) -> String {
     match &i.sign {
         Sign::VolumeJump { .. } => volume_jump(i),
         Sign::ClientIps { .. } => client_ips(i),
+        Sign::OneDestination { .. } => one_destination(i),
+        Sign::FailedLogins { .. } | Sign::NormalLogins { .. } => logins(i),
+        Sign::WideMailing { .. }
+        | Sign::SpamRefusals { .. }
+        | Sign::ListedAt { .. }
+        | Sign::DeadSpread { .. }
+        | Sign::RefusedAt { .. } => spread(i),
+        Sign::MainShare { .. } | Sign::OneOrganisation { .. } => share(i),
+        Sign::AcceptedElsewhere { .. }
+        | Sign::DeliveredElsewhere { .. }
+        | Sign::NoBlocklist { .. }
+        | Sign::OthersFailing { .. } => elsewhere(i),
+    }
+}
+
+/// Failed logins and the login pattern.
+fn logins(i: &Indicator) -> String {
+    match &i.sign {
         Sign::FailedLogins {
             failures,
             ips,
@@ -110,6 +128,28 @@ fn indicator(i: &Indicator) -> String {
                 plural(*ips, "IP", "IPs"),
             ),
         ),
+        Sign::NormalLogins {
+            ips,
+            failed_logins,
+            ips_threshold,
+            logins_threshold,
+        } => met_or(
+            i,
+            "Normal login pattern: ",
+            "normal login pattern",
+            format!(
+                "{} and {} (thresholds {ips_threshold} and {logins_threshold})",
+                plural(*ips, "client IP", "client IPs"),
+                plural(*failed_logins, "failed login", "failed logins"),
+            ),
+        ),
+        _ => unreachable!("logins takes FailedLogins or NormalLogins"),
+    }
+}
+
+/// How widely the mail went or was refused.
+fn spread(i: &Indicator) -> String {
+    match &i.sign {
         Sign::WideMailing { domains, threshold } => met_or(
             i,
             "Mailed ",
@@ -139,21 +179,6 @@ fn indicator(i: &Indicator) -> String {
                 ),
             )
         }
-        Sign::MainShare {
-            group,
-            part,
-            whole,
-            threshold,
-        } => met_or(
-            i,
-            "",
-            "main problem",
-            format!(
-                "{part} of {whole} failing recipients ({}%) {} (threshold {threshold}%)",
-                percent(*part, *whole),
-                group_words(*group)
-            ),
-        ),
         Sign::ListedAt {
             rejections,
             lists,
@@ -188,21 +213,6 @@ fn indicator(i: &Indicator) -> String {
                 domains(by_domain)
             ),
         ),
-        Sign::NormalLogins {
-            ips,
-            failed_logins,
-            ips_threshold,
-            logins_threshold,
-        } => met_or(
-            i,
-            "Normal login pattern: ",
-            "normal login pattern",
-            format!(
-                "{} and {} (thresholds {ips_threshold} and {logins_threshold})",
-                plural(*ips, "client IP", "client IPs"),
-                plural(*failed_logins, "failed login", "failed logins"),
-            ),
-        ),
         Sign::RefusedAt {
             by_domain,
             threshold,
@@ -214,6 +224,30 @@ fn indicator(i: &Indicator) -> String {
                 "{} (threshold {threshold}): {}",
                 plural(by_domain.len() as u64, "destination", "destinations"),
                 domains(by_domain)
+            ),
+        ),
+        _ => unreachable!(
+            "spread takes WideMailing or SpamRefusals or ListedAt or DeadSpread or RefusedAt"
+        ),
+    }
+}
+
+/// The share of the failing recipients a verdict explains, and how concentrated the refusals are.
+fn share(i: &Indicator) -> String {
+    match &i.sign {
+        Sign::MainShare {
+            group,
+            part,
+            whole,
+            threshold,
+        } => met_or(
+            i,
+            "",
+            "main problem",
+            format!(
+                "{part} of {whole} failing recipients ({}%) {} (threshold {threshold}%)",
+                percent(*part, *whole),
+                group_words(*group)
             ),
         ),
         Sign::OneOrganisation {
@@ -232,6 +266,13 @@ fn indicator(i: &Indicator) -> String {
                 domains.join(" and ")
             ),
         ),
+        _ => unreachable!("share takes MainShare or OneOrganisation"),
+    }
+}
+
+/// What happened to the mail elsewhere: deliveries, block lists named, other senders.
+fn elsewhere(i: &Indicator) -> String {
+    match &i.sign {
         Sign::AcceptedElsewhere {
             deliveries,
             domains,
@@ -247,17 +288,6 @@ fn indicator(i: &Indicator) -> String {
                     .to_string()
             }
         }
-        Sign::NoBlocklist { lists } => {
-            if i.met {
-                "No refusal names a blocklist".to_string()
-            } else {
-                format!(
-                    "Not met: no blocklist — the refusals name {}",
-                    name_list(lists, 3)
-                )
-            }
-        }
-        Sign::OneDestination { .. } => one_destination(i),
         Sign::DeliveredElsewhere {
             deliveries,
             domains,
@@ -272,6 +302,16 @@ fn indicator(i: &Indicator) -> String {
                 "Not met: delivered elsewhere — none of its mail to other domains was seen \
                  delivered"
                     .to_string()
+            }
+        }
+        Sign::NoBlocklist { lists } => {
+            if i.met {
+                "No refusal names a blocklist".to_string()
+            } else {
+                format!(
+                    "Not met: no blocklist — the refusals name {}",
+                    name_list(lists, 3)
+                )
             }
         }
         Sign::OthersFailing { domain, failures } => {
@@ -290,6 +330,9 @@ fn indicator(i: &Indicator) -> String {
                 )
             }
         }
+        _ => unreachable!(
+            "elsewhere takes AcceptedElsewhere or DeliveredElsewhere or NoBlocklist or OthersFailing"
+        ),
     }
 }
 
