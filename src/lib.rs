@@ -8,7 +8,7 @@
 //!    input into events, [`parse::seek`] finds a time in a file.
 //! 3. [`correlate`]: events → messages (by queue ID) → outcomes.
 //! 4. [`classify`]: an MTA's reply → a cause.
-//! 5. [`aggregate`]: outcomes → per-hour figures ([`pipeline`] runs it on a second thread).
+//! 5. [`aggregate`]: outcomes → per-hour figures ([`aggregate::threaded`] runs it on a second thread).
 //! 6. [`diagnose`]: figures → verdicts about senders, accounts and destinations.
 //! 7. [`report`]: the report and its formats (text, Markdown, JSON, CSV).
 //!
@@ -30,7 +30,6 @@ pub mod correlate;
 pub mod classify;
 
 pub mod aggregate;
-pub mod pipeline;
 
 pub mod diagnose;
 

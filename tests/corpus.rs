@@ -291,8 +291,10 @@ fn corpus_report_totals_equal_event_counts() {
             want,
             "{rel}"
         );
+        let diagnoses = mailtrace::diagnose::diagnose(&agg, &Default::default());
         let report = Report::build(
             &mut agg,
+            &diagnoses,
             &[st],
             &BuildOptions {
                 hourly_tables: true,

@@ -81,6 +81,7 @@ use crate::model::cpanel::{LimitRule, rule_counts, sender_domain_key};
 use crate::model::event::{Event, Kind, LimitKind, Timestamp};
 use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::text::{cut, round1 as one_decimal};
 
 /// Version of the alert JSON schema.
 pub const ALERT_SCHEMA_VERSION: u32 = 1;
@@ -385,19 +386,6 @@ pub struct DomainRow {
     pub refusals: u64,
     #[serde(skip)]
     closeness: f64,
-}
-
-/// Rounds to one decimal, for JSON.
-fn one_decimal(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-/// Cuts `s` to at most `n` characters, marking the cut with `…`.
-fn cut(s: &str, n: usize) -> String {
-    match s.char_indices().nth(n) {
-        None => s.to_string(),
-        Some((i, _)) => format!("{}…", &s[..i]),
-    }
 }
 
 /// The alert engine: a [`Sink`] for the correlator. Alerts it raises are collected until

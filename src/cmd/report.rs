@@ -25,8 +25,10 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
     let rule = common::limit_rule(&args.limit);
     let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
     let (stats, read) = analyse(&inputs, &args.input, args.max_age, &mut agg)?;
+    let diagnoses = crate::diagnose::diagnose(&agg, &args.thresholds);
     let report = Report::build(
         &mut agg,
+        &diagnoses,
         &stats,
         &BuildOptions {
             hourly_tables: args.format == FormatArg::Json,
@@ -84,7 +86,7 @@ fn analyse(
     max_age_hours: u64,
     agg: &mut Aggregates<'_>,
 ) -> Result<(Vec<FileStats>, Exit)> {
-    crate::pipeline::run(agg, |sink| {
+    crate::aggregate::threaded::run(agg, |sink| {
         let mut correlator = Correlator::new(max_age_hours).without_texts();
         let mut per_input = Correlate {
             correlator: &mut correlator,

@@ -1,19 +1,23 @@
-//! The report: plain data built from the aggregates ([`Report::build`]), rendered as text,
-//! Markdown, JSON or CSV by the submodules. Nothing here reads files or compiles patterns;
-//! renderers take `&Report` and a writer.
+//! The report: plain data built from the aggregates and their diagnoses ([`Report::build`]),
+//! rendered as text, Markdown, JSON or CSV by [`render`]. Nothing here reads files or
+//! compiles patterns; renderers take `&Report` and a writer. All the English about diagnoses
+//! and what to do comes from [`advice`].
 
-pub mod csv;
-pub mod doc;
-pub mod json;
+pub mod advice;
+mod build;
+pub mod render;
+
+/// The renderers by the paths the command layer uses (`report::doc::render_text`,
+/// `report::json::render`, `report::csv::render_suppression`).
+pub use render::{self as doc, csv, json};
 
 use serde::Serialize;
 
-use crate::aggregate::{Aggregates, LogLimit};
+use crate::aggregate::SubjectKind;
 use crate::classify::Cause;
-use crate::diagnose::{self, Diagnosis};
-use crate::model::cpanel::REPLAY_PERCENTS;
+use crate::diagnose::{Diagnosis, Verdict};
 use crate::model::event::{LimitKind, Mta, Timestamp};
-use crate::model::hour::{Counts, Hour, HourSeries};
+use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::OutcomeKind;
 use crate::model::thresholds::Thresholds;
 use crate::scan::FileStats;
@@ -214,8 +218,37 @@ pub struct Report {
     pub failed_recipients_unlisted_lines: u64,
     pub recipient_domains: Vec<RecipientDomainRow>,
     pub causes: Vec<CauseRow>,
-    pub diagnoses: Vec<Diagnosis>,
+    pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,
+}
+
+/// One diagnosis as the report states it: the verdict with its evidence and advice in words
+/// ([`advice`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct DiagnosisRow {
+    /// The account name or sender domain (lower case).
+    pub subject: String,
+    pub subject_kind: SubjectKind,
+    pub verdict: Verdict,
+    /// Share of the verdict's indicators that hold, 0..1 (two decimals).
+    pub confidence: f64,
+    /// What was found, figures with their thresholds ([`advice::evidence`]).
+    pub evidence: Vec<String>,
+    /// Plain words a support agent can paste ([`advice::advice`]).
+    pub advice: String,
+}
+
+impl From<&Diagnosis> for DiagnosisRow {
+    fn from(d: &Diagnosis) -> Self {
+        DiagnosisRow {
+            subject: d.subject.clone(),
+            subject_kind: d.subject_kind,
+            verdict: d.verdict,
+            confidence: d.confidence,
+            evidence: advice::evidence(d),
+            advice: advice::advice(d),
+        }
+    }
 }
 
 /// `by_sender_domain` / `by_recipient_domain` row: `{domain, hour, counts…, defer_fail_percent}`.
@@ -242,39 +275,6 @@ pub struct SenderKeyRow {
     pub row: KeyHourRow,
 }
 
-fn key_hour_rows(
-    map: &crate::util::hash::HashMap<Box<str>, HourSeries>,
-    wanted: bool,
-) -> Vec<KeyHourRow> {
-    if !wanted {
-        return Vec::new();
-    }
-    let mut rows: Vec<KeyHourRow> = map
-        .iter()
-        .flat_map(|(k, s)| {
-            s.hours.iter().map(move |(h, c)| KeyHourRow {
-                key: k.to_string(),
-                hour: *h,
-                counts: *c,
-                defer_fail_percent: round1(c.defer_fail_percent()),
-            })
-        })
-        .collect();
-    rows.sort_by(|a, b| a.key.cmp(&b.key).then(a.hour.cmp(&b.hour)));
-    rows
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
-    if top > 0 {
-        v.truncate(top);
-    }
-    v
-}
-
 /// What the report builder needs besides the aggregates.
 pub struct BuildOptions {
     /// Build the per-hour tables (`by_sender_domain`, `by_account`, `by_sender`,
@@ -286,290 +286,6 @@ pub struct BuildOptions {
 }
 
 impl Report {
-    /// Builds the report. The failing recipients are moved out of `agg`, not copied, so the
-    /// largest table is held once.
-    pub fn build(agg: &mut Aggregates<'_>, files: &[FileStats], opts: &BuildOptions) -> Report {
-        let diagnoses = diagnose::diagnose(agg, &opts.thresholds);
-        let top = opts.top;
-        let rule = agg.rule;
-
-        // Sending limits: the log's own trips, then the replay.
-        let mut limits: Vec<LimitRow> = agg
-            .log_limits
-            .iter()
-            .map(|l| log_limit_row(agg, l))
-            .collect();
-        let mut replay_domains: Vec<_> = agg.replay.iter().collect();
-        replay_domains.sort_by(|a, b| a.0.cmp(b.0));
-        for (domain, hours) in replay_domains {
-            for (h, dh) in hours {
-                let percents: Vec<(usize, u64)> = match rule.percent {
-                    Some(p) => vec![(0, p)],
-                    None => REPLAY_PERCENTS
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| (i + 1, *p))
-                        .collect(),
-                };
-                let mut any = false;
-                for (slot, p) in percents {
-                    if let Some(t) = dh.trips[slot] {
-                        any = true;
-                        limits.push(LimitRow {
-                            domain: domain.to_string(),
-                            hour: *h,
-                            kind: LimitKind::DeferFail,
-                            source: LimitSource::Replay,
-                            threshold_percent: Some(p),
-                            count: Some(t.defer_fail as i64),
-                            max: Some(rule.min as i64),
-                            percent: Some(round1(t.percent)),
-                            tripped_at: Some(t.at),
-                            discarded: if slot == 0 || (rule.percent.is_none() && slot == 1) {
-                                discarded_after(agg, domain, *h, &t.at)
-                            } else {
-                                0
-                            },
-                            lines: 0,
-                            closeness: 1.0,
-                            counts: dh.counts,
-                        });
-                    }
-                }
-                if !any && dh.peak >= 0.8 {
-                    limits.push(LimitRow {
-                        domain: domain.to_string(),
-                        hour: *h,
-                        kind: LimitKind::DeferFail,
-                        source: LimitSource::Replay,
-                        threshold_percent: Some(rule.percent.unwrap_or(100)),
-                        count: Some(dh.counts.defer_fail() as i64),
-                        max: Some(rule.min as i64),
-                        percent: Some(round1(dh.counts.defer_fail_percent())),
-                        tripped_at: None,
-                        discarded: 0,
-                        lines: 0,
-                        closeness: (dh.peak * 100.0).round() / 100.0,
-                        counts: dh.counts,
-                    });
-                }
-            }
-        }
-        limits.sort_by(|a, b| {
-            a.hour
-                .cmp(&b.hour)
-                .then(a.domain.cmp(&b.domain))
-                .then((a.source as u8).cmp(&(b.source as u8)))
-                .then(b.threshold_percent.cmp(&a.threshold_percent))
-        });
-
-        // Failing senders: sender domains and accounts by defer+fail.
-        let mut failing_senders = Vec::new();
-        for (kind, map) in [
-            ("sender_domain", &agg.by_sender_domain),
-            ("account", &agg.by_account),
-        ] {
-            for (name, series) in map {
-                let c = series.total();
-                if c.defer_fail() + c.rejected + c.expired == 0 {
-                    continue;
-                }
-                let worst = series.worst_hour();
-                failing_senders.push(SenderRow {
-                    kind,
-                    name: name.to_string(),
-                    counts: c,
-                    defer_fail_percent: round1(c.defer_fail_percent()),
-                    worst_hour: worst.map(|w| w.0),
-                    worst_hour_defer_fail: worst
-                        .map(|w| w.1.defer_fail() + w.1.rejected)
-                        .unwrap_or(0),
-                });
-            }
-        }
-        failing_senders.sort_by(|a, b| {
-            (b.counts.defer_fail() + b.counts.rejected)
-                .cmp(&(a.counts.defer_fail() + a.counts.rejected))
-                .then(a.kind.cmp(b.kind))
-                .then(a.name.cmp(&b.name))
-        });
-
-        // Failing recipients (still failing at the end).
-        // Recipient domains with problems, and the causes of each one's failing recipients
-        // (one pass over the failing recipients).
-        let mut domain_causes: std::collections::HashMap<
-            String,
-            std::collections::BTreeMap<Cause, u64>,
-        > = std::collections::HashMap::new();
-        for r in agg.failing.values().flatten() {
-            if let Some(d) = crate::model::event::domain_of(&r.recipient) {
-                *domain_causes
-                    .entry(d.to_ascii_lowercase())
-                    .or_default()
-                    .entry(r.cause)
-                    .or_default() += r.counts.problems();
-            }
-        }
-        let mut failed: Vec<FailedRecipient> = std::mem::take(&mut agg.failing)
-            .into_values()
-            .flatten()
-            .filter(|r| r.last != OutcomeKind::Delivered)
-            .map(|r| FailedRecipient {
-                attempts: r.attempts(),
-                recipient: r.recipient,
-                sender: r.sender,
-                account: r.account,
-                outcome: r.last,
-                code: r.code,
-                status: r.status,
-                text: r.text,
-                cause: r.cause,
-                permanent: r.permanence == crate::classify::Permanence::Permanent,
-                host: r.host,
-                first: r.first,
-                last: r.last_time,
-                queue_ids: r.queue_ids,
-            })
-            .collect();
-        failed.sort_by(|a, b| {
-            b.attempts
-                .cmp(&a.attempts)
-                .then(a.sender.cmp(&b.sender))
-                .then(a.recipient.cmp(&b.recipient))
-        });
-
-        let mut recipient_domains: Vec<RecipientDomainRow> = agg
-            .by_recipient_domain
-            .iter()
-            .filter_map(|(d, s)| {
-                let c = s.total();
-                if c.problems() == 0 {
-                    return None;
-                }
-                let mut hosts: Vec<(String, u64)> = agg
-                    .recipient_domain_hosts
-                    .get(d)
-                    .map(|m| {
-                        m.iter()
-                            .map(|(h, c)| (h.to_string(), c.problems()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                hosts.truncate(3);
-                let top_cause = domain_causes
-                    .get(d.as_ref())
-                    .and_then(|m| m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))))
-                    .map(|(c, _)| *c);
-                Some(RecipientDomainRow {
-                    domain: d.to_string(),
-                    counts: c,
-                    defer_fail_percent: round1(c.defer_fail_percent()),
-                    hosts,
-                    top_cause,
-                })
-            })
-            .collect();
-        recipient_domains.sort_by(|a, b| {
-            b.counts
-                .problems()
-                .cmp(&a.counts.problems())
-                .then(a.domain.cmp(&b.domain))
-        });
-
-        let mut causes: Vec<CauseRow> = agg
-            .causes
-            .iter()
-            .map(|(c, n)| CauseRow {
-                cause: *c,
-                count: *n,
-            })
-            .collect();
-        causes.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
-
-        let mut report = Report {
-            version: REPORT_SCHEMA_VERSION,
-            settings: Settings {
-                limit_min: rule.min,
-                limit_percent: rule.percent,
-                top,
-                redacted: opts.redact,
-                thresholds: opts.thresholds.clone(),
-            },
-            files: files.iter().map(FileSummary::from).collect(),
-            period: Period {
-                first: agg.first,
-                last: agg.last,
-            },
-            lines: files.iter().map(|f| f.lines).sum(),
-            unrecognised_lines: files.iter().map(|f| f.unrecognised).sum(),
-            malformed_lines: files.iter().map(|f| f.malformed).sum(),
-            totals: Totals {
-                messages: agg.messages,
-                bounce_messages: agg.bounce_messages,
-                recipients: agg.recipients,
-                delivered: agg.totals.delivered,
-                deferred: agg.totals.deferred,
-                bounced: agg.totals.bounced,
-                rejected: agg.totals.rejected,
-                expired: agg.totals.expired,
-                incomplete_messages: agg.incomplete_messages,
-                admin_removed: agg.admin_removed,
-                frozen: agg.frozen_messages,
-                auth_failures: agg.auth_failures,
-            },
-            by_hour: agg
-                .by_hour
-                .iter()
-                .map(|(h, c)| HourRow {
-                    hour: *h,
-                    counts: *c,
-                })
-                .collect(),
-            by_sender_domain: key_hour_rows(&agg.by_sender_domain, opts.hourly_tables)
-                .into_iter()
-                .map(|row| SenderDomainRow {
-                    domain: row.key.clone(),
-                    row,
-                })
-                .collect(),
-            by_account: key_hour_rows(&agg.by_account, opts.hourly_tables)
-                .into_iter()
-                .map(|row| AccountRow {
-                    account: row.key.clone(),
-                    row,
-                })
-                .collect(),
-            by_sender: key_hour_rows(&agg.by_sender, opts.hourly_tables)
-                .into_iter()
-                .map(|row| SenderKeyRow {
-                    sender: row.key.clone(),
-                    row,
-                })
-                .collect(),
-            by_recipient_domain: key_hour_rows(&agg.by_recipient_domain, opts.hourly_tables)
-                .into_iter()
-                .map(|row| SenderDomainRow {
-                    domain: row.key.clone(),
-                    row,
-                })
-                .collect(),
-            limits,
-            failing_senders: take(failing_senders, top),
-            failed_recipients: failed,
-            failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
-            recipient_domains: take(recipient_domains, top),
-            causes,
-            diagnoses,
-            next_steps: Vec::new(),
-        };
-        report.next_steps = next_steps(&report);
-        if opts.redact {
-            report.redact();
-        }
-        report
-    }
-
     /// Returns true if and only if the report found something a person should act on: a
     /// limit tripped (in the log, or by the configured rule or at 100% when none is set) or
     /// came within 80% of it, or an offender was diagnosed.
@@ -626,148 +342,4 @@ impl Report {
             *s = redact::text(s).into_owned();
         }
     }
-}
-
-fn log_limit_row(agg: &Aggregates<'_>, l: &LogLimit) -> LimitRow {
-    let counts = agg
-        .replay
-        .get(l.domain.as_str())
-        .and_then(|hs| hs.iter().find(|(h, _)| *h == l.hour))
-        .map(|(_, d)| d.counts)
-        .unwrap_or_default();
-    LimitRow {
-        domain: l.domain.clone(),
-        hour: l.hour,
-        kind: l.kind,
-        source: LimitSource::Log,
-        threshold_percent: None,
-        count: l.count,
-        max: l.max,
-        percent: l.percent.map(|p| p as f64),
-        tripped_at: Some(l.first),
-        discarded: l.messages.len() as u64,
-        lines: l.lines,
-        closeness: 1.0,
-        counts,
-    }
-}
-
-/// Messages of `domain` with lines after the replayed trip in hour `h`.
-fn discarded_after(agg: &Aggregates<'_>, domain: &str, h: Hour, _at: &Timestamp) -> u64 {
-    agg.replay
-        .get(domain)
-        .and_then(|hs| hs.iter().find(|(x, _)| *x == h))
-        .map(|(_, d)| d.after_trip.len() as u64)
-        .unwrap_or(0)
-}
-
-/// Plain-words next steps, one per problem, most urgent first.
-fn next_steps(r: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut seen_domains = std::collections::BTreeSet::new();
-    for l in r.limits.iter().filter(|l| l.source == LimitSource::Log) {
-        if !seen_domains.insert((l.domain.clone(), l.hour)) {
-            continue;
-        }
-        let what = match l.kind {
-            LimitKind::DeferFail => "the maximum of deferred and failed messages per hour",
-            LimitKind::EmailsPerHour => "the maximum of emails per hour",
-            LimitKind::Other => "a sending restriction",
-        };
-        out.push(format!(
-            "{} hit {} at {} and {} message(s) were refused until {}. Find the account behind \
-             the failures (see Likely causes), stop the bad mail, then wait for the next hour \
-             or remove /var/cpanel/email_send_limits/max_deferfail_{} to lift the block early.",
-            l.domain,
-            what,
-            l.tripped_at
-                .map(|t| t.local.format("%H:%M:%S").to_string())
-                .unwrap_or_default(),
-            l.discarded,
-            Hour(l.hour.0 + 1).display(),
-            l.domain,
-        ));
-    }
-    let wanted = r.settings.limit_percent.unwrap_or(100);
-    // Replayed trips and near misses, one line per domain.
-    let mut by_domain: std::collections::BTreeMap<&str, Vec<&LimitRow>> = Default::default();
-    for l in r.limits.iter().filter(|l| {
-        l.source == LimitSource::Replay
-            && l.threshold_percent == Some(wanted)
-            && !seen_domains.contains(&(l.domain.clone(), l.hour))
-    }) {
-        by_domain.entry(&l.domain).or_default().push(l);
-    }
-    let mut replay_lines: Vec<(u64, String)> = Vec::new();
-    for (domain, rows) in by_domain {
-        let trips: Vec<&&LimitRow> = rows.iter().filter(|l| l.tripped_at.is_some()).collect();
-        let Some(worst) = rows.iter().max_by(|a, b| {
-            a.counts
-                .defer_fail()
-                .cmp(&b.counts.defer_fail())
-                .then(b.hour.cmp(&a.hour))
-        }) else {
-            continue;
-        };
-        let worst_df = worst.counts.defer_fail();
-        let line = if let (Some(first), Some(last)) = (trips.first(), trips.last()) {
-            let when = if trips.len() == 1 {
-                format!(
-                    "at {}",
-                    first
-                        .tripped_at
-                        .map(|t| t.local.format("%Y-%m-%d %H:%M:%S").to_string())
-                        .unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "in {} hours from {} to {}",
-                    trips.len(),
-                    first.hour.display(),
-                    last.hour.display()
-                )
-            };
-            format!(
-                "{domain} would trip cPanel's defer/fail limit ({} deferred or failed at \
-                 {wanted}%) {when}; its worst hour, {}, had {} deferred or failed of {}. Clean up \
-                 its failing recipients before the limit is enforced.",
-                r.settings.limit_min,
-                worst.hour.display(),
-                worst_df,
-                worst.counts.delivered + worst_df,
-            )
-        } else {
-            format!(
-                "{domain} came within {:.0}% of cPanel's defer/fail limit in the hour {} ({} \
-                 deferred or failed): watch it.",
-                worst.closeness * 100.0,
-                worst.hour.display(),
-                worst_df,
-            )
-        };
-        replay_lines.push((worst_df, line));
-    }
-    replay_lines.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    out.extend(replay_lines.into_iter().map(|(_, l)| l));
-    for d in &r.diagnoses {
-        out.push(format!("{}: {}", d.subject, d.advice));
-    }
-    let permanent_dead = r
-        .failed_recipients
-        .iter()
-        .filter(|f| {
-            f.permanent
-                && matches!(
-                    f.cause,
-                    Cause::UserUnknown | Cause::MailboxDisabled | Cause::DomainInvalid
-                )
-        })
-        .count();
-    if permanent_dead > 0 {
-        out.push(format!(
-            "Remove {permanent_dead} address(es) that do not exist from the senders' lists \
-             (use --suppression-list FILE to export them)."
-        ));
-    }
-    out
 }

@@ -1,5 +1,5 @@
 //! Small text helpers shared by every output: digit grouping, reply unwrapping, cell
-//! shortening.
+//! shortening and cutting, percentages, rounding, plurals.
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -14,26 +14,49 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// The part of an error text worth reading in a narrow column: without Exim's "SMTP error
-/// from remote mail server after RCPT TO:<…>: " and Postfix's "host mx[ip] said: " prefixes
-/// and the "(in reply to … command)" tail. JSON and CSV keep the full text.
-pub fn reply_part(text: &str) -> &str {
+/// Which MTA wrapping [`unwrap_reply`] removes from a reply text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrapping {
+    /// Table cells: Exim's "SMTP error from remote mail server after …: " and "LMTP error
+    /// after …: " prefixes (the command part ends after the address, at `>: `, else at the
+    /// first `: `), Postfix's `host mx[ip] said: ` and any "(in reply to …)" tail.
+    Cell,
+    /// Diagnosis evidence: Exim's two SMTP prefixes up to the first `: ` (each removed in
+    /// turn), Postfix's `host mx[ip] said: ` and the tail only as "(in reply to … command)".
+    Evidence,
+}
+
+/// The part of an error text worth reading: the remote reply without the MTA's wrapping
+/// (see [`Wrapping`]). JSON and CSV keep the full text.
+pub fn unwrap_reply(text: &str, wrapping: Wrapping) -> &str {
     let mut t = text.trim();
-    for prefix in [
-        "SMTP error from remote mail server after ",
-        "SMTP error from remote mailer after ",
-        "LMTP error after ",
-    ] {
+    let prefixes: &[&str] = match wrapping {
+        Wrapping::Cell => &[
+            "SMTP error from remote mail server after ",
+            "SMTP error from remote mailer after ",
+            "LMTP error after ",
+        ],
+        Wrapping::Evidence => &[
+            "SMTP error from remote mail server after ",
+            "SMTP error from remote mailer after ",
+        ],
+    };
+    for prefix in prefixes {
         if let Some(rest) = t.strip_prefix(prefix) {
-            // The command part ends at the first ": " after it (RCPT TO:<x>: 550 …).
-            if let Some(i) = rest
-                .find(">: ")
-                .map(|i| i + 3)
-                .or_else(|| rest.find(": ").map(|i| i + 2))
-            {
+            let end = match wrapping {
+                // The command part ends at the first ": " after it (RCPT TO:<x>: 550 …).
+                Wrapping::Cell => rest
+                    .find(">: ")
+                    .map(|i| i + 3)
+                    .or_else(|| rest.find(": ").map(|i| i + 2)),
+                Wrapping::Evidence => rest.find(": ").map(|i| i + 2),
+            };
+            if let Some(i) = end {
                 t = &rest[i..];
             }
-            break;
+            if wrapping == Wrapping::Cell {
+                break;
+            }
         }
     }
     if let Some(i) = t.find(" said: ")
@@ -41,12 +64,28 @@ pub fn reply_part(text: &str) -> &str {
     {
         t = &t[i + 7..];
     }
-    if let Some(i) = t.rfind(" (in reply to ")
-        && t.ends_with(')')
-    {
+    let tail_ok = match wrapping {
+        Wrapping::Cell => t.ends_with(')'),
+        Wrapping::Evidence => t.ends_with(" command)"),
+    };
+    if tail_ok && let Some(i) = t.rfind(" (in reply to ") {
         t = &t[..i];
     }
     t
+}
+
+/// The reply of an error text in a narrow table column ([`Wrapping::Cell`]).
+pub fn reply_part(text: &str) -> &str {
+    unwrap_reply(text, Wrapping::Cell)
+}
+
+/// Characters of a reply quoted in diagnosis evidence.
+pub const EVIDENCE_REPLY_CHARS: usize = 110;
+
+/// The reply of an error text as diagnosis evidence quotes it ([`Wrapping::Evidence`]): on
+/// one line and cut to [`EVIDENCE_REPLY_CHARS`].
+pub fn short_reply(text: &str) -> String {
+    shorten(unwrap_reply(text, Wrapping::Evidence), EVIDENCE_REPLY_CHARS)
 }
 
 /// Shortens text for a table cell: joins Exim's literal `\n` line breaks, collapses
@@ -71,6 +110,43 @@ pub fn shorten(text: &str, max: usize) -> String {
         out.push('…');
         out
     }
+}
+
+/// Cuts `s` to at most `n` characters, marking the cut with `…` (which comes on top of the
+/// `n`). Unlike [`shorten`], whitespace is kept as it is.
+pub fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+    }
+}
+
+/// Rounds to one decimal, for JSON figures.
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// `part` as a percentage of `whole` with one decimal (`12.5%`), `-` when `whole` is 0.
+pub fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", 100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// `part` as a whole percentage of `whole`, rounded; 0 when `whole` is 0.
+pub fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        0
+    } else {
+        (part as f64 * 100.0 / whole as f64).round() as u64
+    }
+}
+
+/// `1 recipient`, `2 recipients`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
@@ -100,6 +176,44 @@ mod tests {
             "550 5.1.1 <a@b>: unknown"
         );
         assert_eq!(reply_part("Connection timed out"), "Connection timed out");
+    }
+
+    #[test]
+    fn evidence_wrapping_is_stricter_than_cells() {
+        let data = "SMTP error from remote mail server after end of data: 550 5.7.1 <a@b>: spam";
+        assert_eq!(reply_part(data), "spam");
+        assert_eq!(
+            unwrap_reply(data, Wrapping::Evidence),
+            "550 5.7.1 <a@b>: spam"
+        );
+        let lmtp = "LMTP error after RCPT TO:<a@b>: 452 full";
+        assert_eq!(reply_part(lmtp), "452 full");
+        assert_eq!(unwrap_reply(lmtp, Wrapping::Evidence), lmtp);
+        let tail = "host mx[192.0.2.1] said: 550 no (in reply to end of DATA)";
+        assert_eq!(reply_part(tail), "550 no");
+        assert_eq!(
+            unwrap_reply(tail, Wrapping::Evidence),
+            "550 no (in reply to end of DATA)"
+        );
+        assert_eq!(
+            short_reply(
+                "SMTP error from remote mail server after RCPT TO:<a@b.example>: 550 5.1.1 no"
+            ),
+            "550 5.1.1 no"
+        );
+    }
+
+    #[test]
+    fn figures() {
+        assert_eq!(cut("abcdef", 3), "abc…");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(round1(12.345), 12.3);
+        assert_eq!(pct(1, 8), "12.5%");
+        assert_eq!(pct(1, 0), "-");
+        assert_eq!(percent(2, 3), 67);
+        assert_eq!(percent(2, 0), 0);
+        assert_eq!(plural(1, "IP", "IPs"), "1 IP");
+        assert_eq!(plural(0, "IP", "IPs"), "0 IPs");
     }
 
     #[test]

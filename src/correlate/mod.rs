@@ -7,11 +7,15 @@
 //! Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
 //! dropped, and a queue ID with no line for longer than `max_age` is folded as incomplete,
 //! so memory stays bounded by the messages in flight.
+//!
+//! The types and the folding are here; [`Correlator::feed`], which applies one event, is in
+//! `feed.rs`.
 
+use crate::model::event::{Event, Mta, Timestamp};
+use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::util::hash::HashMap;
 
-use crate::model::event::{Event, Kind, Mta, Timestamp};
-use crate::model::outcome::{Outcome, OutcomeKind};
+mod feed;
 
 /// The state of one recipient of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,229 +202,6 @@ impl Correlator {
         self.open.len()
     }
 
-    /// Applies one event.
-    pub fn feed(&mut self, e: &Event<'_>, sink: &mut impl Sink) {
-        self.seen += 1;
-        if self.now.is_none_or(|n| e.time > n) {
-            self.now = Some(e.time);
-        }
-        if self.seen.is_multiple_of(1 << 16) {
-            self.fold_stale(sink);
-        }
-        if e.kind == Kind::Script {
-            self.script = Some(PendingScript {
-                time: e.time,
-                cwd: e.text.unwrap_or("").to_string(),
-            });
-            sink.event(e, None);
-            return;
-        }
-        let Some(qid) = e.queue_id else {
-            // Connection-level lines: only SMTP-time rejections are counted.
-            if e.kind == Kind::Rejected && e.recipient.is_some() {
-                sink.outcome(&Self::standalone_rejection(e));
-            }
-            sink.event(e, None);
-            return;
-        };
-        if !self.open.contains_key(qid) {
-            // Lines that only close or describe a message we never saw open nothing.
-            if matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
-                sink.event(e, None);
-                return;
-            }
-            self.open
-                .insert(qid.to_string(), Message::new(qid, e.mta, e.time));
-        }
-        let script = self.script.take();
-        let keep_texts = self.keep_texts;
-        let msg = self.open.get_mut(qid).expect("inserted above");
-        msg.last_seen = e.time;
-        let mut chain_to: Option<&str> = None;
-        let mut bounce_child: Option<&str> = None;
-        let mut finish: Option<Ending> = None;
-        match e.kind {
-            Kind::Arrival => {
-                msg.arrived = true;
-                if let Some(s) = e.sender {
-                    msg.sender = Some(s.to_string());
-                }
-                set_if_none(&mut msg.account, e.account);
-                set_if_none(&mut msg.client_host, e.host);
-                set_if_none(&mut msg.client_ip, e.ip);
-                msg.size = e.size.or(msg.size);
-                set_if_none(&mut msg.subject, e.subject);
-                if keep_texts {
-                    set_if_none(&mut msg.message_id, e.message_id);
-                }
-                set_if_none(&mut msg.protocol, e.protocol);
-                if e.mta == Mta::Exim
-                    && let Some(parent) = e.related_id
-                {
-                    msg.parent = Some(parent.to_string());
-                }
-                if let Some(list) = e.recipients {
-                    for r in list.split(' ').filter(|r| !r.is_empty()) {
-                        msg.recipient_mut(r);
-                    }
-                }
-                // A cPanel `cwd=` line right before a local submission names the script.
-                if let Some(s) = script {
-                    let local = e.protocol.is_some_and(|p| p.starts_with("local"));
-                    let close = (e.time.local - s.time.local).num_seconds().abs() <= 5;
-                    if local && close && msg.script.is_none() {
-                        msg.script = Some(s.cwd);
-                    }
-                }
-            }
-            Kind::Client => {
-                set_if_none(&mut msg.account, e.account);
-                set_if_none(&mut msg.client_host, e.host);
-                set_if_none(&mut msg.client_ip, e.ip);
-                set_if_none(&mut msg.sender, e.sender);
-            }
-            Kind::MessageId if keep_texts => set_if_none(&mut msg.message_id, e.message_id),
-            Kind::SenderIdentified => {
-                if let Some(a) = e.account {
-                    msg.account = Some(a.to_string());
-                }
-                set_if_none(&mut msg.charged_domain, e.domain);
-                set_if_none(&mut msg.sender, e.sender);
-            }
-            Kind::Delivered | Kind::Deferred | Kind::Bounced | Kind::Rejected | Kind::Expired => {
-                set_if_none(&mut msg.sender, e.sender);
-                let kind = match e.kind {
-                    Kind::Delivered => OutcomeKind::Delivered,
-                    Kind::Deferred => OutcomeKind::Deferred,
-                    Kind::Bounced => OutcomeKind::Bounced,
-                    Kind::Rejected => OutcomeKind::Rejected,
-                    _ => OutcomeKind::Expired,
-                };
-                if kind == OutcomeKind::Expired {
-                    msg.expired = true;
-                    for r in &mut msg.recipients {
-                        if matches!(r.last, None | Some(OutcomeKind::Deferred)) {
-                            r.last = Some(OutcomeKind::Expired);
-                        }
-                    }
-                } else if let Some(rcpt) = e.original_recipient.or(e.recipient) {
-                    let r = msg.recipient_mut(rcpt);
-                    r.attempts += 1;
-                    if kind == OutcomeKind::Deferred {
-                        r.deferrals += 1;
-                    }
-                    r.last = Some(kind);
-                    if kind != OutcomeKind::Delivered && keep_texts {
-                        r.last_text = own(e.text);
-                        r.last_code = e.code;
-                        r.last_status = own(e.status);
-                    }
-                }
-                if kind == OutcomeKind::Delivered {
-                    chain_to = e.related_id;
-                }
-                let counted = kind != OutcomeKind::Rejected || e.recipient.is_some();
-                if counted {
-                    sink.outcome(&Outcome {
-                        kind,
-                        time: e.time,
-                        mta: e.mta,
-                        queue_id: Some(qid),
-                        sender: msg.sender.as_deref().or(e.sender),
-                        account: msg.account.as_deref().or(e.account),
-                        charged_domain: msg.charged_domain.as_deref(),
-                        client_ip: msg.client_ip.as_deref(),
-                        script: msg.script.as_deref(),
-                        recipient: e.recipient,
-                        original_recipient: e.original_recipient,
-                        host: e.host,
-                        ip: e.ip,
-                        code: e.code,
-                        status: e.status,
-                        text: e.text,
-                        router: e.router,
-                        limit: e.limit,
-                        retry_not_due: e.retry_not_due,
-                        is_bounce: msg.is_bounce(),
-                    });
-                }
-            }
-            Kind::BounceNotice => bounce_child = e.related_id,
-            Kind::Frozen => msg.frozen = true,
-            Kind::Unfrozen => msg.frozen = false,
-            Kind::Completed => finish = Some(Ending::Completed),
-            Kind::AdminRemoved => {
-                msg.ending = Some(Ending::AdminRemoved);
-                // Postfix postsuper removal is final; Exim logs `Completed` next.
-                if e.mta == Mta::Postfix {
-                    finish = Some(Ending::AdminRemoved);
-                }
-            }
-            _ => {}
-        }
-        sink.event(e, Some(msg));
-        let parent_info = (
-            msg.sender.clone(),
-            msg.account.clone(),
-            msg.client_host.clone(),
-            msg.client_ip.clone(),
-            msg.charged_domain.clone(),
-        );
-        if let Some(new_id) = chain_to.filter(|n| *n != qid) {
-            let child = self
-                .open
-                .entry(new_id.to_string())
-                .or_insert_with(|| Message::new(new_id, e.mta, e.time));
-            child.chained_from = Some(qid.to_string());
-            // The filter re-injects from localhost: the real client is the parent's.
-            child.client_host = parent_info.2.or(child.client_host.take());
-            child.client_ip = parent_info.3.or(child.client_ip.take());
-            set_if_none(&mut child.sender, parent_info.0.as_deref());
-            set_if_none(&mut child.account, parent_info.1.as_deref());
-            set_if_none(&mut child.charged_domain, parent_info.4.as_deref());
-        }
-        if let Some(new_id) = bounce_child.filter(|n| *n != qid) {
-            let child = self
-                .open
-                .entry(new_id.to_string())
-                .or_insert_with(|| Message::new(new_id, e.mta, e.time));
-            child.parent = Some(qid.to_string());
-        }
-        if let Some(ending) = finish
-            && let Some(mut m) = self.open.remove(qid)
-        {
-            if m.ending.is_none() {
-                m.ending = Some(ending);
-            }
-            sink.message_done(m);
-        }
-    }
-
-    fn standalone_rejection<'a>(e: &Event<'a>) -> Outcome<'a> {
-        Outcome {
-            kind: OutcomeKind::Rejected,
-            time: e.time,
-            mta: e.mta,
-            queue_id: None,
-            sender: e.sender,
-            account: e.account,
-            charged_domain: None,
-            client_ip: e.ip,
-            script: None,
-            recipient: e.recipient,
-            original_recipient: e.original_recipient,
-            host: e.host,
-            ip: e.ip,
-            code: e.code,
-            status: e.status,
-            text: e.text,
-            router: e.router,
-            limit: e.limit,
-            retry_not_due: false,
-            is_bounce: e.sender == Some(""),
-        }
-    }
-
     /// Folds messages with no line for longer than `max_age` as incomplete.
     pub fn fold_stale(&mut self, sink: &mut impl Sink) {
         let Some(now) = self.now else { return };
@@ -454,6 +235,7 @@ impl Correlator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::event::Kind;
     use chrono::NaiveDateTime;
 
     fn ts(s: &str) -> Timestamp {

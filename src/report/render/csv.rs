@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use super::{FailedRecipient, Report};
 use crate::classify::Cause;
+use crate::report::{FailedRecipient, Report};
 use crate::util::sanitize::clean;
 
 /// One CSV field.

@@ -10,7 +10,7 @@
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::aggregate::Aggregates;
+use super::Aggregates;
 use crate::correlate::{Message, Sink};
 use crate::model::event::{Event, Kind, Limit, LimitKind, Mta, Timestamp};
 use crate::model::outcome::{Outcome, OutcomeKind};

@@ -1,0 +1,350 @@
+//! Aggregation: counted outcomes → per clock hour figures per sender domain, sending account,
+//! envelope sender and recipient domain; cPanel's "max defers and failures per hour" rule
+//! replayed per sender domain and hour; the limit trips the log itself records; failing
+//! recipients; and the evidence the diagnosis stage reasons over.
+//!
+//! Keys are looked up by `&str`, so counting a line that belongs to a known key allocates
+//! nothing; a string is copied only the first time a key is seen.
+//!
+//! [`Aggregates`] and its [`Sink`] impl are here; the replay and log limits in `replay.rs`,
+//! failing recipients in `failing.rs`, evidence in `evidence.rs`, the selection in
+//! `filter.rs`; [`threaded`] runs the aggregates on a second thread.
+
+use std::collections::BTreeMap;
+
+pub use crate::util::hash::{HashMap, HashSet};
+
+use crate::classify::{CachedClassifier, Cause, Permanence};
+use crate::correlate::{Message, Sink};
+use crate::model::cpanel::{LimitRule, UNKNOWN, is_local_sender, rule_counts, sender_domain_key};
+use crate::model::event::lower;
+use crate::model::event::{Event, Kind, Timestamp, domain_of};
+use crate::model::hour::{Counts, Hour, HourSeries};
+use crate::model::outcome::{Outcome, OutcomeKind};
+
+mod evidence;
+mod failing;
+mod filter;
+mod replay;
+#[cfg(test)]
+mod tests;
+pub mod threaded;
+
+pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
+pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
+pub use filter::Filter;
+pub use replay::{DomainHour, LogLimit, TripMark};
+
+/// Looks a key up by `&str`, copying it only when it is new.
+fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
+    use hashbrown::hash_map::RawEntryMut;
+    match map.raw_entry_mut().from_key(key) {
+        RawEntryMut::Occupied(o) => o.into_mut(),
+        RawEntryMut::Vacant(v) => v.insert(key.into(), V::default()).1,
+    }
+}
+
+/// Caps that keep evidence bounded on huge logs.
+const MAX_SET: usize = 4096;
+
+/// Every figure the report is built from.
+pub struct Aggregates<'c> {
+    pub rule: LimitRule,
+    pub filter: Filter,
+    classifier: CachedClassifier<'c>,
+    /// Verdicts by an address-blind hash of (code, status, text): texts that differ only in
+    /// the recipient's address ("550 5.1.1 <a@x>: no such user") are classified once.
+    verdicts: HashMap<u64, crate::classify::Classification>,
+    pub totals: Counts,
+    pub messages: u64,
+    pub bounce_messages: u64,
+    pub recipients: u64,
+    pub incomplete_messages: u64,
+    pub admin_removed: u64,
+    pub frozen_messages: u64,
+    /// Time of the first and last counted event.
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    pub by_hour: BTreeMap<Hour, Counts>,
+    pub by_sender_domain: HashMap<Box<str>, HourSeries>,
+    pub by_account: HashMap<Box<str>, HourSeries>,
+    pub by_sender: HashMap<Box<str>, HourSeries>,
+    pub by_recipient_domain: HashMap<Box<str>, HourSeries>,
+    /// Per recipient domain: the destination hosts of deferred and failed attempts.
+    pub recipient_domain_hosts: HashMap<Box<str>, HashMap<Box<str>, Counts>>,
+    /// cPanel rule replay per sender domain and hour.
+    pub replay: HashMap<Box<str>, Vec<(Hour, DomainHour)>>,
+    /// Trips the log records, keyed by (domain, hour, kind).
+    pub log_limits: Vec<LogLimit>,
+    /// Failing recipients: recipient (lower case) → one record per sender. At most
+    /// [`MAX_FAILING_RECIPIENTS`] recipients are listed, so memory stays bounded.
+    pub failing: HashMap<Box<str>, Vec<FailRec>>,
+    /// Counted lines of failing recipients that were not listed because the list was full.
+    pub failing_unlisted_lines: u64,
+    /// Evidence per sending account and sender domain.
+    pub evidence: EvidenceMaps,
+    /// SMTP AUTH failures (all accounts).
+    pub auth_failures: u64,
+    /// SMTP AUTH failures per client IP (capped), with or without a logged login name.
+    pub auth_failures_by_ip: HashMap<Box<str>, u64>,
+    /// Counted outcomes by cause (deferred, bounced, rejected, expired).
+    pub causes: BTreeMap<Cause, u64>,
+}
+
+impl<'c> Aggregates<'c> {
+    pub fn new(rule: LimitRule, filter: Filter, classifier: CachedClassifier<'c>) -> Self {
+        Aggregates {
+            rule,
+            filter,
+            classifier,
+            verdicts: HashMap::default(),
+            totals: Counts::default(),
+            messages: 0,
+            bounce_messages: 0,
+            recipients: 0,
+            incomplete_messages: 0,
+            admin_removed: 0,
+            frozen_messages: 0,
+            first: None,
+            last: None,
+            by_hour: BTreeMap::new(),
+            by_sender_domain: HashMap::default(),
+            by_account: HashMap::default(),
+            by_sender: HashMap::default(),
+            by_recipient_domain: HashMap::default(),
+            recipient_domain_hosts: HashMap::default(),
+            replay: HashMap::default(),
+            log_limits: Vec::new(),
+            failing: HashMap::default(),
+            failing_unlisted_lines: 0,
+            evidence: EvidenceMaps::default(),
+            auth_failures: 0,
+            auth_failures_by_ip: HashMap::default(),
+            causes: BTreeMap::new(),
+        }
+    }
+
+    /// Classifies through the address-blind cache.
+    fn classify(
+        &mut self,
+        code: Option<u16>,
+        status: Option<&str>,
+        text: &str,
+    ) -> crate::classify::Classification {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.verdicts.hasher().build_hasher();
+        code.hash(&mut h);
+        status.hash(&mut h);
+        hash_without_addresses(text, &mut h);
+        let key = h.finish();
+        if let Some(v) = self.verdicts.get(&key) {
+            return *v;
+        }
+        if self.verdicts.len() >= 200_000 {
+            self.verdicts.clear();
+        }
+        let v = self.classifier.classify(code, status, text);
+        self.verdicts.insert(key, v);
+        v
+    }
+
+    /// The cause last recorded for this recipient and sender, if any.
+    fn previous_verdict(&self, o: &Outcome<'_>) -> Option<crate::classify::Classification> {
+        let rcpt = o.recipient.or(o.original_recipient)?;
+        let r = self
+            .failing
+            .get(lower(rcpt).as_ref())?
+            .iter()
+            .find(|r| r.sender.as_deref() == o.sender)?;
+        Some(crate::classify::Classification {
+            cause: r.cause,
+            permanence: r.permanence,
+        })
+    }
+
+    /// The cause and permanence of a counted line that is not a delivery (`None` for a
+    /// delivery), counted by cause and, per recipient domain, by destination host.
+    fn cause_of(
+        &mut self,
+        o: &Outcome<'_>,
+        rcpt_domain: Option<&str>,
+    ) -> Option<(Cause, Permanence)> {
+        if o.kind == OutcomeKind::Delivered {
+            return None;
+        }
+        let v = if o.limit.is_some() {
+            crate::classify::Classification {
+                cause: Cause::SendingLimit,
+                permanence: if o.kind == OutcomeKind::Deferred {
+                    Permanence::Temporary
+                } else {
+                    Permanence::Permanent
+                },
+            }
+        } else if o.kind == OutcomeKind::Expired {
+            crate::classify::Classification {
+                cause: Cause::Expired,
+                permanence: Permanence::Permanent,
+            }
+        } else if let Some(prev) = o.retry_not_due.then(|| self.previous_verdict(o)).flatten() {
+            // "retry time not reached": no attempt was made; the reason is the last one.
+            prev
+        } else {
+            self.classify(o.code, o.status, o.text.unwrap_or(""))
+        };
+        *self.causes.entry(v.cause).or_default() += 1;
+        if let (Some(d), Some(host)) = (rcpt_domain, o.host) {
+            let hosts = entry(&mut self.recipient_domain_hosts, d);
+            if hosts.len() < 64 || hosts.contains_key(host) {
+                entry(hosts, host).add(o.kind);
+            }
+        }
+        Some((v.cause, v.permanence))
+    }
+}
+
+/// Feeds `text` to a hasher with every address-like token (a run of characters between
+/// delimiters that holds an `@`) left out.
+fn hash_without_addresses(text: &str, h: &mut impl std::hash::Hasher) {
+    let b = text.as_bytes();
+    let is_delim = |c: u8| {
+        matches!(
+            c,
+            b' ' | b'<' | b'>' | b'(' | b')' | b'"' | b'\'' | b',' | b';' | b'[' | b']' | b'\t'
+        )
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && !is_delim(b[i]) {
+            i += 1;
+        }
+        let token = &b[start..i];
+        if !token.contains(&b'@') {
+            h.write(token);
+        }
+        if i < b.len() {
+            h.write_u8(b[i]);
+            i += 1;
+        }
+    }
+}
+
+impl Sink for Aggregates<'_> {
+    fn outcome(&mut self, o: &Outcome<'_>) {
+        if !self.filter.outcome_ok(o) {
+            return;
+        }
+        self.totals.add(o.kind);
+        if self.first.is_none_or(|f| o.time < f) {
+            self.first = Some(o.time);
+        }
+        if self.last.is_none_or(|l| o.time > l) {
+            self.last = Some(o.time);
+        }
+        let h = Hour::of(&o.time);
+        self.by_hour.entry(h).or_default().add(o.kind);
+
+        let sender_domain = sender_domain_key(o.sender);
+        entry(&mut self.by_sender_domain, &sender_domain).add(h, o.kind);
+        if let Some(a) = o.account {
+            entry(&mut self.by_account, &lower(a)).add(h, o.kind);
+        }
+        let sender_key = match o.sender {
+            Some("") => "<>",
+            Some(s) => s,
+            None => UNKNOWN,
+        };
+        entry(&mut self.by_sender, &lower(sender_key)).add(h, o.kind);
+        let rcpt_domain = o
+            .recipient
+            .or(o.original_recipient)
+            .and_then(domain_of)
+            .map(lower);
+        if let Some(d) = &rcpt_domain {
+            entry(&mut self.by_recipient_domain, d).add(h, o.kind);
+        }
+
+        // cPanel's rule counts the mail of identified local senders (an authenticated
+        // account, a local user, cPanel's `Sender identification`): mail relayed in from
+        // outside is not charged to its sender's domain. The null sender and unknown senders
+        // have no domain to block.
+        let local_sender = is_local_sender(o);
+        if rule_counts(o, &sender_domain) {
+            let d = sender_domain.clone();
+            self.replay_line(&d, h, o);
+        }
+        if o.limit.is_some() {
+            self.record_log_limit(o, &sender_domain);
+        }
+
+        let verdict = self.cause_of(o, rcpt_domain.as_deref());
+        if let Some(a) = o.account {
+            self.record_evidence(
+                SubjectKind::Account,
+                &lower(a),
+                o,
+                verdict,
+                rcpt_domain.as_deref(),
+            );
+        }
+        // An SMTP-time rejection without an account is someone else's mail refused at our
+        // door (inbound spam): it says nothing about our senders, and keeping evidence for
+        // every forged sender domain would grow with the log.
+        let ours = local_sender || o.kind != OutcomeKind::Rejected;
+        if sender_domain != UNKNOWN && ours {
+            let d = sender_domain.clone();
+            self.record_evidence(
+                SubjectKind::SenderDomain,
+                &d,
+                o,
+                verdict,
+                rcpt_domain.as_deref(),
+            );
+        }
+        let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));
+        self.record_failing(o, cause, permanence);
+    }
+
+    fn message_done(&mut self, m: Message) {
+        let m = &m;
+        if !m.counts_as_message() || !self.filter.message_ok(m) {
+            return;
+        }
+        self.messages += 1;
+        if m.is_bounce() {
+            self.bounce_messages += 1;
+        }
+        self.recipients += m.recipients.len() as u64;
+        match m.ending {
+            Some(crate::correlate::Ending::Incomplete) => self.incomplete_messages += 1,
+            Some(crate::correlate::Ending::AdminRemoved) => self.admin_removed += 1,
+            _ => {}
+        }
+        if m.frozen {
+            self.frozen_messages += 1;
+        }
+        self.record_message(m);
+    }
+
+    fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
+        if e.kind == Kind::AuthFailed && self.filter.time_ok(&e.time) {
+            self.auth_failures += 1;
+            if let Some(ip) = e.ip
+                && (self.auth_failures_by_ip.len() < MAX_SET
+                    || self.auth_failures_by_ip.contains_key(ip))
+            {
+                *entry(&mut self.auth_failures_by_ip, ip) += 1;
+            }
+            if let Some(a) = e.account {
+                let ev = self.evidence.slot(SubjectKind::Account, &lower(a));
+                ev.auth_failures += 1;
+                if let Some(ip) = e.ip
+                    && ev.auth_failure_ips.len() < MAX_SET
+                {
+                    ev.auth_failure_ips.insert(ip.to_string());
+                }
+            }
+        }
+    }
+}

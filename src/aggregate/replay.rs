@@ -1,0 +1,139 @@
+//! cPanel's "max defers and failures per hour" rule replayed per sender domain and hour,
+//! and the limit trips the log itself records.
+
+use super::{Aggregates, HashSet, MAX_SET, entry};
+use crate::model::event::{LimitKind, Timestamp};
+use crate::model::hour::{Counts, Hour};
+use crate::model::outcome::{Outcome, OutcomeKind};
+
+/// The moment a replayed rule tripped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TripMark {
+    pub at: Timestamp,
+    pub defer_fail: u64,
+    pub percent: f64,
+}
+
+/// Replay state of one sender domain in one hour.
+#[derive(Debug, Default, Clone)]
+pub struct DomainHour {
+    pub counts: Counts,
+    /// Trips of the rule at `--limit-percent` (index 0) and at 100/50/25% (1..=3).
+    pub trips: [Option<TripMark>; 4],
+    /// Highest closeness to the configured (or 100%) trip condition, 1.0 = tripped.
+    pub peak: f64,
+    pub peak_at: Option<Timestamp>,
+    /// Distinct messages with lines after the configured trip (what cPanel would discard).
+    pub after_trip: HashSet<Box<str>>,
+}
+
+/// A limit trip recorded by the log itself (`R=enforce_mail_permissions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLimit {
+    pub domain: String,
+    pub hour: Hour,
+    pub kind: LimitKind,
+    pub first: Timestamp,
+    pub count: Option<i64>,
+    pub max: Option<i64>,
+    pub percent: Option<i64>,
+    /// Discard (or deferral) lines.
+    pub lines: u64,
+    /// Distinct messages affected.
+    pub messages: HashSet<String>,
+    /// Lines that deferred rather than discarded ("Message will be reattempted later").
+    pub deferred_lines: u64,
+}
+
+impl Aggregates<'_> {
+    /// Replays the cPanel rule for one counted line of a sender domain.
+    pub(super) fn replay_line(&mut self, domain: &str, h: Hour, o: &Outcome<'_>) {
+        let rule = self.rule;
+        let hours = entry(&mut self.replay, domain);
+        let i = match hours.iter().rposition(|(x, _)| *x == h) {
+            Some(i) => i,
+            None => {
+                hours.push((h, DomainHour::default()));
+                hours.len() - 1
+            }
+        };
+        let dh = &mut hours[i].1;
+        // Messages after the trip of the configured rule (or of the 100% replay when the
+        // percentage is off): what cPanel would have discarded.
+        let effective = if rule.percent.is_some() { 0 } else { 1 };
+        if let (Some(_), Some(q)) = (dh.trips[effective], o.queue_id)
+            && dh.after_trip.len() < MAX_SET
+            && !dh.after_trip.contains(q)
+        {
+            dh.after_trip.insert(q.into());
+        }
+        dh.counts.add(o.kind);
+        if !o.kind.is_defer_fail() {
+            return;
+        }
+        let df = dh.counts.defer_fail();
+        let pct = dh.counts.defer_fail_percent();
+        let mark = TripMark {
+            at: o.time,
+            defer_fail: df,
+            percent: pct,
+        };
+        let thresholds = [rule.percent, Some(100), Some(50), Some(25)];
+        for (slot, p) in thresholds.iter().enumerate() {
+            if let Some(p) = p
+                && dh.trips[slot].is_none()
+                && rule.trips_at(&dh.counts, *p)
+            {
+                dh.trips[slot] = Some(mark);
+            }
+        }
+        let target = rule.percent.unwrap_or(100) as f64;
+        let closeness = (df as f64 / rule.min.max(1) as f64)
+            .min(pct / target)
+            .min(1.0);
+        if closeness > dh.peak {
+            dh.peak = closeness;
+            dh.peak_at = Some(o.time);
+        }
+    }
+
+    pub(super) fn record_log_limit(&mut self, o: &Outcome<'_>, sender_domain: &str) {
+        let Some(l) = o.limit else { return };
+        let domain = l
+            .domain
+            .map(|d| d.to_ascii_lowercase())
+            .unwrap_or_else(|| sender_domain.to_string());
+        let h = Hour::of(&o.time);
+        let rec = match self
+            .log_limits
+            .iter_mut()
+            .find(|x| x.hour == h && x.kind == l.kind && x.domain == domain)
+        {
+            Some(r) => r,
+            None => {
+                self.log_limits.push(LogLimit {
+                    domain,
+                    hour: h,
+                    kind: l.kind,
+                    first: o.time,
+                    count: l.count,
+                    max: l.max,
+                    percent: l.percent,
+                    lines: 0,
+                    messages: HashSet::default(),
+                    deferred_lines: 0,
+                });
+                self.log_limits.last_mut().expect("pushed")
+            }
+        };
+        rec.lines += 1;
+        if o.kind == OutcomeKind::Deferred {
+            rec.deferred_lines += 1;
+        }
+        if let Some(q) = o.queue_id
+            && rec.messages.len() < MAX_SET
+        {
+            rec.messages.insert(q.to_string());
+        }
+    }
+}

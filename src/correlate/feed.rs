@@ -1,0 +1,304 @@
+//! [`Correlator::feed`]: one event applied to its message, by kind family: what the message
+//! is (arrival, client, Message-ID, sender identification), its outcomes (delivery,
+//! deferral, bounce, rejection, expiry), and its life cycle (bounce notice, freezing,
+//! completion, removal), then what follows from it (a chained or bounce message, the end).
+
+use super::{Correlator, Ending, Message, PendingScript, Sink, own, set_if_none};
+use crate::model::event::{Event, Kind, Mta};
+use crate::model::outcome::{Outcome, OutcomeKind};
+
+/// What an event leaves to do once its message is updated.
+enum Next<'a> {
+    Nothing,
+    /// A content filter re-queued the message under this queue ID (Postfix `queued as`).
+    Chain(&'a str),
+    /// The message's bounce went out under this queue ID.
+    BounceChild(&'a str),
+    /// The message is finished.
+    Finish(Ending),
+}
+
+impl Correlator {
+    /// Applies one event.
+    pub fn feed(&mut self, e: &Event<'_>, sink: &mut impl Sink) {
+        self.seen += 1;
+        if self.now.is_none_or(|n| e.time > n) {
+            self.now = Some(e.time);
+        }
+        if self.seen.is_multiple_of(1 << 16) {
+            self.fold_stale(sink);
+        }
+        if e.kind == Kind::Script {
+            self.script = Some(PendingScript {
+                time: e.time,
+                cwd: e.text.unwrap_or("").to_string(),
+            });
+            sink.event(e, None);
+            return;
+        }
+        let Some(qid) = e.queue_id else {
+            // Connection-level lines: only SMTP-time rejections are counted.
+            if e.kind == Kind::Rejected && e.recipient.is_some() {
+                sink.outcome(&standalone_rejection(e));
+            }
+            sink.event(e, None);
+            return;
+        };
+        if !self.open.contains_key(qid) {
+            // Lines that only close or describe a message we never saw open nothing.
+            if matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
+                sink.event(e, None);
+                return;
+            }
+            self.open
+                .insert(qid.to_string(), Message::new(qid, e.mta, e.time));
+        }
+        let script = self.script.take();
+        let keep_texts = self.keep_texts;
+        let msg = self.open.get_mut(qid).expect("inserted above");
+        msg.last_seen = e.time;
+        let next = match e.kind {
+            Kind::Arrival => {
+                arrival(msg, e, script, keep_texts);
+                Next::Nothing
+            }
+            Kind::Client | Kind::MessageId | Kind::SenderIdentified => {
+                described(msg, e, keep_texts);
+                Next::Nothing
+            }
+            Kind::Delivered | Kind::Deferred | Kind::Bounced | Kind::Rejected | Kind::Expired => {
+                match outcome(msg, qid, e, keep_texts, sink) {
+                    Some(new_id) => Next::Chain(new_id),
+                    None => Next::Nothing,
+                }
+            }
+            _ => life_cycle(msg, e),
+        };
+        sink.event(e, Some(msg));
+        self.follow_up(qid, e, next, sink);
+    }
+
+    /// Opens the chained or bounce message, or hands the finished one to the sink.
+    fn follow_up(&mut self, qid: &str, e: &Event<'_>, next: Next<'_>, sink: &mut impl Sink) {
+        match next {
+            Next::Nothing => {}
+            Next::Chain(new_id) if new_id != qid => {
+                let parent = &self.open[qid];
+                let (sender, account, host, ip, charged) = (
+                    parent.sender.clone(),
+                    parent.account.clone(),
+                    parent.client_host.clone(),
+                    parent.client_ip.clone(),
+                    parent.charged_domain.clone(),
+                );
+                let child = self
+                    .open
+                    .entry(new_id.to_string())
+                    .or_insert_with(|| Message::new(new_id, e.mta, e.time));
+                child.chained_from = Some(qid.to_string());
+                // The filter re-injects from localhost: the real client is the parent's.
+                child.client_host = host.or(child.client_host.take());
+                child.client_ip = ip.or(child.client_ip.take());
+                set_if_none(&mut child.sender, sender.as_deref());
+                set_if_none(&mut child.account, account.as_deref());
+                set_if_none(&mut child.charged_domain, charged.as_deref());
+            }
+            Next::BounceChild(new_id) if new_id != qid => {
+                let child = self
+                    .open
+                    .entry(new_id.to_string())
+                    .or_insert_with(|| Message::new(new_id, e.mta, e.time));
+                child.parent = Some(qid.to_string());
+            }
+            Next::Chain(_) | Next::BounceChild(_) => {}
+            Next::Finish(ending) => {
+                if let Some(mut m) = self.open.remove(qid) {
+                    if m.ending.is_none() {
+                        m.ending = Some(ending);
+                    }
+                    sink.message_done(m);
+                }
+            }
+        }
+    }
+}
+
+/// The arrival line: envelope sender, account, client, size, subject, recipients, and the
+/// script a cPanel `cwd=` line right before a local submission names.
+fn arrival(msg: &mut Message, e: &Event<'_>, script: Option<PendingScript>, keep_texts: bool) {
+    msg.arrived = true;
+    if let Some(s) = e.sender {
+        msg.sender = Some(s.to_string());
+    }
+    set_if_none(&mut msg.account, e.account);
+    set_if_none(&mut msg.client_host, e.host);
+    set_if_none(&mut msg.client_ip, e.ip);
+    msg.size = e.size.or(msg.size);
+    set_if_none(&mut msg.subject, e.subject);
+    if keep_texts {
+        set_if_none(&mut msg.message_id, e.message_id);
+    }
+    set_if_none(&mut msg.protocol, e.protocol);
+    if e.mta == Mta::Exim
+        && let Some(parent) = e.related_id
+    {
+        msg.parent = Some(parent.to_string());
+    }
+    if let Some(list) = e.recipients {
+        for r in list.split(' ').filter(|r| !r.is_empty()) {
+            msg.recipient_mut(r);
+        }
+    }
+    if let Some(s) = script {
+        let local = e.protocol.is_some_and(|p| p.starts_with("local"));
+        let close = (e.time.local - s.time.local).num_seconds().abs() <= 5;
+        if local && close && msg.script.is_none() {
+            msg.script = Some(s.cwd);
+        }
+    }
+}
+
+/// Lines that describe the message besides its arrival: Postfix `client=`, the Message-ID,
+/// cPanel `Sender identification`.
+fn described(msg: &mut Message, e: &Event<'_>, keep_texts: bool) {
+    match e.kind {
+        Kind::Client => {
+            set_if_none(&mut msg.account, e.account);
+            set_if_none(&mut msg.client_host, e.host);
+            set_if_none(&mut msg.client_ip, e.ip);
+            set_if_none(&mut msg.sender, e.sender);
+        }
+        Kind::MessageId if keep_texts => set_if_none(&mut msg.message_id, e.message_id),
+        Kind::SenderIdentified => {
+            if let Some(a) = e.account {
+                msg.account = Some(a.to_string());
+            }
+            set_if_none(&mut msg.charged_domain, e.domain);
+            set_if_none(&mut msg.sender, e.sender);
+        }
+        _ => {}
+    }
+}
+
+/// A delivery, deferral, bounce, rejection or expiry: updates the recipient's state and
+/// hands the counted line to the sink. Returns the queue ID a delivery re-queued the
+/// message under, if any.
+fn outcome<'e>(
+    msg: &mut Message,
+    qid: &str,
+    e: &Event<'e>,
+    keep_texts: bool,
+    sink: &mut impl Sink,
+) -> Option<&'e str> {
+    set_if_none(&mut msg.sender, e.sender);
+    let kind = match e.kind {
+        Kind::Delivered => OutcomeKind::Delivered,
+        Kind::Deferred => OutcomeKind::Deferred,
+        Kind::Bounced => OutcomeKind::Bounced,
+        Kind::Rejected => OutcomeKind::Rejected,
+        _ => OutcomeKind::Expired,
+    };
+    if kind == OutcomeKind::Expired {
+        msg.expired = true;
+        for r in &mut msg.recipients {
+            if matches!(r.last, None | Some(OutcomeKind::Deferred)) {
+                r.last = Some(OutcomeKind::Expired);
+            }
+        }
+    } else if let Some(rcpt) = e.original_recipient.or(e.recipient) {
+        let r = msg.recipient_mut(rcpt);
+        r.attempts += 1;
+        if kind == OutcomeKind::Deferred {
+            r.deferrals += 1;
+        }
+        r.last = Some(kind);
+        if kind != OutcomeKind::Delivered && keep_texts {
+            r.last_text = own(e.text);
+            r.last_code = e.code;
+            r.last_status = own(e.status);
+        }
+    }
+    let counted = kind != OutcomeKind::Rejected || e.recipient.is_some();
+    if counted {
+        sink.outcome(&Outcome {
+            kind,
+            time: e.time,
+            mta: e.mta,
+            queue_id: Some(qid),
+            sender: msg.sender.as_deref().or(e.sender),
+            account: msg.account.as_deref().or(e.account),
+            charged_domain: msg.charged_domain.as_deref(),
+            client_ip: msg.client_ip.as_deref(),
+            script: msg.script.as_deref(),
+            recipient: e.recipient,
+            original_recipient: e.original_recipient,
+            host: e.host,
+            ip: e.ip,
+            code: e.code,
+            status: e.status,
+            text: e.text,
+            router: e.router,
+            limit: e.limit,
+            retry_not_due: e.retry_not_due,
+            is_bounce: msg.is_bounce(),
+        });
+    }
+    if kind == OutcomeKind::Delivered {
+        e.related_id
+    } else {
+        None
+    }
+}
+
+/// Bounce notices, freezing and the end of a message.
+fn life_cycle<'e>(msg: &mut Message, e: &Event<'e>) -> Next<'e> {
+    match e.kind {
+        Kind::BounceNotice => e.related_id.map_or(Next::Nothing, Next::BounceChild),
+        Kind::Frozen => {
+            msg.frozen = true;
+            Next::Nothing
+        }
+        Kind::Unfrozen => {
+            msg.frozen = false;
+            Next::Nothing
+        }
+        Kind::Completed => Next::Finish(Ending::Completed),
+        Kind::AdminRemoved => {
+            msg.ending = Some(Ending::AdminRemoved);
+            // Postfix postsuper removal is final; Exim logs `Completed` next.
+            if e.mta == Mta::Postfix {
+                Next::Finish(Ending::AdminRemoved)
+            } else {
+                Next::Nothing
+            }
+        }
+        _ => Next::Nothing,
+    }
+}
+
+/// A rejection at SMTP time, before any queue ID (Postfix `NOQUEUE`, Exim connection-level
+/// rejections).
+fn standalone_rejection<'a>(e: &Event<'a>) -> Outcome<'a> {
+    Outcome {
+        kind: OutcomeKind::Rejected,
+        time: e.time,
+        mta: e.mta,
+        queue_id: None,
+        sender: e.sender,
+        account: e.account,
+        charged_domain: None,
+        client_ip: e.ip,
+        script: None,
+        recipient: e.recipient,
+        original_recipient: e.original_recipient,
+        host: e.host,
+        ip: e.ip,
+        code: e.code,
+        status: e.status,
+        text: e.text,
+        router: e.router,
+        limit: e.limit,
+        retry_not_due: false,
+        is_bounce: e.sender == Some(""),
+    }
+}

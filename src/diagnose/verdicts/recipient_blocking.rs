@@ -1,0 +1,84 @@
+//! `recipient_blocking`: refusals concentrated on one or two destination domains (required),
+//! the main share (required), while other destinations accepted its mail (required); no
+//! refusal names a block list.
+
+use super::Candidate;
+use crate::diagnose::subject::{Subject, ind, share_ok};
+use crate::diagnose::{GroupKind, Note, Remedy, Sign, Verdict};
+
+impl Subject<'_, '_> {
+    pub(super) fn recipient_blocking(&self) -> Option<Candidate> {
+        let g = &self.tally.refused;
+        if g.recipients == 0 {
+            return None;
+        }
+        let mut doms: Vec<(&str, u64)> =
+            g.by_domain.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        doms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        doms.truncate(2);
+        let blamed: Vec<&str> = doms.iter().map(|d| d.0).collect();
+        let domains: Vec<String> = blamed.iter().map(|d| d.to_string()).collect();
+        let in_top: u64 = doms.iter().map(|d| d.1).sum();
+        let scoped = ind(
+            share_ok(in_top, g.recipients, self.t.concentration),
+            Sign::OneOrganisation {
+                domains: domains.clone(),
+                at_them: in_top,
+                refused: g.recipients,
+                threshold: self.t.concentration,
+            },
+        );
+        let share = self.main_share(g.recipients, GroupKind::Refused);
+        let (deliveries, other_domains) = self.delivered_elsewhere(&blamed);
+        let elsewhere = ind(
+            deliveries > 0,
+            Sign::AcceptedElsewhere {
+                deliveries,
+                domains: other_domains,
+            },
+        );
+        let no_list = ind(
+            g.lists.is_empty(),
+            Sign::NoBlocklist {
+                lists: g.lists.iter().cloned().collect(),
+            },
+        );
+        let accepted_there: u64 = blamed
+            .iter()
+            .filter_map(|d| self.ev.recipient_domains.get(*d))
+            .map(|c| c.delivered)
+            .sum();
+        let (addresses, total) = self.refused_addresses(&blamed);
+        let mut notes = vec![Note::RefusedRecipients {
+            domains: domains.clone(),
+            accepted_there,
+            addresses,
+            total,
+        }];
+        notes.extend(g.examples_note());
+        Some(Candidate {
+            verdict: Verdict::RecipientBlocking,
+            required: scoped.met && share.met && elsewhere.met,
+            indicators: vec![scoped, share, elsewhere, no_list],
+            explained: g.recipients,
+            notes,
+            remedy: Remedy::RecipientBlocking { domains },
+        })
+    }
+
+    /// Some refused recipient addresses of this subject at these domains (lower case,
+    /// sorted), and how many there are in all.
+    fn refused_addresses(&self, domains: &[&str]) -> (Vec<String>, u64) {
+        let g = &self.tally.refused;
+        let mut v: Vec<String> = domains
+            .iter()
+            .filter_map(|d| g.addresses.get(*d))
+            .flatten()
+            .map(|a| a.to_ascii_lowercase())
+            .collect();
+        v.sort();
+        v.dedup();
+        let total = domains.iter().filter_map(|d| g.by_domain.get(*d)).sum();
+        (v, total)
+    }
+}

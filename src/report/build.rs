@@ -1,0 +1,386 @@
+//! [`Report::build`]: the report's sections from the aggregates and the diagnoses, one
+//! function per section.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{
+    AccountRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary, HourRow,
+    KeyHourRow, LimitRow, LimitSource, Period, REPORT_SCHEMA_VERSION, RecipientDomainRow, Report,
+    SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
+};
+use crate::aggregate::{Aggregates, DomainHour, LogLimit};
+use crate::classify::{Cause, Permanence};
+use crate::diagnose::Diagnosis;
+use crate::model::cpanel::{LimitRule, REPLAY_PERCENTS};
+use crate::model::event::{LimitKind, domain_of};
+use crate::model::hour::{Hour, HourSeries};
+use crate::model::outcome::OutcomeKind;
+use crate::scan::FileStats;
+use crate::util::hash;
+use crate::util::text::round1;
+
+impl Report {
+    /// Builds the report from the aggregates and their diagnoses. The failing recipients are
+    /// moved out of `agg`, not copied, so the largest table is held once.
+    pub fn build(
+        agg: &mut Aggregates<'_>,
+        diagnoses: &[Diagnosis],
+        files: &[FileStats],
+        opts: &BuildOptions,
+    ) -> Report {
+        let top = opts.top;
+        let hourly = opts.hourly_tables;
+        // Read before the failing recipients are moved out.
+        let domain_causes = domain_causes(agg);
+        let failed_recipients = failed_recipients(agg);
+        let mut report = Report {
+            version: REPORT_SCHEMA_VERSION,
+            settings: Settings {
+                limit_min: agg.rule.min,
+                limit_percent: agg.rule.percent,
+                top,
+                redacted: opts.redact,
+                thresholds: opts.thresholds.clone(),
+            },
+            files: files.iter().map(FileSummary::from).collect(),
+            period: Period {
+                first: agg.first,
+                last: agg.last,
+            },
+            lines: files.iter().map(|f| f.lines).sum(),
+            unrecognised_lines: files.iter().map(|f| f.unrecognised).sum(),
+            malformed_lines: files.iter().map(|f| f.malformed).sum(),
+            totals: totals(agg),
+            by_hour: agg
+                .by_hour
+                .iter()
+                .map(|(h, c)| HourRow {
+                    hour: *h,
+                    counts: *c,
+                })
+                .collect(),
+            by_sender_domain: key_hour_rows(&agg.by_sender_domain, hourly, |domain, row| {
+                SenderDomainRow { domain, row }
+            }),
+            by_account: key_hour_rows(&agg.by_account, hourly, |account, row| AccountRow {
+                account,
+                row,
+            }),
+            by_sender: key_hour_rows(&agg.by_sender, hourly, |sender, row| SenderKeyRow {
+                sender,
+                row,
+            }),
+            by_recipient_domain: key_hour_rows(&agg.by_recipient_domain, hourly, |domain, row| {
+                SenderDomainRow { domain, row }
+            }),
+            limits: limits(agg),
+            failing_senders: take(failing_senders(agg), top),
+            failed_recipients,
+            failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
+            recipient_domains: take(recipient_domains(agg, &domain_causes), top),
+            causes: causes(agg),
+            diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
+            next_steps: Vec::new(),
+        };
+        report.next_steps = advice::next_steps(&report);
+        if opts.redact {
+            report.redact();
+        }
+        report
+    }
+}
+
+fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
+    if top > 0 {
+        v.truncate(top);
+    }
+    v
+}
+
+fn totals(agg: &Aggregates<'_>) -> Totals {
+    Totals {
+        messages: agg.messages,
+        bounce_messages: agg.bounce_messages,
+        recipients: agg.recipients,
+        delivered: agg.totals.delivered,
+        deferred: agg.totals.deferred,
+        bounced: agg.totals.bounced,
+        rejected: agg.totals.rejected,
+        expired: agg.totals.expired,
+        incomplete_messages: agg.incomplete_messages,
+        admin_removed: agg.admin_removed,
+        frozen: agg.frozen_messages,
+        auth_failures: agg.auth_failures,
+    }
+}
+
+/// One of the per-hour tables, by key then hour; empty unless `wanted`. `row` names the key
+/// column.
+fn key_hour_rows<R>(
+    map: &hash::HashMap<Box<str>, HourSeries>,
+    wanted: bool,
+    row: impl Fn(String, KeyHourRow) -> R,
+) -> Vec<R> {
+    if !wanted {
+        return Vec::new();
+    }
+    let mut rows: Vec<KeyHourRow> = map
+        .iter()
+        .flat_map(|(k, s)| {
+            s.hours.iter().map(move |(h, c)| KeyHourRow {
+                key: k.to_string(),
+                hour: *h,
+                counts: *c,
+                defer_fail_percent: round1(c.defer_fail_percent()),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key).then(a.hour.cmp(&b.hour)));
+    rows.into_iter().map(|r| row(r.key.clone(), r)).collect()
+}
+
+/// Sending limits: the log's own trips, then the replay, by hour, domain, source and
+/// percentage (highest first).
+fn limits(agg: &Aggregates<'_>) -> Vec<LimitRow> {
+    let mut limits: Vec<LimitRow> = agg
+        .log_limits
+        .iter()
+        .map(|l| log_limit_row(agg, l))
+        .collect();
+    let mut replay_domains: Vec<_> = agg.replay.iter().collect();
+    replay_domains.sort_by(|a, b| a.0.cmp(b.0));
+    for (domain, hours) in replay_domains {
+        for (h, dh) in hours {
+            replay_rows(agg.rule, domain, *h, dh, &mut limits);
+        }
+    }
+    limits.sort_by(|a, b| {
+        a.hour
+            .cmp(&b.hour)
+            .then(a.domain.cmp(&b.domain))
+            .then((a.source as u8).cmp(&(b.source as u8)))
+            .then(b.threshold_percent.cmp(&a.threshold_percent))
+    });
+    limits
+}
+
+fn log_limit_row(agg: &Aggregates<'_>, l: &LogLimit) -> LimitRow {
+    let counts = agg
+        .replay
+        .get(l.domain.as_str())
+        .and_then(|hs| hs.iter().find(|(h, _)| *h == l.hour))
+        .map(|(_, d)| d.counts)
+        .unwrap_or_default();
+    LimitRow {
+        domain: l.domain.clone(),
+        hour: l.hour,
+        kind: l.kind,
+        source: LimitSource::Log,
+        threshold_percent: None,
+        count: l.count,
+        max: l.max,
+        percent: l.percent.map(|p| p as f64),
+        tripped_at: Some(l.first),
+        discarded: l.messages.len() as u64,
+        lines: l.lines,
+        closeness: 1.0,
+        counts,
+    }
+}
+
+/// The replay of one domain in one hour: a row per percentage that tripped (the configured
+/// one, or 100/50/25% when none is set), else a near miss at 80% of the trip condition.
+fn replay_rows(rule: LimitRule, domain: &str, h: Hour, dh: &DomainHour, out: &mut Vec<LimitRow>) {
+    let percents: Vec<(usize, u64)> = match rule.percent {
+        Some(p) => vec![(0, p)],
+        None => REPLAY_PERCENTS
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i + 1, *p))
+            .collect(),
+    };
+    let mut any = false;
+    for (slot, p) in percents {
+        if let Some(t) = dh.trips[slot] {
+            any = true;
+            out.push(LimitRow {
+                domain: domain.to_string(),
+                hour: h,
+                kind: LimitKind::DeferFail,
+                source: LimitSource::Replay,
+                threshold_percent: Some(p),
+                count: Some(t.defer_fail as i64),
+                max: Some(rule.min as i64),
+                percent: Some(round1(t.percent)),
+                tripped_at: Some(t.at),
+                // Messages with lines after the trip of the configured (or 100%) rule.
+                discarded: if slot == 0 || (rule.percent.is_none() && slot == 1) {
+                    dh.after_trip.len() as u64
+                } else {
+                    0
+                },
+                lines: 0,
+                closeness: 1.0,
+                counts: dh.counts,
+            });
+        }
+    }
+    if !any && dh.peak >= 0.8 {
+        out.push(LimitRow {
+            domain: domain.to_string(),
+            hour: h,
+            kind: LimitKind::DeferFail,
+            source: LimitSource::Replay,
+            threshold_percent: Some(rule.percent.unwrap_or(100)),
+            count: Some(dh.counts.defer_fail() as i64),
+            max: Some(rule.min as i64),
+            percent: Some(round1(dh.counts.defer_fail_percent())),
+            tripped_at: None,
+            discarded: 0,
+            lines: 0,
+            closeness: (dh.peak * 100.0).round() / 100.0,
+            counts: dh.counts,
+        });
+    }
+}
+
+/// Sender domains and accounts with deferred, failed, rejected or expired mail, by
+/// defer+fail+rejected (most first), kind and name.
+fn failing_senders(agg: &Aggregates<'_>) -> Vec<SenderRow> {
+    let mut rows = Vec::new();
+    for (kind, map) in [
+        ("sender_domain", &agg.by_sender_domain),
+        ("account", &agg.by_account),
+    ] {
+        for (name, series) in map {
+            let c = series.total();
+            if c.defer_fail() + c.rejected + c.expired == 0 {
+                continue;
+            }
+            let worst = series.worst_hour();
+            rows.push(SenderRow {
+                kind,
+                name: name.to_string(),
+                counts: c,
+                defer_fail_percent: round1(c.defer_fail_percent()),
+                worst_hour: worst.map(|w| w.0),
+                worst_hour_defer_fail: worst.map(|w| w.1.defer_fail() + w.1.rejected).unwrap_or(0),
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        (b.counts.defer_fail() + b.counts.rejected)
+            .cmp(&(a.counts.defer_fail() + a.counts.rejected))
+            .then(a.kind.cmp(b.kind))
+            .then(a.name.cmp(&b.name))
+    });
+    rows
+}
+
+/// Per recipient domain (lower case), the problem lines of its failing recipients by cause.
+fn domain_causes(agg: &Aggregates<'_>) -> HashMap<String, BTreeMap<Cause, u64>> {
+    let mut out: HashMap<String, BTreeMap<Cause, u64>> = HashMap::new();
+    for r in agg.failing.values().flatten() {
+        if let Some(d) = domain_of(&r.recipient) {
+            *out.entry(d.to_ascii_lowercase())
+                .or_default()
+                .entry(r.cause)
+                .or_default() += r.counts.problems();
+        }
+    }
+    out
+}
+
+/// The recipients still failing at the end, moved out of `agg`: most attempts first, then
+/// by sender and recipient.
+fn failed_recipients(agg: &mut Aggregates<'_>) -> Vec<FailedRecipient> {
+    let mut failed: Vec<FailedRecipient> = std::mem::take(&mut agg.failing)
+        .into_values()
+        .flatten()
+        .filter(|r| r.last != OutcomeKind::Delivered)
+        .map(|r| FailedRecipient {
+            attempts: r.attempts(),
+            recipient: r.recipient,
+            sender: r.sender,
+            account: r.account,
+            outcome: r.last,
+            code: r.code,
+            status: r.status,
+            text: r.text,
+            cause: r.cause,
+            permanent: r.permanence == Permanence::Permanent,
+            host: r.host,
+            first: r.first,
+            last: r.last_time,
+            queue_ids: r.queue_ids,
+        })
+        .collect();
+    failed.sort_by(|a, b| {
+        b.attempts
+            .cmp(&a.attempts)
+            .then(a.sender.cmp(&b.sender))
+            .then(a.recipient.cmp(&b.recipient))
+    });
+    failed
+}
+
+/// Recipient domains with problems, most problems first: their busiest failing hosts and
+/// the top cause of their failing recipients.
+fn recipient_domains(
+    agg: &Aggregates<'_>,
+    domain_causes: &HashMap<String, BTreeMap<Cause, u64>>,
+) -> Vec<RecipientDomainRow> {
+    let mut rows: Vec<RecipientDomainRow> = agg
+        .by_recipient_domain
+        .iter()
+        .filter_map(|(d, s)| {
+            let c = s.total();
+            if c.problems() == 0 {
+                return None;
+            }
+            let mut hosts: Vec<(String, u64)> = agg
+                .recipient_domain_hosts
+                .get(d)
+                .map(|m| {
+                    m.iter()
+                        .map(|(h, c)| (h.to_string(), c.problems()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            hosts.truncate(3);
+            let top_cause = domain_causes
+                .get(d.as_ref())
+                .and_then(|m| m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))))
+                .map(|(c, _)| *c);
+            Some(RecipientDomainRow {
+                domain: d.to_string(),
+                counts: c,
+                defer_fail_percent: round1(c.defer_fail_percent()),
+                hosts,
+                top_cause,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.counts
+            .problems()
+            .cmp(&a.counts.problems())
+            .then(a.domain.cmp(&b.domain))
+    });
+    rows
+}
+
+/// Counted outcomes by cause, most first.
+fn causes(agg: &Aggregates<'_>) -> Vec<CauseRow> {
+    let mut rows: Vec<CauseRow> = agg
+        .causes
+        .iter()
+        .map(|(c, n)| CauseRow {
+            cause: *c,
+            count: *n,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
+    rows
+}

@@ -1,0 +1,511 @@
+//! The document model the text and Markdown reports are rendered from, so the two never
+//! disagree: headings, paragraphs, tables and lists. [`document`] builds it from the
+//! [`Report`], one function per section.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::aggregate::MAX_FAILING_RECIPIENTS;
+use crate::model::event::{LimitKind, Timestamp};
+use crate::report::{FailedRecipient, LimitSource, Report, advice};
+use crate::util::text::{pct, reply_part, shorten, thousands};
+
+/// One block of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Title(String),
+    Heading(String),
+    SubHeading(String),
+    Para(String),
+    /// Key/value lines ("Files read: …").
+    Fields(Vec<(String, String)>),
+    Table {
+        headers: Vec<String>,
+        /// Columns aligned right (numbers).
+        right: Vec<bool>,
+        rows: Vec<Vec<String>>,
+        /// A column whose cells are shortened (with an ellipsis) so the table fits the
+        /// width in text output; Markdown keeps them whole.
+        flex: Option<usize>,
+    },
+    Numbered(Vec<String>),
+}
+
+/// Builds the document.
+pub fn document(r: &Report) -> Vec<Block> {
+    let mut d = vec![Block::Title(
+        "mailtrace: tracing deliveries and failures".into(),
+    )];
+    for section in [
+        header,
+        summary,
+        sending_limits,
+        failing_senders,
+        offending_recipients,
+        recipient_domains,
+        likely_causes,
+        next_steps,
+    ] {
+        section(r, &mut d);
+    }
+    d
+}
+
+/// At most `--top` of `n` rows (all with `--top 0`).
+fn limit(r: &Report, n: usize) -> usize {
+    match r.settings.top {
+        0 => n,
+        top => n.min(top),
+    }
+}
+
+fn time_short(t: &Timestamp) -> String {
+    t.local.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The files read, the period and the line counts.
+fn header(r: &Report, d: &mut Vec<Block>) {
+    let files: Vec<String> = r
+        .files
+        .iter()
+        .map(|f| {
+            let mta = f.mta.map(|m| m.as_str()).unwrap_or("unknown format");
+            let mut s = format!("{} ({mta}, {} lines", f.name, thousands(f.lines));
+            if f.unrecognised > 0 {
+                s.push_str(&format!(", {} unrecognised", thousands(f.unrecognised)));
+            }
+            if let Some(e) = &f.error {
+                s.push_str(&format!(", read error: {e}"));
+            }
+            s.push(')');
+            s
+        })
+        .collect();
+    let period = match (&r.period.first, &r.period.last) {
+        (Some(a), Some(b)) => format!("{} to {}", time_short(a), time_short(b)),
+        _ => "no deliveries, deferrals or failures found".into(),
+    };
+    let mut fields = vec![
+        ("Files read".to_string(), files.join("; ")),
+        ("Period".to_string(), period),
+        (
+            "Lines read".to_string(),
+            format!(
+                "{} ({} unrecognised{})",
+                thousands(r.lines),
+                thousands(r.unrecognised_lines),
+                if r.malformed_lines > 0 {
+                    format!(", {} not log lines", thousands(r.malformed_lines))
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    ];
+    if r.settings.redacted {
+        fields.push((
+            "Addresses".into(),
+            "redacted (local parts replaced by a stable hash)".into(),
+        ));
+    }
+    d.push(Block::Fields(fields));
+}
+
+/// Totals of messages and recipients, and notes on bounces, incomplete messages and failed logins.
+fn summary(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Summary".into()));
+    let t = &r.totals;
+    let attempts = t.delivered + t.deferred + t.bounced + t.rejected + t.expired;
+    let mut rows = vec![
+        vec!["Messages".into(), thousands(t.messages), String::new()],
+        vec!["Recipients".into(), thousands(t.recipients), String::new()],
+    ];
+    for (name, n) in [
+        ("Delivered", t.delivered),
+        ("Deferred", t.deferred),
+        ("Bounced", t.bounced),
+        ("Rejected", t.rejected),
+        ("Expired", t.expired),
+    ] {
+        rows.push(vec![name.into(), thousands(n), pct(n, attempts)]);
+    }
+    d.push(Block::Table {
+        headers: vec!["".into(), "Count".into(), "Share".into()],
+        right: vec![false, true, true],
+        rows,
+        flex: None,
+    });
+    let mut notes = Vec::new();
+    if t.bounce_messages > 0 {
+        notes.push(format!(
+            "{} of the messages are bounces or other reports from the null sender.",
+            thousands(t.bounce_messages)
+        ));
+    }
+    if t.incomplete_messages > 0 {
+        notes.push(format!(
+            "{} message(s) were still queued at the end of the log or started before it.",
+            thousands(t.incomplete_messages)
+        ));
+    }
+    if t.auth_failures > 0 {
+        notes.push(format!(
+            "{} failed SMTP logins.",
+            thousands(t.auth_failures)
+        ));
+    }
+    if !notes.is_empty() {
+        d.push(Block::Para(notes.join(" ")));
+    }
+}
+
+/// Sending limits: trips the log shows, replayed trips of the configured (or 100%) rule, near misses.
+fn sending_limits(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Sending limits".into()));
+    let wanted = r.settings.limit_percent.unwrap_or(100);
+    let shown: Vec<_> = r
+        .limits
+        .iter()
+        .filter(|l| {
+            l.source == LimitSource::Log
+                || l.threshold_percent == Some(wanted)
+                || l.tripped_at.is_none()
+        })
+        .collect();
+    let rule = match r.settings.limit_percent {
+        Some(p) => format!(
+            "{} deferred or failed and {p}% of the hour's mail",
+            r.settings.limit_min
+        ),
+        None => format!(
+            "{} deferred or failed; the percentage is off, as on cPanel by default, so the replay shows where 100%, 50% and 25% would trip",
+            r.settings.limit_min
+        ),
+    };
+    if shown.is_empty() {
+        d.push(Block::Para(format!(
+            "No sender domain tripped or came within 80% of the limit (rule: {rule})."
+        )));
+    } else {
+        d.push(Block::Para(format!("Rule: {rule}.")));
+        let rows = shown
+            .iter()
+            .take(limit(r, shown.len()))
+            .map(|l| {
+                let source = match (l.source, l.kind) {
+                    (LimitSource::Log, LimitKind::DeferFail) => "log".to_string(),
+                    (LimitSource::Log, LimitKind::EmailsPerHour) => "log: per hour".to_string(),
+                    (LimitSource::Log, LimitKind::Other) => "log: other".to_string(),
+                    (LimitSource::Replay, _) if l.tripped_at.is_some() => {
+                        format!("replay {}%", l.threshold_percent.unwrap_or(0))
+                    }
+                    (LimitSource::Replay, _) => format!("near ({:.0}%)", l.closeness * 100.0),
+                };
+                let figures = match (l.count, l.max, l.percent) {
+                    (Some(c), Some(m), Some(p)) => format!("{c}/{m} ({p:.0}%)"),
+                    (Some(c), _, _) => c.to_string(),
+                    _ => "-".into(),
+                };
+                vec![
+                    l.domain.clone(),
+                    l.hour.display(),
+                    source,
+                    l.tripped_at
+                        .map(|t| t.local.format("%H:%M:%S").to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    figures,
+                    format!(
+                        "{}/{}/{}",
+                        l.counts.delivered, l.counts.deferred, l.counts.bounced
+                    ),
+                    if l.tripped_at.is_some() {
+                        thousands(l.discarded)
+                    } else {
+                        "-".into()
+                    },
+                ]
+            })
+            .collect();
+        d.push(Block::Table {
+            headers: vec![
+                "Domain".into(),
+                "Hour".into(),
+                "Source".into(),
+                "Tripped".into(),
+                "Figures".into(),
+                "Dlv/Def/Bnc".into(),
+                "Discarded".into(),
+            ],
+            right: vec![false, false, false, false, true, true, true],
+            rows,
+            flex: Some(0),
+        });
+    }
+}
+
+/// Failing senders: sender domains and accounts with deferred, failed or rejected mail.
+fn failing_senders(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Failing senders".into()));
+    if r.failing_senders.is_empty() {
+        d.push(Block::Para(
+            "No sender had deferred, failed or rejected mail.".into(),
+        ));
+    } else {
+        let rows = r
+            .failing_senders
+            .iter()
+            .take(limit(r, r.failing_senders.len()))
+            .map(|s| {
+                vec![
+                    if s.kind == "account" {
+                        "account"
+                    } else {
+                        "domain"
+                    }
+                    .into(),
+                    s.name.clone(),
+                    thousands(s.counts.delivered),
+                    thousands(s.counts.deferred),
+                    thousands(s.counts.bounced),
+                    thousands(s.counts.rejected),
+                    format!("{:.1}%", s.defer_fail_percent),
+                    s.worst_hour
+                        .map(|h| format!("{} ({})", h.short(), s.worst_hour_defer_fail))
+                        .unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        d.push(Block::Table {
+            headers: vec![
+                "Kind".into(),
+                "Sender".into(),
+                "Delivered".into(),
+                "Deferred".into(),
+                "Bounced".into(),
+                "Rejected".into(),
+                "Rate".into(),
+                "Worst hour".into(),
+            ],
+            right: vec![false, false, true, true, true, true, true, false],
+            rows,
+            flex: Some(1),
+        });
+    }
+}
+
+/// Offending recipients, grouped by sender.
+fn offending_recipients(r: &Report, d: &mut Vec<Block>) {
+    let top = r.settings.top;
+    d.push(Block::Heading("Offending recipients".into()));
+    if r.failed_recipients.is_empty() {
+        d.push(Block::Para("No recipient is failing.".into()));
+        return;
+    }
+    let groups = sender_groups(r);
+    for (sender, list) in groups.iter().take(limit(r, groups.len())) {
+        sender_group(r, *sender, list, d);
+    }
+    if r.failed_recipients_unlisted_lines > 0 {
+        d.push(Block::Para(format!(
+            "{} more deferral, failure or rejection line(s) of further recipients are in \
+             the totals but not listed: the list stops at {} recipients to bound memory.",
+            thousands(r.failed_recipients_unlisted_lines),
+            thousands(MAX_FAILING_RECIPIENTS as u64)
+        )));
+    }
+    if top > 0 && groups.len() > top {
+        d.push(Block::Para(format!(
+            "… and {} more sender(s) with failing recipients (use --top 0 to list all).",
+            groups.len() - top
+        )));
+    }
+}
+
+/// The failing recipients by envelope sender: most recipients first, then most attempts,
+/// then by sender.
+fn sender_groups(r: &Report) -> Vec<(Option<&str>, Vec<&FailedRecipient>)> {
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut groups: Vec<(Option<&str>, Vec<&FailedRecipient>)> = Vec::new();
+    for f in &r.failed_recipients {
+        let key = f.sender.as_deref();
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(f);
+    }
+    groups.sort_by(|a, b| {
+        let sa: u64 = a.1.iter().map(|f| f.attempts).sum();
+        let sb: u64 = b.1.iter().map(|f| f.attempts).sum();
+        b.1.len()
+            .cmp(&a.1.len())
+            .then(sb.cmp(&sa))
+            .then(a.0.cmp(&b.0))
+    });
+    groups
+}
+
+/// One sender's failing recipients: a sub-heading naming the sender (and its accounts) and
+/// a table.
+fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: &mut Vec<Block>) {
+    let top = r.settings.top;
+    let name = match sender {
+        Some("") => "<> (bounces and reports)".to_string(),
+        Some(s) => s.to_string(),
+        None => "an unknown sender (message arrived before the log starts)".into(),
+    };
+    let accounts: BTreeSet<&str> = list.iter().filter_map(|f| f.account.as_deref()).collect();
+    let acct = if accounts.is_empty()
+        || (accounts.len() == 1 && Some(*accounts.iter().next().unwrap()) == sender)
+    {
+        String::new()
+    } else {
+        format!(
+            " (account {})",
+            accounts.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    d.push(Block::SubHeading(format!(
+        "From {name}{acct}: {} failing recipient(s)",
+        list.len()
+    )));
+    let rows = list
+        .iter()
+        .take(limit(r, list.len()))
+        .map(|f| {
+            vec![
+                f.recipient.clone(),
+                f.outcome.as_str().into(),
+                f.attempts.to_string(),
+                match (&f.code, &f.status) {
+                    (Some(c), Some(s)) => format!("{c} {s}"),
+                    (Some(c), None) => c.to_string(),
+                    (None, Some(s)) => s.clone(),
+                    _ => "-".into(),
+                },
+                f.cause.as_str().into(),
+                shorten(reply_part(f.text.as_deref().unwrap_or("-")), 160),
+            ]
+        })
+        .collect();
+    d.push(Block::Table {
+        headers: vec![
+            "Recipient".into(),
+            "Outcome".into(),
+            "Tries".into(),
+            "Code".into(),
+            "Cause".into(),
+            "Last error".into(),
+        ],
+        right: vec![false, false, true, false, false, false],
+        rows,
+        flex: Some(5),
+    });
+    if top > 0 && list.len() > top {
+        d.push(Block::Para(format!(
+            "… and {} more (use --top 0 to list all).",
+            list.len() - top
+        )));
+    }
+}
+
+/// Recipient domains with problems.
+fn recipient_domains(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Recipient domains with problems".into()));
+    if r.recipient_domains.is_empty() {
+        d.push(Block::Para(
+            "No destination domain deferred or refused mail.".into(),
+        ));
+    } else {
+        let rows = r
+            .recipient_domains
+            .iter()
+            .map(|x| {
+                vec![
+                    x.domain.clone(),
+                    thousands(x.counts.delivered),
+                    thousands(x.counts.deferred),
+                    thousands(x.counts.bounced),
+                    thousands(x.counts.rejected + x.counts.expired),
+                    x.top_cause.map(|c| c.as_str()).unwrap_or("-").into(),
+                    if x.hosts.is_empty() {
+                        "-".into()
+                    } else {
+                        x.hosts
+                            .iter()
+                            .map(|(h, n)| format!("{h} ({n})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                ]
+            })
+            .collect();
+        d.push(Block::Table {
+            headers: vec![
+                "Domain".into(),
+                "Delivered".into(),
+                "Deferred".into(),
+                "Bounced".into(),
+                "Rej/Exp".into(),
+                "Cause".into(),
+                "MX hosts".into(),
+            ],
+            right: vec![false, true, true, true, true, false, false],
+            rows,
+            flex: Some(6),
+        });
+    }
+}
+
+/// Likely causes: the diagnoses, then deferrals, failures and rejections by cause.
+fn likely_causes(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Likely causes".into()));
+    if r.diagnoses.is_empty() {
+        d.push(Block::Para(
+            "No sender shows the pattern of a compromised account, unsolicited mail, a stale \
+             list, a blocklisting, recipient blocking or remote server trouble."
+                .into(),
+        ));
+    } else {
+        for g in &r.diagnoses {
+            d.push(Block::SubHeading(format!(
+                "{} ({}): {} (confidence {:.0}%)",
+                g.subject,
+                g.subject_kind.as_str().replace('_', " "),
+                advice::verdict_words(g.verdict),
+                g.confidence * 100.0
+            )));
+            d.push(Block::Numbered(g.evidence.clone()));
+            d.push(Block::Para(format!("Advice: {}", g.advice)));
+        }
+    }
+    if !r.causes.is_empty() {
+        let total: u64 = r.causes.iter().map(|c| c.count).sum();
+        let parts: Vec<String> = r
+            .causes
+            .iter()
+            .take(limit(r, r.causes.len()))
+            .map(|c| {
+                format!(
+                    "{} {} ({})",
+                    c.cause.as_str(),
+                    thousands(c.count),
+                    pct(c.count, total)
+                )
+            })
+            .collect();
+        d.push(Block::Para(format!(
+            "Deferrals, failures and rejections by cause: {}.",
+            parts.join(", ")
+        )));
+    }
+}
+
+/// What to do next.
+fn next_steps(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("What to do next".into()));
+    if r.next_steps.is_empty() {
+        d.push(Block::Para("Nothing needs doing.".into()));
+    } else {
+        d.push(Block::Numbered(r.next_steps.clone()));
+    }
+}
