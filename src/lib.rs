@@ -41,5 +41,3 @@ pub mod trace;
 pub mod cli;
 pub mod cmd;
 
-/// [`parse::scan`], also at the crate root (`crate::scan::FileStats`).
-pub use parse::scan;

@@ -15,7 +15,7 @@ use crate::model::cpanel::{LimitRule, REPLAY_PERCENTS};
 use crate::model::event::{LimitKind, domain_of};
 use crate::model::hour::{Hour, HourSeries};
 use crate::model::outcome::OutcomeKind;
-use crate::scan::FileStats;
+use crate::parse::scan::FileStats;
 use crate::util::hash;
 use crate::util::text::round1;
 

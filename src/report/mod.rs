@@ -20,7 +20,7 @@ use crate::model::event::{LimitKind, Mta, Timestamp};
 use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::OutcomeKind;
 use crate::model::thresholds::Thresholds;
-use crate::scan::FileStats;
+use crate::parse::scan::FileStats;
 use crate::util::redact;
 
 /// Version of the JSON report schema.
