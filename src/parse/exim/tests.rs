@@ -1187,3 +1187,16 @@ fn smtp_code_and_status() {
         (Some(750), Some(600), Some(125))
     );
 }
+
+/// Found by tests/fuzz_mutate.rs: a byte offset after a mutated `fr=` tag landed inside a
+/// multi-byte character and the slice panicked.
+#[test]
+fn offsets_inside_multibyte_characters_do_not_panic() {
+    for line in [
+        "2026-03-01 14:00:00 SMTP connection fr=<2026om [198.51.100.40]:62001 (TCP/IP connection count\u{fffd}Q\u{fffd}>\u{fffd}\u{fffd} = 1)",
+        "2026-03-01 14:00:00 SMTP connection Ci=\u{fffd}\u{fffd} identification x",
+        "2026-03-01 14:00:00 1rAbCd-0001AB-Ef H=\u{fffd}\u{fffd}\u{fffd} rejected",
+    ] {
+        let _ = p(line);
+    }
+}

@@ -11,7 +11,7 @@ use crate::model::event::{Event, Kind};
 
 /// Host information after `from ` etc.: 4.99 prefixes it with `H=`.
 fn host_after<'a>(ev: &mut Event<'a>, s: &'a str, i: usize) -> usize {
-    let i = if s[i.min(s.len())..].starts_with("H=") {
+    let i = if s.get(i..).unwrap_or("").starts_with("H=") {
         i + 2
     } else {
         i
@@ -251,7 +251,7 @@ fn smtp_words<'a>(mut ev: Event<'a>, s: &'a str, r: &'a str) -> Option<Event<'a>
         ev.kind = Kind::ProtocolError;
         let e = host_after(&mut ev, s, 15);
         let j = skip_conn_fields(s, e);
-        ev.text = Some(s[j.min(s.len())..].trim_start());
+        ev.text = Some(s.get(j..).unwrap_or("").trim_start());
         return Some(ev);
     }
     if r.starts_with("protocol error in ")
@@ -305,7 +305,7 @@ fn smtp_connection<'a>(mut ev: Event<'a>, s: &'a str, mut i: usize) -> Option<Ev
     }
     let Some(r) = s.get(i..).and_then(|r| r.strip_prefix("from ")) else {
         // `SMTP connection identification …` (cPanel) and other words.
-        if s[i.min(s.len())..].starts_with("identification ") {
+        if s.get(i..).unwrap_or("").starts_with("identification ") {
             return Some(identification(ev, s, i + 15));
         }
         return Some(ev);
@@ -313,7 +313,7 @@ fn smtp_connection<'a>(mut ev: Event<'a>, s: &'a str, mut i: usize) -> Option<Ev
     let start = s.len() - r.len();
     let e = host_after(&mut ev, s, start);
     let j = skip_conn_fields(s, e);
-    let rest = &s[j.min(s.len())..];
+    let rest = s.get(j..).unwrap_or("");
     if rest.starts_with("lost") || rest.contains(" lost ") {
         ev.kind = Kind::ProtocolError;
     }
