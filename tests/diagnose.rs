@@ -108,7 +108,8 @@ fn unsolicited_mail() {
 
 #[test]
 fn stale_list_on_cpanel_names_the_mailbox() {
-    let d = check("stale_list.log", &[("shopusr", "account", "stale_list")]);
+    // The subject is the mailbox that logged in (A=), not the cPanel user (U=) owning the domain.
+    let d = check("stale_list.log", &[("news@shop.example", "account", "stale_list")]);
     let ev = evidence(&d[0]);
     assert!(ev.contains("Normal login pattern"), "{ev}");
     let advice = d[0]["advice"].as_str().unwrap();
@@ -162,7 +163,7 @@ fn mixed_day_gives_each_offender_its_verdict_and_healthy_senders_none() {
         "mixed_day.log",
         &[
             ("mary@dentist.example", "account", "compromised_account"),
-            ("gardenco", "account", "stale_list"),
+            ("newsletter@garden.example", "account", "stale_list"),
             ("accounts@builder.example", "account", "sender_blocklisted"),
             ("sales@acme.example", "account", "recipient_blocking"),
             ("office@lawfirm.example", "account", "remote_server_trouble"),

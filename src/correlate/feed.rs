@@ -170,9 +170,10 @@ fn described(msg: &mut Message, e: &Event<'_>, keep_texts: bool) {
         }
         Kind::MessageId if keep_texts => set_if_none(&mut msg.message_id, e.message_id),
         Kind::SenderIdentified => {
-            if let Some(a) = e.account {
-                msg.account = Some(a.to_string());
-            }
+            // cPanel's `U=` names the cPanel user that owns the domain; an SMTP AUTH login
+            // (the mailbox whose password was used) is the more precise account, so `U=`
+            // only fills the account of mail sent without a login (scripts, local users).
+            set_if_none(&mut msg.account, e.account);
             set_if_none(&mut msg.charged_domain, e.domain);
             set_if_none(&mut msg.sender, e.sender);
         }
