@@ -90,7 +90,9 @@ fn compromised_account_postfix() {
     );
     let ev = evidence(&d[0]);
     assert!(ev.contains("Volume jump: 80 recipients"), "{ev}");
-    assert!(ev.contains("distinct client IPs (threshold 5)"), "{ev}");
+    // Ten client IPs, but in three /24 networks: not "many" (a phone or an office changes
+    // address inside its network); the failed logins for the name make up for it.
+    assert!(ev.contains("3 client networks"), "{ev}");
     assert!(ev.contains("Password attack"), "{ev}");
     let advice = d[0]["advice"].as_str().unwrap();
     assert!(advice.contains("postsuper -d"), "{advice}");
@@ -201,7 +203,7 @@ fn thresholds_are_flags_and_echoed() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["settings"]["thresholds"]["many_ips"], 9);
     let ev = evidence(&v["diagnoses"][0]);
-    assert!(ev.contains("(threshold 9)"), "{ev}");
+    assert!(ev.contains("threshold 9)"), "{ev}");
 }
 
 #[test]

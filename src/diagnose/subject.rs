@@ -360,8 +360,19 @@ impl Subject<'_, '_> {
             .collect()
     }
 
+    /// The client networks its mail came from (see [`network_of`]), in name order.
+    pub(super) fn networks(&self) -> Vec<String> {
+        let nets: BTreeSet<String> = self
+            .ev
+            .client_ips
+            .iter()
+            .filter_map(|ip| network_of(ip))
+            .collect();
+        nets.into_iter().collect()
+    }
+
     pub(super) fn many_ips(&self) -> Indicator {
-        let ips: Vec<String> = self.ev.client_ips.iter().cloned().collect();
+        let ips = self.networks();
         let sus: Vec<String> = self
             .suspicious_scripts()
             .into_iter()
@@ -378,8 +389,10 @@ impl Subject<'_, '_> {
         )
     }
 
-    /// Failed logins for the account (and, on cPanel, for the mailboxes it sent as), or from
-    /// the IPs its mail came from: the larger of the two, and the IPs they came from.
+    /// Failed logins logged with the account's own login name (and, for an account that
+    /// sent as other mailboxes, theirs), and the IPs they came from. Failures logged without
+    /// a name are not counted: an address that tried many accounts proves nothing about
+    /// this one.
     pub(super) fn failed_logins(&self) -> (u64, u64) {
         let mut by_name = self.ev.auth_failures;
         let mut ips: BTreeSet<&str> = self
@@ -397,14 +410,7 @@ impl Subject<'_, '_> {
                 ips.extend(e.auth_failure_ips.iter().map(String::as_str));
             }
         }
-        let mut by_ip = 0;
-        for ip in &self.ev.client_ips {
-            if let Some(n) = self.agg.auth_failures_by_ip.get(ip.as_str()) {
-                by_ip += n;
-                ips.insert(ip);
-            }
-        }
-        (by_name.max(by_ip), ips.len() as u64)
+        (by_name, ips.len() as u64)
     }
 
     pub(super) fn auth(&self) -> Indicator {
@@ -539,5 +545,24 @@ impl Subject<'_, '_> {
             .copied()
             .unwrap_or_default();
         (all.problems()).saturating_sub(mine.problems())
+    }
+}
+
+/// The network a client address belongs to, the unit logins are counted in: IPv4 /24
+/// (`192.0.2.0/24`), IPv6 /48 (`2001:db8:1::/48`). A phone on a carrier network changes
+/// address inside one such network all day. Loopback and unparsable addresses give `None`.
+pub(crate) fn network_of(ip: &str) -> Option<String> {
+    use std::net::IpAddr;
+    match ip.parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) if v4.is_loopback() => None,
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        IpAddr::V6(v6) if v6.is_loopback() => None,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
     }
 }

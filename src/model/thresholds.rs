@@ -11,7 +11,7 @@
 //! - `--jump-factor`, `--jump-floor`: a volume jump is a busiest hour with at least this many
 //!   times the sender's usual recipients per hour (its average over the other hours of the
 //!   log) and at least this many recipients.
-//! - `--many-ips`: distinct client IPs that make an account's logins unusual.
+//! - `--many-ips`: distinct client networks (IPv4 /24, IPv6 /48) that make an account's logins unusual.
 //! - `--auth-failures`: failed logins (for the account or its mailboxes, or from the IPs that
 //!   sent its mail) that count as an attack on it.
 //! - `--many-domains`: distinct recipient domains that make a mailing wide.
@@ -45,7 +45,7 @@ pub struct Thresholds {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub jump_floor: u64,
 
-    /// Distinct client IPs that make an account's logins unusual.
+    /// Distinct client networks (IPv4 /24, IPv6 /48) that make an account's logins unusual.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub many_ips: u64,
 

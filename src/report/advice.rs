@@ -123,7 +123,7 @@ fn logins(i: &Indicator) -> String {
             "Password attack: ",
             "failed logins",
             format!(
-                "{} for this login or from the IPs that sent its mail, from {} (threshold {threshold})",
+                "{} logged with this login name, from {} (threshold {threshold})",
                 plural(*failures, "failed login", "failed logins"),
                 plural(*ips, "IP", "IPs"),
             ),
@@ -139,7 +139,7 @@ fn logins(i: &Indicator) -> String {
             "normal login pattern",
             format!(
                 "{} and {} (thresholds {ips_threshold} and {logins_threshold})",
-                plural(*ips, "client IP", "client IPs"),
+                plural(*ips, "client network", "client networks"),
                 plural(*failed_logins, "failed login", "failed logins"),
             ),
         ),
@@ -396,7 +396,9 @@ fn client_ips(i: &Indicator) -> String {
     let n = ips.len() as u64;
     let list = name_list(ips, 4);
     if n >= *threshold {
-        format!("Logged in from {n} distinct client IPs (threshold {threshold}): {list}")
+        format!(
+            "Logged in from {n} distinct client networks (IPv4 /24, IPv6 /48; threshold {threshold}): {list}"
+        )
     } else if !suspicious_scripts.is_empty() {
         format!(
             "Mail came from a script in an upload, cache or temporary folder, where no \
@@ -405,8 +407,8 @@ fn client_ips(i: &Indicator) -> String {
         )
     } else {
         format!(
-            "Not met: many client IPs — {} ({}; threshold {threshold})",
-            plural(n, "client IP", "client IPs"),
+            "Not met: many client networks — {} ({}; threshold {threshold})",
+            plural(n, "client network", "client networks"),
             if list.is_empty() {
                 "none logged"
             } else {

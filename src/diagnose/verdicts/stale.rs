@@ -21,7 +21,7 @@ impl Subject<'_, '_> {
         );
         let mut indicators = vec![share, spread];
         if self.is_account() {
-            let ips = self.ev.client_ips.len() as u64;
+            let ips = self.networks().len() as u64;
             let (fails, _) = self.failed_logins();
             indicators.push(ind(
                 ips < self.t.many_ips && fails < self.t.auth_failures,
