@@ -32,7 +32,8 @@
 # The machine is shared: the load average shows how noisy the figures are.
 #
 # Environment: PROFILE (release, or debug; selftest defaults to debug), SEED (generator seed,
-# default 1), RUNS (hyperfine runs, default 3), LIMIT_MB, DATA (default bench-data),
+# default 1), RUNS (hyperfine runs, default 3), LIMIT_MB, FOLLOW_TIMEOUT (seconds, default
+# 300: follow is stopped then and its rate is of the bytes read), DATA (default bench-data),
 # KEEP=1 (keep the adversarial logs; by default each is removed once measured).
 set -euo pipefail
 
@@ -41,6 +42,7 @@ cd "$(dirname "$0")/.."
 seed="${SEED:-1}"
 runs="${RUNS:-3}"
 limit_mb="${LIMIT_MB:-12288}"
+follow_timeout="${FOLLOW_TIMEOUT:-300}"
 data="${DATA:-bench-data}"
 keep="${KEEP:-0}"
 profile="${PROFILE:-release}"
@@ -179,10 +181,47 @@ read_offset() {
     echo -1
 }
 
+# Seconds since EPOCHREALTIME value T0, less SUB.
+since() {
+    awk -v a="$1" -v b="$EPOCHREALTIME" -v c="${2:-0}" 'BEGIN { printf "%.2f", b - a - c }'
+}
+
+# Stops process PID: SIGINT, then SIGKILL 10 s later if it is still there. Sets killer.
+stop_gently() {
+    kill -INT "$1" 2>/dev/null || true
+    (sleep 10 && kill -KILL "$1" 2>/dev/null) &
+    killer=$!
+}
+
+# One look at follow (process PID) reading FOLLOW_FILE: stops it once it is at the end of the
+# file and idle (sets stopped to its seconds), or when FOLLOW_TIMEOUT has passed (also sets
+# timed_out and read_bytes). Uses and updates last and idle of measure.
+watch_follow() {
+    local pid=$1 t0=$2 pos size ticks
+    pos=$(read_offset "$pid" "$FOLLOW_FILE")
+    pos=${pos:--1}
+    size=$(stat -c %s "$FOLLOW_FILE")
+    if ((pos >= size)); then
+        ticks=$(cpu_ticks "$pid")
+        if ((ticks - last <= 2)); then idle=$((idle + 1)); else idle=0; fi
+        last=$ticks
+        if ((idle >= idle_polls)); then
+            stopped=$(since "$t0" "$(awk -v w="$poll" -v n="$idle_polls" 'BEGIN { print w * n }')")
+            stop_gently "$pid"
+        fi
+    elif awk -v a="$(since "$t0")" -v m="$follow_timeout" 'BEGIN { exit !(a > m) }'; then
+        stopped=$(since "$t0")
+        timed_out=1
+        read_bytes=$pos
+        stop_gently "$pid"
+    fi
+}
+
 # Runs COMMAND... under /usr/bin/time -v with output to /dev/null, watching its RSS (killed
 # past LIMIT_MB). With FOLLOW_FILE set, the command is stopped with SIGINT once it has read
-# that file to its end and its CPU time has stopped growing. Sets M_SECS, M_RSS (MiB),
-# M_STATUS (ok, ">LIMIT MiB" or "exit N") and M_NOTE. Exit 1 counts as success (report: problems
+# that file to its end and its CPU time has stopped growing, or after FOLLOW_TIMEOUT seconds.
+# Sets M_SECS, M_RSS (MiB), M_STATUS (ok, timeout, ">LIMIT MiB" or "exit N"), M_READ (bytes
+# read by a follow that timed out) and M_NOTE. Exit 1 counts as success (report: problems
 # found; exigrep: no match).
 measure() {
     local tfile efile
@@ -190,7 +229,8 @@ measure() {
     efile=$(mktemp)
     local t0=$EPOCHREALTIME
     /usr/bin/time -v -o "$tfile" "$@" >/dev/null 2>"$efile" &
-    local tpid=$! cpid="" over=0 stopped="" last=-1 idle=0 killer="" limit_kb=$((limit_mb * 1024))
+    local tpid=$! cpid="" over=0 stopped="" timed_out=0 read_bytes="" last=-1 idle=0 killer=""
+    local limit_kb=$((limit_mb * 1024))
     while kill -0 "$tpid" 2>/dev/null; do
         sleep "$poll"
         [[ -z $cpid ]] && cpid=$(pgrep -P "$tpid" | head -n 1 || true)
@@ -204,37 +244,33 @@ measure() {
             kill -KILL "$cpid" 2>/dev/null || true
         fi
         if [[ -n ${FOLLOW_FILE:-} && -z $stopped ]]; then
-            local pos ticks size
-            pos=$(read_offset "$cpid" "$FOLLOW_FILE")
-            pos=${pos:--1}
-            size=$(stat -c %s "$FOLLOW_FILE")
-            if ((pos >= size)); then
-                ticks=$(cpu_ticks "$cpid")
-                if ((ticks - last <= 2)); then idle=$((idle + 1)); else idle=0; fi
-                last=$ticks
-                if ((idle >= idle_polls)); then
-                    # At the end of the file and idle: the file has been processed.
-                    stopped=$(awk -v a="$t0" -v b="$EPOCHREALTIME" -v w="$poll" -v n="$idle_polls" \
-                        'BEGIN { printf "%.2f", b - a - w * n }')
-                    kill -INT "$cpid" 2>/dev/null || true
-                    (sleep 10 && kill -KILL "$cpid" 2>/dev/null) &
-                    killer=$!
-                fi
-            fi
+            watch_follow "$cpid" "$t0"
         fi
     done
     local rc=0
     wait "$tpid" || rc=$?
     [[ -z $killer ]] || kill "$killer" 2>/dev/null || true
-    local elapsed rss_kb
+    measure_result "$tfile" "$efile" "$rc"
+}
+
+# Sets the M_ variables of measure from /usr/bin/time's report TFILE, the command's stderr
+# EFILE and its exit status RC (and measure's over, stopped, timed_out, read_bytes).
+measure_result() {
+    local tfile=$1 efile=$2 rc=$3 elapsed rss_kb
     elapsed=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tfile")
     rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tfile")
     M_SECS=$(awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }' <<<"${elapsed:-0}")
     M_RSS=$(((${rss_kb:-0} + 512) / 1024))
     M_NOTE=""
+    M_READ=""
     if ((over)); then
         M_STATUS=">${limit_mb} MiB"
         M_RSS=">$limit_mb"
+    elif ((timed_out)); then
+        M_STATUS=timeout
+        M_SECS=$stopped
+        M_READ=$read_bytes
+        M_NOTE="stopped by SIGINT after ${follow_timeout} s, $((read_bytes / 1000000)) MB read"
     elif [[ -n $stopped ]]; then
         M_STATUS=ok
         M_SECS=$stopped
@@ -286,8 +322,9 @@ record() {
     local input=$1 bytes=$2 vs=${3:--}
     local mb mbs
     mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
-    mbs=$(rate "$bytes" "$M_SECS")
-    [[ $M_STATUS == ok ]] || mbs="-"
+    mbs=$(rate "${M_READ:-$bytes}" "$M_SECS")
+    [[ $M_STATUS == ok || $M_STATUS == timeout ]] || mbs="-"
+    [[ $M_STATUS == timeout ]] && vs="timeout: $((M_READ * 100 / bytes))% read in ${M_SECS} s"
     local note="$M_NOTE"
     [[ $M_STATUS == ok ]] || note="$M_STATUS${note:+; $note}"
     local row="| $input | $mb | $M_SECS | $mbs | $M_RSS | $vs |"
@@ -296,7 +333,7 @@ record() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date +%FT%T)" "$section" \
         "$input" "$mb" "$M_SECS" "$mbs" "$M_RSS" "$vs" "$M_STATUS" "$(nproc)" \
         "$(cut -d' ' -f1 /proc/loadavg)" "$note" >>"$tsv"
-    [[ $M_STATUS == ok || $M_STATUS == ">"* ]] || failed=1
+    [[ $M_STATUS == ok || $M_STATUS == timeout || $M_STATUS == ">"* ]] || failed=1
 }
 
 # Prints the table of the current subcommand.
