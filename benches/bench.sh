@@ -17,8 +17,8 @@
 # peers: on the same plain files, mailtrace `report` and `trace ADDRESS` and, when installed,
 #   eximstats, exigrep ADDRESS (Exim) and pflogsumm (Postfix), with the ratio of mailtrace's
 #   speed and peak RSS to each (Debian: apt-get install exim4-base pflogsumm).
-# memory: adversarial logs from the synth crate's genadv (open-ids, senders, auth-domains,
-#   failing-rcpts; default combinations below), each at every COUNT: peak RSS of `report`,
+# memory: adversarial logs from the synth crate's genadv (open-ids, senders, local-senders,
+#   auth-domains, failing-rcpts; default combinations below), each at every COUNT: peak RSS of `report`,
 #   `trace ADDRESS` and `follow --from-start --poll`. follow never exits on its own: once it
 #   has read the file to its end and gone idle it is sent SIGINT, and its seconds are counted
 #   up to that point.
@@ -54,7 +54,7 @@ idle_polls=4
 
 # Adversarial combinations measured by `memory` when none is named.
 default_combos=(open-ids:exim open-ids:postfix senders:exim senders:postfix
-    auth-domains:exim failing-rcpts:exim failing-rcpts:postfix)
+    local-senders:exim auth-domains:exim failing-rcpts:exim failing-rcpts:postfix)
 
 die() {
     echo "bench.sh: $*" >&2
@@ -482,7 +482,7 @@ memory() {
         mode=${combo%%:*}
         mta=exim
         [[ $combo == *:* ]] && mta=${combo#*:}
-        [[ $mode =~ ^(open-ids|senders|auth-domains|failing-rcpts)$ ]] || die "unknown mode '$mode'"
+        [[ $mode =~ ^(open-ids|senders|local-senders|auth-domains|failing-rcpts)$ ]] || die "unknown mode '$mode'"
         [[ $mta =~ ^(exim|postfix)$ ]] || die "unknown MTA '$mta'"
         for count in "${counts[@]}"; do
             memory_one "$mode" "$mta" "$count"

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p mailtrace-synth --example genadv -- \
-//!     open-ids|senders|auth-domains|failing-rcpts [--mta exim|postfix] --count N \
+//!     open-ids|senders|local-senders|auth-domains|failing-rcpts [--mta exim|postfix] --count N \
 //!     [--seed 1] [--per-second 1000] [--start 2026-11-26T00:00:00] --out FILE
 //! ```
 
@@ -17,7 +17,8 @@ use mailtrace_synth::{AdvConfig, AdvMode, Mta, generate_adversarial};
 const USAGE: &str = "usage: genadv MODE [--mta exim|postfix] --count N [--seed N] [--per-second N]
               [--start YYYY-MM-DDTHH:MM:SS] --out FILE
 MODE: open-ids      N queue IDs that never complete (arrival and a deferral, no Completed/removed)
-      senders       N distinct envelope senders, each with one message delivered
+      senders       N distinct remote envelope senders, each with one message delivered here
+      local-senders N distinct hosted mailboxes (50 domains), each sending one message out
       auth-domains  N distinct authenticated sender domains (each its own cPanel user)
       failing-rcpts N distinct failing recipients, each with its own reply text and a bounce
 N takes a K or M suffix (thousands, millions). --mta defaults to exim (cPanel Exim lines).

@@ -5,6 +5,8 @@
 //! - `open-ids`: queue IDs that never complete (arrival and one deferral, no `Completed` or
 //!   `removed`), from a small pool of hosted senders to a pool of remote recipients;
 //! - `senders`: distinct remote envelope senders, each with one message delivered locally;
+//! - `local-senders`: distinct hosted mailboxes (in the pooled hosted domains), each
+//!   authenticated and with one message delivered remotely;
 //! - `auth-domains`: distinct authenticated hosted sender domains (each its own cPanel user),
 //!   each with one message delivered remotely;
 //! - `failing-rcpts`: distinct remote recipients, each refused for good with its own reply text,
@@ -39,24 +41,28 @@ pub const LAG: u64 = 7;
 pub enum AdvMode {
     OpenIds,
     Senders,
+    LocalSenders,
     AuthDomains,
     FailingRcpts,
 }
 
 impl AdvMode {
     /// Every mode, in the order of their names.
-    pub const ALL: [AdvMode; 4] = [
+    pub const ALL: [AdvMode; 5] = [
         AdvMode::OpenIds,
         AdvMode::Senders,
+        AdvMode::LocalSenders,
         AdvMode::AuthDomains,
         AdvMode::FailingRcpts,
     ];
 
-    /// The mode's command-line name (`open-ids`, `senders`, `auth-domains`, `failing-rcpts`).
+    /// The mode's command-line name (`open-ids`, `senders`, `local-senders`, `auth-domains`,
+    /// `failing-rcpts`).
     pub fn name(self) -> &'static str {
         match self {
             AdvMode::OpenIds => "open-ids",
             AdvMode::Senders => "senders",
+            AdvMode::LocalSenders => "local-senders",
             AdvMode::AuthDomains => "auth-domains",
             AdvMode::FailingRcpts => "failing-rcpts",
         }
@@ -195,6 +201,8 @@ mod tests {
         };
         let (_, t) = run(AdvMode::Senders, Mta::Exim, 3000);
         assert_eq!(field(&t, " <= ", ' ').len(), 3000);
+        let (_, t) = run(AdvMode::LocalSenders, Mta::Postfix, 3000);
+        assert_eq!(field(&t, "sasl_username=", ' ').len(), 3000);
         let (_, t) = run(AdvMode::AuthDomains, Mta::Exim, 3000);
         assert_eq!(field(&t, " D=", ' ').len(), 3000);
         let (_, t) = run(AdvMode::FailingRcpts, Mta::Postfix, 3000);

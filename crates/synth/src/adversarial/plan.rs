@@ -107,12 +107,13 @@ impl Msg {
         let subject = *rng.pick(SUBJECTS);
         let (sender, auth, client) = match cfg.mode {
             AdvMode::Senders => distinct_sender(&mut rng, i),
+            AdvMode::LocalSenders => distinct_mailbox(&mut rng, i),
             AdvMode::AuthDomains => distinct_hosted(&mut rng, i),
             AdvMode::OpenIds | AdvMode::FailingRcpts => pooled_hosted(&mut rng),
         };
         let (rcpt, remote, fate) = match cfg.mode {
             AdvMode::Senders => (pooled_local(&mut rng), None, Fate::DeliveredLocal),
-            AdvMode::AuthDomains => {
+            AdvMode::AuthDomains | AdvMode::LocalSenders => {
                 let (a, r) = pooled_remote(&mut rng);
                 (a, Some(r), Fate::DeliveredRemote)
             }
@@ -200,6 +201,15 @@ fn pooled_hosted(rng: &mut SplitMix64) -> (String, Option<(String, String)>, Cli
         "{}@{dom}",
         ROLES[(a / HOSTED_DOMAINS) as usize % ROLES.len()]
     );
+    (addr.clone(), Some((addr, cpuser)), office_client(rng, d))
+}
+
+/// The hosted mailbox of message `i` alone, in one of the pooled hosted domains, authenticated
+/// from its domain's office.
+fn distinct_mailbox(rng: &mut SplitMix64, i: u64) -> (String, Option<(String, String)>, Client) {
+    let d = rng.below(HOSTED_DOMAINS);
+    let (dom, cpuser) = hosted_domain(d);
+    let addr = format!("{}@{dom}", unique_local(i, "."));
     (addr.clone(), Some((addr, cpuser)), office_client(rng, d))
 }
 
