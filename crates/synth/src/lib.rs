@@ -21,7 +21,13 @@
 //! mailboxes with their usual networks, newsletters, web forms, attacks) with planted
 //! problems, and returns a [`DayTruth`]: the findings a diagnosis should give (see the `day`
 //! module and `examples/genday.rs`).
+//!
+//! [`generate_adversarial`] writes logs built to stress memory rather than to look like a
+//! day: millions of never-completed queue IDs, distinct senders, distinct authenticated
+//! domains or distinct failing recipients, streamed in constant memory (see
+//! `examples/genadv.rs`).
 
+mod adversarial;
 mod config;
 mod day;
 mod exim;
@@ -38,6 +44,7 @@ mod world;
 
 use std::io::{self, Write};
 
+pub use adversarial::{AdvConfig, AdvMode, AdvSummary, generate_adversarial};
 pub use config::{Mta, SynthConfig};
 pub use day::{
     AccountInfo, DayConfig, DayTruth, Incidental, PopulationInfo, Scenario, Scenarios, ServerInfo,
