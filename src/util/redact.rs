@@ -188,30 +188,105 @@ impl Redactor {
         (!local.is_empty()).then(|| self.hash(b"address\0", &[local, "@", domain]))
     }
 
-    /// Redacts one address. Text without `@` is returned unchanged, as is the null sender.
+    /// The token of a bare local part (a mailbox name without domain): `None` when empty.
+    pub fn local_part_token(&self, l: &str) -> Option<Token> {
+        (!l.is_empty()).then(|| self.hash(b"local part\0", &[l]))
+    }
+
+    /// Redacts one address, in angle brackets or not. Text without `@` is returned
+    /// unchanged (a cPanel account, `root`; see [`Redactor::local_part`] for mailbox names),
+    /// as are the null sender and an empty local part.
     pub fn address<'a>(&self, a: &'a str) -> Cow<'a, str> {
-        match self.address_token(a) {
-            Some(t) => Cow::Owned(format!("{t}{}", &a[a.rfind('@').expect("has @")..])),
+        let (open, inner, close) = brackets(a);
+        match self.address_token(inner) {
+            Some(t) => {
+                let domain = &inner[inner.rfind('@').expect("has @")..];
+                Cow::Owned(format!("{open}{t}{domain}{close}"))
+            }
             None => Cow::Borrowed(a),
         }
     }
 
-    /// Redacts every address inside free text (error texts, subjects).
-    pub fn text<'a>(&self, t: &'a str) -> Cow<'a, str> {
-        if !t.contains('@') {
-            return Cow::Borrowed(t);
+    /// Redacts a field known to name a mailbox: a bare local part (`michael`, a Postfix
+    /// local recipient) becomes a token, an address goes through [`Redactor::address`].
+    /// Empty text and the null sender `<>` are returned unchanged. Not for cPanel user
+    /// names or other account names, which are not mailboxes and stay in clear.
+    pub fn local_part<'a>(&self, l: &'a str) -> Cow<'a, str> {
+        let (open, inner, close) = brackets(l);
+        if inner.contains('@') {
+            return self.address(l);
         }
-        address_regex().replace_all(t, |c: &regex::Captures<'_>| {
-            self.address(&c[0]).into_owned()
-        })
+        match self.local_part_token(inner) {
+            Some(t) => Cow::Owned(format!("{open}{t}{close}")),
+            None => Cow::Borrowed(l),
+        }
+    }
+
+    /// Redacts free text (error texts, advice, log lines): every address in it, bracketed,
+    /// quoted, after `mailto:`, with a `+tag` or a quoted local part; and the bare local
+    /// parts of log fields that name a mailbox: `user=<x>`, `to=<x>`, `orig_to=<x>`,
+    /// `sasl_username=x`, `sasl_sender=x`, and the `=> x <…>` of Exim delivery lines.
+    /// Domains, codes, IP addresses and the rest of the text are left as they are.
+    pub fn text<'a>(&self, t: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(t);
+        if t.contains('@') {
+            let r = address_regex().replace_all(t, |c: &regex::Captures<'_>| {
+                self.address(&c[0]).into_owned()
+            });
+            if let Cow::Owned(s) = r {
+                out = Cow::Owned(s);
+            }
+        }
+        for re in bare_regexes() {
+            let r = re.replace_all(&out, |c: &regex::Captures<'_>| {
+                let name = &c[2];
+                if name.bytes().all(|b| b.is_ascii_digit()) {
+                    return c[0].to_string();
+                }
+                format!("{}{}{}", &c[1], self.local_part(name), &c[3])
+            });
+            if let Cow::Owned(s) = r {
+                out = Cow::Owned(s);
+            }
+        }
+        out
     }
 }
 
+/// Splits `<x>` into its brackets and `x`; other text has empty brackets.
+fn brackets(s: &str) -> (&str, &str, &str) {
+    match s.strip_prefix('<').and_then(|x| x.strip_suffix('>')) {
+        Some(inner) => ("<", inner, ">"),
+        None => ("", s, ""),
+    }
+}
+
+/// An address in free text. The local part is a quoted string or a run of word
+/// characters (any script), `.`, `%`, `+`, `-` and `'` not starting with `.` or `'`: no
+/// `=`, `/` or `:`, so `sasl_username=bob@x`, `A=login:bob@x` and `'bob@x'` give only
+/// `bob@x`, and no length limit, so a long local part is never cut and half left in clear.
+/// The domain is a name or an address literal, or missing (`bob@`).
 fn address_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r#"(?:"[^"\s]{1,64}"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64})@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?"#)
-            .expect("valid address regex")
+        Regex::new(
+            r#"(?:"(?:[^"\\\r\n]|\\.)+"|[\w%+-][\w.%+'-]*)@(?:\[[0-9A-Za-z:.]+\]|[\w-]+(?:\.[\w-]+)*)?"#,
+        )
+        .expect("valid address regex")
+    })
+}
+
+/// Log fields whose value is a mailbox, captured as (before, name, after); a value with
+/// `@` does not match (the address pass has redacted it).
+fn bare_regexes() -> &'static [Regex; 3] {
+    static RE: OnceLock<[Regex; 3]> = OnceLock::new();
+    RE.get_or_init(|| {
+        [
+            r#"(\b(?:user|to|orig_to)=<)([^\s<>@"]+)(>)"#,
+            r#"(\b(?:sasl_username|sasl_sender)=)([^\s<>@,;"]+)([\s,;]|$)"#,
+            r#"(?m)((?:^|\s)(?:=>|->|\*>|\*\*|==) )([^\s<>@:/|"]+)( <)"#,
+        ]
+        .map(|p| Regex::new(p).expect("valid field regex"))
     })
 }
 
@@ -241,7 +316,14 @@ pub fn address(a: &str) -> Cow<'_, str> {
     global().address(a)
 }
 
-/// Redacts every address inside free text with the process-wide key ([`Redactor::text`]).
+/// Redacts a field that names a mailbox, with or without domain, with the process-wide
+/// key ([`Redactor::local_part`]).
+pub fn local_part(l: &str) -> Cow<'_, str> {
+    global().local_part(l)
+}
+
+/// Redacts every address and mailbox name inside free text with the process-wide key
+/// ([`Redactor::text`]).
 pub fn text(t: &str) -> Cow<'_, str> {
     global().text(t)
 }
@@ -306,5 +388,128 @@ mod tests {
         assert!(!t.contains("a@b"));
         assert!(t.contains("@gmail.com>: user unknown"));
         assert_eq!(r.text("no address here"), "no address here");
+    }
+
+    #[test]
+    fn bare_local_parts_and_brackets() {
+        let r = fixed();
+        let m = r.local_part("michael");
+        assert!(m.starts_with("u-") && m.len() == 15, "{m}");
+        assert_eq!(r.local_part("Michael"), m);
+        assert_eq!(r.local_part("<michael>"), format!("<{m}>"));
+        assert_eq!(
+            r.local_part("michael@example.com"),
+            r.address("michael@example.com")
+        );
+        assert_ne!(
+            r.local_part("michael")[..15],
+            r.address("michael@x.example")[..15]
+        );
+        assert_eq!(r.local_part(""), "");
+        assert_eq!(r.local_part("<>"), "<>");
+        let a = r.address("jane@example.com");
+        assert_eq!(r.address("<jane@example.com>"), format!("<{a}>"));
+        assert_eq!(r.address("<>"), "<>");
+    }
+
+    /// Every address form of free text, with the token the field would get.
+    #[test]
+    fn text_redacts_every_address_form() {
+        let r = fixed();
+        let tok = |a: &str| r.address(a).into_owned();
+        let cases = [
+            ("<bob@x.example>", format!("<{}>", tok("bob@x.example"))),
+            (
+                "to bob@x.example, carol@y.example.",
+                format!("to {}, {}.", tok("bob@x.example"), tok("carol@y.example")),
+            ),
+            ("\"bob@x.example\"", format!("\"{}\"", tok("bob@x.example"))),
+            ("'bob@x.example'", format!("'{}'", tok("bob@x.example"))),
+            (
+                "mailto:bob@x.example",
+                format!("mailto:{}", tok("bob@x.example")),
+            ),
+            (
+                "[bob@x.example](mailto:bob@x.example)",
+                format!("[{0}](mailto:{0})", tok("bob@x.example")),
+            ),
+            ("jane+news@x.example", tok("jane+news@x.example")),
+            ("\"john doe\"@x.example", tok("\"john doe\"@x.example")),
+            ("o'brien@x.example", tok("o'brien@x.example")),
+            ("jos\u{e9}@x.example", tok("jos\u{e9}@x.example")),
+            (
+                "sasl_username=bob@x.example",
+                format!("sasl_username={}", tok("bob@x.example")),
+            ),
+            (
+                "A=dovecot_login:bob@x.example",
+                format!("A=dovecot_login:{}", tok("bob@x.example")),
+            ),
+            ("bob@[192.0.2.1]", tok("bob@[192.0.2.1]")),
+            ("bob@ said", format!("{} said", tok("bob@"))),
+        ];
+        for (input, want) in cases {
+            assert_eq!(r.text(input), want, "{input}");
+        }
+        let long = format!("{}@x.example", "a".repeat(100));
+        assert_eq!(r.text(&long), tok(&long));
+    }
+
+    #[test]
+    fn text_redacts_mailbox_fields() {
+        let r = fixed();
+        let m = r.local_part("michael").into_owned();
+        let cases = [
+            (
+                "dovecot: user=<michael>, rip=192.0.2.7",
+                format!("dovecot: user=<{m}>, rip=192.0.2.7"),
+            ),
+            (
+                "to=<michael>, orig_to=<michael>, relay=local",
+                format!("to=<{m}>, orig_to=<{m}>, relay=local"),
+            ),
+            (
+                "sasl_method=PLAIN, sasl_username=michael",
+                format!("sasl_method=PLAIN, sasl_username={m}"),
+            ),
+            ("sasl_username=michael, x", format!("sasl_username={m}, x")),
+            (
+                "=> michael <michael@host.example> R=local",
+                format!("=> {m} <{}> R=local", r.address("michael@host.example")),
+            ),
+            (
+                "=> /var/mail/x <x@h.example>",
+                format!("=> /var/mail/x <{}>", r.address("x@h.example")),
+            ),
+            (
+                "=> :blackhole: <x@h.example>",
+                format!("=> :blackhole: <{}>", r.address("x@h.example")),
+            ),
+            (
+                "-> 550 <x@h.example>",
+                format!("-> 550 <{}>", r.address("x@h.example")),
+            ),
+            (
+                "from=<>, user=<>, proto=ESMTP",
+                "from=<>, user=<>, proto=ESMTP".to_string(),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(r.text(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn text_leaves_domains_codes_and_ips() {
+        let r = fixed();
+        let t = "450 4.7.1 <mx.example.net[192.0.2.1]:25>: host 2001:db8::1 said 5.7.1 \
+                 (in reply to RCPT TO) proto=ESMTP helo=<mail.example.org> user=shopuser";
+        assert_eq!(r.text(t), t);
+        let t = r.text("550 5.1.1 <a.b@mx.example.net>: relay=mx.example.net[192.0.2.1]:25");
+        assert!(
+            t.ends_with("@mx.example.net>: relay=mx.example.net[192.0.2.1]:25"),
+            "{t}"
+        );
+        assert!(t.starts_with("550 5.1.1 <u-"), "{t}");
     }
 }
