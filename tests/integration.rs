@@ -11,6 +11,7 @@ mod follow_cmd;
 mod golden;
 mod gzip;
 mod postfix_bodies;
+mod redact;
 mod report;
 mod synth;
 mod util;

@@ -174,7 +174,17 @@ impl Redactor {
         let mut h = blake3::Hasher::new_keyed(&self.key.bytes);
         h.update(kind);
         for p in parts {
-            h.update(p.to_lowercase().as_bytes());
+            if p.is_ascii() {
+                let mut buf = [0u8; 64];
+                for chunk in p.as_bytes().chunks(buf.len()) {
+                    let lower = &mut buf[..chunk.len()];
+                    lower.copy_from_slice(chunk);
+                    lower.make_ascii_lowercase();
+                    h.update(lower);
+                }
+            } else {
+                h.update(p.to_lowercase().as_bytes());
+            }
         }
         let out = h.finalize();
         let first: [u8; 8] = out.as_bytes()[..8].try_into().expect("32-byte output");
