@@ -1,6 +1,16 @@
-//! `--redact`: replaces the local part of every address with a keyed token
-//! (`jane.doe@example.com` → `u-aerukz4jvpg66@example.com`), in fields and inside free text, so
-//! a report or a trace can be pasted into a ticket.
+//! `--redact`: replaces the local part of every address, and every bare mailbox name, with a
+//! keyed token (`jane.doe@example.com` becomes something like `u-aerukz4jvpg66@example.com`),
+//! so a report or a trace can be pasted into a ticket.
+//!
+//! # What is redacted
+//! - [`address`]: a field holding an address (`<…>` kept around the token). Text without
+//!   `@` is returned as it is: cPanel user names and other account names are not mailboxes
+//!   and stay in clear.
+//! - [`local_part`]: a field known to name a mailbox, with or without domain (`michael`, a
+//!   Postfix local recipient): a bare name gets a token of its own, an address as above.
+//! - [`text`]: free text and log lines: every address in it (bracketed, quoted, after
+//!   `mailto:`, with a `+tag`, in any script), and the bare values of `user=<x>`, `to=<x>`,
+//!   `orig_to=<x>`, `sasl_username=x`, `sasl_sender=x` and of Exim's `=> x <addr>`.
 //!
 //! # Tokens
 //! A token is `u-` and 13 characters: the first 64 bits of BLAKE3 in keyed mode over the
