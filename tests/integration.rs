@@ -10,6 +10,7 @@ mod follow;
 mod golden;
 mod gzip;
 mod postfix_bodies;
+mod redact;
 mod report;
 mod synth;
 mod tail;
