@@ -6,6 +6,7 @@ mod corpus;
 mod day;
 mod diagnose;
 mod docs;
+mod exit_status;
 mod follow;
 mod golden;
 mod gzip;

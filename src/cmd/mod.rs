@@ -4,8 +4,11 @@
 //! ([`Exit`]). Nothing else in the crate imports `cmd`, and only `cmd` imports `cli`.
 
 mod common;
+mod docs;
 mod events;
 mod follow;
+mod progress;
+mod read;
 mod report;
 mod trace;
 
@@ -22,5 +25,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         None => report::run(&cli.report),
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Follow(args)) => follow::run(&args),
+        Some(Command::Completions(args)) => docs::completions(args.shell),
+        Some(Command::Man) => docs::man(),
     }
 }
