@@ -40,7 +40,8 @@ impl Cli {
     /// Parses the command line; a bad one exits with clap's message and status 2. A bare
     /// first FILE that is a subcommand's misspelling (`mailtrace reprot F`) or a flag without
     /// its dashes (`mailtrace version`) is a bad one too, with clap's suggestion: a file of
-    /// that name is read when given with a path (`./reprot`) or after `--`.
+    /// that name is read when given with a path (`./reprot`) or after `--`. Names with a dot
+    /// are files.
     pub fn parse_args() -> Cli {
         let cli = Cli::parse();
         let dashdash = std::env::args_os().any(|a| a == "--");
@@ -55,7 +56,8 @@ impl Cli {
         let Some(first) = self.report.input.files.first() else {
             return Ok(());
         };
-        if self.command.is_some() || first.contains('/') {
+        // A path, or a name with an extension (`events.log`), is never a subcommand.
+        if self.command.is_some() || first.contains(['/', '.']) {
             return Ok(());
         }
         let mut cmd = Cli::command();

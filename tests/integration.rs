@@ -12,6 +12,7 @@ mod golden;
 mod gzip;
 mod postfix_bodies;
 mod report;
+mod reserved;
 mod stdin;
 mod synth;
 mod tail;
