@@ -13,10 +13,13 @@ use crate::error::{Exit, Result};
 /// The hand-written parts: before its first `.SH`, more DESCRIPTION; then whole sections.
 const PROSE: &str = include_str!("../../man/prose.roff");
 
-/// Prints the completion script for `shell` on stdout.
+/// Prints the completion script for `shell` on stdout. (Generated into memory first:
+/// clap_complete panics when its writer fails, e.g. on a closed pipe.)
 pub(super) fn completions(shell: clap_complete::Shell) -> Result<Exit> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    clap_complete::generate(shell, &mut Cli::command(), "mailtrace", &mut out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "mailtrace", &mut script);
+    let mut out = io::stdout().lock();
+    out.write_all(&script)?;
     out.flush()?;
     Ok(Exit::Ok)
 }
