@@ -77,6 +77,10 @@ pub enum InputError {
     /// The input is a directory.
     #[error("{path}: is a directory")]
     Directory { path: String },
+    /// The input is a device or socket (`what`: "character device", …), which the batch
+    /// commands refuse: reading one may never end.
+    #[error("{path}: is a {what}")]
+    Special { path: String, what: &'static str },
     /// No file was named and none of the default logs (`tried`) exists.
     #[error(
         "no log file given and none of the default logs exists ({}); name one, or use - for standard input",

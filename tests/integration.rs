@@ -8,6 +8,7 @@ mod day;
 mod diagnose;
 mod docs;
 mod exit_status;
+mod fifo;
 mod follow;
 mod golden;
 mod gzip;

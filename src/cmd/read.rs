@@ -108,6 +108,7 @@ impl Failure {
         let error = match e {
             InputError::Open { source, .. } => source.to_string(),
             InputError::Directory { .. } => "is a directory".to_string(),
+            InputError::Special { what, .. } => format!("is a {what}"),
             other => other.to_string(),
         };
         Failure {
@@ -256,10 +257,14 @@ fn read_one(
     } else if is_unknown_format(&st) {
         let f = Failure {
             input: name,
-            error: format!(
-                "not an Exim or Postfix log (none of its {} lines was recognised)",
-                thousands(st.lines)
-            ),
+            error: if st.lines == 1 {
+                "not an Exim or Postfix log (its only line was not recognised)".to_string()
+            } else {
+                format!(
+                    "not an Exim or Postfix log (none of its {} lines was recognised)",
+                    thousands(st.lines)
+                )
+            },
         };
         warn(&f.to_string());
         reading.failures.push(f);
@@ -274,14 +279,13 @@ fn is_unknown_format(st: &FileStats) -> bool {
     st.events == 0 && st.unrecognised == 0 && st.foreign == 0 && st.malformed > 0
 }
 
-/// Opens an input: a directory is refused, a FIFO waits for a writer (saying so once, see
-/// [`input::open_with`]), and a regular file's bytes are counted by the progress bar.
+/// Opens an input: a directory, device or socket is refused, a FIFO waits for a writer
+/// (saying so once, see [`input::open_with`]), and a regular file's bytes are counted by the
+/// progress bar.
 fn open(input: &Input, bar: Option<&ProgressBar>) -> Result<Box<dyn BufRead + Send>, InputError> {
     let name = input.display_name();
     if let Input::Path(p) = input {
-        if p.is_dir() {
-            return Err(InputError::Directory { path: name });
-        }
+        refuse_special(p, &name)?;
         if let Some(bar) = bar {
             let open_err = |source| InputError::Open {
                 path: name.clone(),
@@ -293,6 +297,31 @@ fn open(input: &Input, bar: Option<&ProgressBar>) -> Result<Box<dyn BufRead + Se
     }
     input::open_with(input, &mut |path| {
         warn(&format!("{path}: waiting for a writer on this FIFO"));
+    })
+}
+
+/// The error for a path that is a directory, a device or a socket (symlinks followed).
+fn refuse_special(p: &std::path::Path, name: &str) -> Result<(), InputError> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(t) = std::fs::metadata(p).map(|m| m.file_type()) else {
+        return Ok(()); // Opening it says why.
+    };
+    let what = if t.is_dir() {
+        return Err(InputError::Directory {
+            path: name.to_string(),
+        });
+    } else if t.is_char_device() {
+        "character device"
+    } else if t.is_block_device() {
+        "block device"
+    } else if t.is_socket() {
+        "socket"
+    } else {
+        return Ok(());
+    };
+    Err(InputError::Special {
+        path: name.to_string(),
+        what,
     })
 }
 
