@@ -137,9 +137,6 @@ pub enum Command {
     /// /usr/local/share/bash-completion/completions/mailtrace` (see the README for each
     /// shell's folder).
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on stdout; `man/mailtrace.1` is this output.
-    #[command(hide = true)]
-    Man,
 }
 
 /// Arguments of `mailtrace completions`.
@@ -227,7 +224,7 @@ pub struct FilterArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub account: Option<String>,
 
-    /// Only messages whose sender or recipient is in this domain.
+    /// Only messages whose sender or recipient is in this domain (subdomains included).
     #[arg(long, value_name = "DOMAIN")]
     pub domain: Option<String>,
 }
@@ -309,11 +306,13 @@ pub struct ReportArgs {
     pub patterns_only: bool,
 
     /// Also write the addresses to remove from mailing lists (permanent user_unknown,
-    /// mailbox_disabled, domain_invalid) as CSV to FILE.
+    /// mailbox_disabled, domain_invalid) as CSV to FILE: sender, address, cause, last_seen,
+    /// count.
     #[arg(long, value_name = "FILE")]
     pub suppression_list: Option<PathBuf>,
 
-    /// A queue ID with no new line for this many hours is folded as incomplete.
+    /// A queue ID with no new line for this many hours is folded as incomplete (which bounds
+    /// memory).
     #[arg(long, value_name = "HOURS", default_value_t = 48)]
     pub max_age: u64,
 

@@ -1,6 +1,6 @@
-//! `mailtrace completions SHELL` (clap_complete) and the hidden `mailtrace man`, which prints
-//! the man page generated from the clap definitions (clap_mangen) with the hand-written
-//! prose of `man/prose.roff` around it. `man/mailtrace.1` is that output, checked by a test.
+//! `mailtrace completions SHELL` (clap_complete), and the man page generated from the clap
+//! definitions (clap_mangen) with the hand-written prose of `man/prose.roff` around it.
+//! `man/mailtrace.1` is [`man_page`] as `cargo run --example man` writes it; a test checks.
 
 use std::io::{self, Write};
 
@@ -20,14 +20,6 @@ pub(super) fn completions(shell: clap_complete::Shell) -> Result<Exit> {
     clap_complete::generate(shell, &mut Cli::command(), "mailtrace", &mut script);
     let mut out = io::stdout().lock();
     out.write_all(&script)?;
-    out.flush()?;
-    Ok(Exit::Ok)
-}
-
-/// Prints the man page on stdout.
-pub(super) fn man() -> Result<Exit> {
-    let mut out = io::stdout().lock();
-    out.write_all(&man_page()?)?;
     out.flush()?;
     Ok(Exit::Ok)
 }
@@ -70,7 +62,21 @@ pub fn man_page() -> io::Result<Vec<u8>> {
         w.extend(demoted(&options, sub.get_name()));
     }
     w.extend_from_slice(sections.as_bytes());
-    Ok(w)
+    Ok(ascii_only(&String::from_utf8_lossy(&w)).into_bytes())
+}
+
+/// `roff` with every non-ASCII character as a `\[uXXXX]` escape, which every formatter reads
+/// whatever its input encoding.
+fn ascii_only(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len());
+    for c in roff.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", c as u32));
+        }
+    }
+    out
 }
 
 /// Returns true if and only if `cmd` takes a flag other than `--help`.

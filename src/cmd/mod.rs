@@ -2,6 +2,7 @@
 //!
 //! This is the only place that prints diagnostics (`common.rs`) and picks the exit status
 //! ([`Exit`]). Nothing else in the crate imports `cmd`, and only `cmd` imports `cli`.
+//! [`man_page`] is for `examples/man.rs`, which writes `man/mailtrace.1`.
 
 mod common;
 mod docs;
@@ -16,6 +17,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Exit, Result};
 
 pub use common::print_error;
+pub use docs::man_page;
 
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -26,6 +28,5 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Follow(args)) => follow::run(&args),
         Some(Command::Completions(args)) => docs::completions(args.shell),
-        Some(Command::Man) => docs::man(),
     }
 }
