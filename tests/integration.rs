@@ -14,6 +14,7 @@ mod generated_docs;
 mod golden;
 mod gzip;
 mod postfix_bodies;
+mod progress;
 mod redact_key;
 mod report;
 mod reserved;
