@@ -118,7 +118,8 @@ pub enum Exit {
     Ok,
     /// 1: the report found problems, or `trace` found nothing.
     Problems,
-    /// 2: an error (a bad argument, an unreadable or corrupt input).
+    /// 2: an error (a bad argument, an unreadable, corrupt or unknown-format input, or
+    /// nothing to analyse).
     Error,
 }
 
