@@ -1,10 +1,19 @@
-//! Command-line arguments (clap derive): raw flags only. Validation and defaults that need
-//! work (times, files, patterns) happen in [`crate::cmd`], the only module that reads these.
+//! Command-line arguments (clap derive): raw flags only, and the one check clap cannot make
+//! ([`Cli::parse_args`]: a bare FILE that looks like a mistyped subcommand). Validation and
+//! defaults that need work (times, files, patterns) happen in [`crate::cmd`], the only module
+//! that reads these.
 
 use std::path::PathBuf;
 
 use crate::model::thresholds::Thresholds;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// The exit statuses, as `--help` and the man page state them.
+pub const EXIT_STATUS_HELP: &str = "Exit status: 0 no problems found (or events/trace printed), \
+1 the report found problems (a sending limit tripped or nearly tripped, or an offender was \
+diagnosed) or trace found nothing, 2 an error (bad arguments, an unreadable, corrupt or \
+unknown-format input, or nothing to analyse: no log line in the time range).";
 
 /// Trace deliveries and failures in Exim and Postfix mail logs.
 ///
@@ -15,10 +24,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Trace deliveries and failures in Exim and Postfix mail logs",
     long_about = "Trace deliveries and failures in Exim and Postfix mail logs: which mail failed, \
-for whom, why, and what to do about it.\n\nWith no subcommand, `mailtrace [FILE...]` runs `report`.",
-    after_help = "Exit status: 0 no problems found (or events/trace printed), 1 the report found \
-problems (a sending limit tripped or nearly tripped, or an offender was diagnosed), 2 an error \
-(bad arguments, an unreadable or corrupt input).",
+for whom, why, and what to do about it.\n\nWith no subcommand, `mailtrace [FILE]...` runs `report`.",
+    after_help = EXIT_STATUS_HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -29,16 +36,115 @@ pub struct Cli {
     pub report: ReportArgs,
 }
 
+impl Cli {
+    /// Parses the command line; a bad one exits with clap's message and status 2. A bare
+    /// first FILE that is a subcommand's misspelling (`mailtrace reprot F`) or a flag without
+    /// its dashes (`mailtrace version`) is a bad one too, with clap's suggestion: a file of
+    /// that name is read when given with a path (`./reprot`) or after `--`. Names with a dot
+    /// are files.
+    pub fn parse_args() -> Cli {
+        let cli = Cli::parse();
+        let dashdash = std::env::args_os().any(|a| a == "--");
+        if !dashdash && let Err(e) = cli.check_reserved_names() {
+            e.exit();
+        }
+        cli
+    }
+
+    /// The error for a bare first FILE that looks like a mistyped subcommand or flag.
+    pub fn check_reserved_names(&self) -> Result<(), clap::Error> {
+        let Some(first) = self.report.input.files.first() else {
+            return Ok(());
+        };
+        // A path, or a name with an extension (`events.log`), is never a subcommand.
+        if self.command.is_some() || first.contains(['/', '.']) {
+            return Ok(());
+        }
+        let mut cmd = Cli::command();
+        let (kind, suggestion) = if let Some(sub) = similar_subcommand(&cmd, first) {
+            (ContextKind::SuggestedSubcommand, sub)
+        } else if cmd.get_arguments().any(|a| a.get_long() == Some(first))
+            || first == "version"
+            || first == "help"
+        {
+            (ContextKind::SuggestedArg, format!("--{first}"))
+        } else {
+            return Ok(());
+        };
+        let mut err = clap::Error::new(ErrorKind::InvalidSubcommand).with_cmd(&cmd);
+        err.insert(
+            ContextKind::InvalidSubcommand,
+            ContextValue::String(first.clone()),
+        );
+        err.insert(kind, ContextValue::String(suggestion));
+        err.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                format!("to read a file of that name, give its path: './{first}'").into(),
+            ]),
+        );
+        err.insert(
+            ContextKind::Usage,
+            ContextValue::StyledStr(cmd.render_usage()),
+        );
+        Err(err)
+    }
+}
+
+/// The subcommand `word` is most like, as clap's own suggestion measures it (Jaro > 0.7).
+fn similar_subcommand(cmd: &clap::Command, word: &str) -> Option<String> {
+    cmd.get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .map(|s| s.get_name())
+        .chain(["help"])
+        .map(|name| (strsim::jaro(word, name), name))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name.to_string())
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the tracing deliveries and failures report (the default).
+    ///
+    /// The report: header (files, period, lines read and unrecognised), summary, sending
+    /// limits, failing senders, offending recipients grouped by sender, recipient domains with
+    /// problems, likely causes, and what to do next.
     Report(ReportArgs),
     /// Print every understood log line as one JSON object per line (NDJSON).
+    ///
+    /// One object per understood log line (see OUTPUT in the man page), and on stderr a
+    /// one-line summary per file (`mailtrace: mail.log: 12,403 lines, 3 unrecognised`).
     Events(EventsArgs),
     /// Print every message that involves an address, queue ID or domain, like exigrep.
+    ///
+    /// An argument with `@` is an address, one shaped like an Exim message ID or a Postfix
+    /// queue ID is a queue ID, anything else a domain (subdomains included). Each message's
+    /// lines are grouped in order, bounces and content-filter continuations linked to their
+    /// parent, with a one-line verdict per recipient. Exits 1 when nothing matched.
     Trace(TraceArgs),
     /// Follow live logs and warn before a domain hits its hourly sending limit.
+    ///
+    /// Follows the files like `tail -F` (across rename and copytruncate rotation, deletion
+    /// and re-creation), keeps cPanel's hourly counters from the start of the current clock
+    /// hour, and prints an alert when a sender domain nears or trips its limit, an account's
+    /// volume or login IPs jump, or one failure cause bursts. On a terminal it shows a live
+    /// table of the current hour. Ctrl-C prints the hour's summary and exits 0.
     Follow(FollowArgs),
+    /// Print a shell completion script on stdout.
+    ///
+    /// For bash, zsh, fish, elvish or PowerShell: `mailtrace completions bash >
+    /// /usr/local/share/bash-completion/completions/mailtrace` (see the README for each
+    /// shell's folder).
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `mailtrace completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,7 +182,8 @@ pub enum FollowFormatArg {
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
     /// Log files to read (`-` for standard input; gzip is recognised by content). A rotated
-    /// set given in any order is read oldest first. Default: the first that exists of
+    /// set given in any order is read oldest first. Default: standard input when it is not a
+    /// terminal and has data (not for follow), else the first that exists of
     /// /var/log/exim_mainlog, /var/log/exim4/mainlog, /var/log/exim/mainlog,
     /// /var/log/mail.log, /var/log/maillog.
     #[arg(value_name = "FILE")]
@@ -117,7 +224,7 @@ pub struct FilterArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub account: Option<String>,
 
-    /// Only messages whose sender or recipient is in this domain.
+    /// Only messages whose sender or recipient is in this domain (subdomains included).
     #[arg(long, value_name = "DOMAIN")]
     pub domain: Option<String>,
 }
@@ -171,7 +278,18 @@ pub struct ReportArgs {
     #[arg(long)]
     pub redact: bool,
 
-    /// Print nothing and exit 0 when no problem was found (for cron).
+    /// The key of --redact's keyed hash: the same key gives the same tokens, so reports of
+    /// different days can be compared.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "MAILTRACE_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
+
+    /// For cron: print nothing and exit 0 when no problem was found; no notes on stderr,
+    /// only problems and errors.
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -188,11 +306,13 @@ pub struct ReportArgs {
     pub patterns_only: bool,
 
     /// Also write the addresses to remove from mailing lists (permanent user_unknown,
-    /// mailbox_disabled, domain_invalid) as CSV to FILE.
+    /// mailbox_disabled, domain_invalid) as CSV to FILE: sender, address, cause, last_seen,
+    /// count.
     #[arg(long, value_name = "FILE")]
     pub suppression_list: Option<PathBuf>,
 
-    /// A queue ID with no new line for this many hours is folded as incomplete.
+    /// A queue ID with no new line for this many hours is folded as incomplete (which bounds
+    /// memory).
     #[arg(long, value_name = "HOURS", default_value_t = 48)]
     pub max_age: u64,
 
@@ -205,6 +325,19 @@ pub struct ReportArgs {
 pub struct EventsArgs {
     #[command(flatten)]
     pub input: InputArgs,
+
+    /// Replace the local part of every address with a stable short hash, in every field.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// The key of --redact's keyed hash (as for report).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "MAILTRACE_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -222,6 +355,15 @@ pub struct TraceArgs {
     /// Replace local parts of addresses with a stable short hash.
     #[arg(long)]
     pub redact: bool,
+
+    /// The key of --redact's keyed hash (as for report).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "MAILTRACE_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]

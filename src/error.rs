@@ -41,10 +41,31 @@ impl Error {
         Error::Usage(msg.into())
     }
 
-    /// Returns true if and only if the error is a closed output pipe (`mailtrace … | head`).
+    /// Returns true if and only if the error is a closed output pipe (`mailtrace … | head`),
+    /// also when a serialiser wrapped it.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe)
+        match self {
+            Error::Io(e) => is_broken_pipe(e),
+            _ => false,
+        }
     }
+}
+
+/// Returns true if and only if `e` is, or wraps, a closed pipe: `serde_json` reports a failed
+/// write as its own error, which [`crate::util::sanitize::write_json_line`] wraps again.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let Some(inner) = e.get_ref() else {
+        return false;
+    };
+    if let Some(json) = inner.downcast_ref::<serde_json::Error>() {
+        return json.io_error_kind() == Some(io::ErrorKind::BrokenPipe);
+    }
+    inner
+        .downcast_ref::<io::Error>()
+        .is_some_and(is_broken_pipe)
 }
 
 /// An error opening or reading one input.
@@ -53,6 +74,13 @@ pub enum InputError {
     /// The input could not be opened (or its first bytes read).
     #[error("{path}: {source}")]
     Open { path: String, source: io::Error },
+    /// The input is a directory.
+    #[error("{path}: is a directory")]
+    Directory { path: String },
+    /// The input is a device or socket (`what`: "character device", …), which the batch
+    /// commands refuse: reading one may never end.
+    #[error("{path}: is a {what}")]
+    Special { path: String, what: &'static str },
     /// No file was named and none of the default logs (`tried`) exists.
     #[error(
         "no log file given and none of the default logs exists ({}); name one, or use - for standard input",
@@ -90,7 +118,8 @@ pub enum Exit {
     Ok,
     /// 1: the report found problems, or `trace` found nothing.
     Problems,
-    /// 2: an error (a bad argument, an unreadable or corrupt input).
+    /// 2: an error (a bad argument, an unreadable, corrupt or unknown-format input, or
+    /// nothing to analyse).
     Error,
 }
 
@@ -166,5 +195,9 @@ mod tests {
         assert!(pipe.is_broken_pipe());
         assert!(!Error::from(io::Error::from(io::ErrorKind::NotFound)).is_broken_pipe());
         assert!(!Error::usage("--since: x").is_broken_pipe());
+        let json = serde_json::Error::io(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(Error::from(io::Error::other(json)).is_broken_pipe());
+        let json = serde_json::Error::io(io::Error::from(io::ErrorKind::NotFound));
+        assert!(!Error::from(io::Error::other(json)).is_broken_pipe());
     }
 }

@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use mailtrace::cli::Cli;
 use mailtrace::cmd;
 use mailtrace::error::Exit;
@@ -15,7 +14,7 @@ use mailtrace::error::Exit;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     match cmd::run(cli) {
         Ok(exit) => exit.into(),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -111,7 +111,10 @@ fn unsolicited_mail() {
 #[test]
 fn stale_list_on_cpanel_names_the_mailbox() {
     // The subject is the mailbox that logged in (A=), not the cPanel user (U=) owning the domain.
-    let d = check("stale_list.log", &[("news@shop.example", "account", "stale_list")]);
+    let d = check(
+        "stale_list.log",
+        &[("news@shop.example", "account", "stale_list")],
+    );
     let ev = evidence(&d[0]);
     assert!(ev.contains("Normal login pattern"), "{ev}");
     let advice = d[0]["advice"].as_str().unwrap();

@@ -44,6 +44,8 @@ const CASES: &[(&str, &[&str])] = &[
         &[
             "report",
             "--redact",
+            "--redact-key",
+            "golden-test-key",
             "--format",
             "markdown",
             "fixtures/exim/cpanel_domain_blocked.log",

@@ -1,30 +1,34 @@
-//! What the commands share: the inputs named on the command line, the one loop that reads
-//! them, the one place that prints `mailtrace: …` diagnostics (sanitised), and the settings
-//! built from flags that several commands take (filter, colour, limit rule, classifier).
+//! What the commands share: the inputs named on the command line (or standard input, or the
+//! default log), the one place that prints `mailtrace: …` diagnostics (sanitised), and the
+//! settings built from flags that several commands take (filter, colour, limit rule,
+//! classifier, redaction key). The loop that reads the inputs is in `read.rs`.
 
-use std::io::{self, IsTerminal};
-use std::ops::ControlFlow;
+use std::io::{self, BufRead, IsTerminal};
+use std::os::fd::AsFd;
+use std::time::Duration;
 
 use crate::aggregate::Filter;
 use crate::classify::Classifier;
 use crate::cli::{ColorArg, FilterArgs, InputArgs, LimitArgs, MtaArg, ReportArgs};
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
 use crate::input::{self, Input};
 use crate::model::cpanel::LimitRule;
-use crate::model::event::{Event, Mta};
-use crate::parse::scan::{self, At, FileStats, ScanOptions};
+use crate::model::event::Mta;
+use crate::parse::scan::{self, FileStats, ScanOptions};
 use crate::util::sanitize::clean;
 use crate::util::text::thousands;
 use crate::util::timearg::{self, TimeArg};
+
+pub(crate) use super::read::{How, PerInput, Summaries, Window, read_inputs};
 
 /// A diagnostic as printed: `mailtrace: {msg}`, with anything from a log made safe.
 pub(crate) fn diagnostic(msg: &str) -> String {
     format!("mailtrace: {}", clean(msg))
 }
 
-/// Prints a diagnostic on stderr.
+/// Prints a diagnostic on stderr (clearing the progress bar meanwhile).
 pub(crate) fn warn(msg: &str) {
-    eprintln!("{}", diagnostic(msg));
+    super::progress::suspend(|| eprintln!("{}", diagnostic(msg)));
 }
 
 /// Prints the error that ended a command.
@@ -32,7 +36,60 @@ pub fn print_error(e: &Error) {
     warn(&e.to_string());
 }
 
-/// The inputs named on the command line in reading order, or the default log.
+/// The inputs of a batch command (`events`, `report`, `trace`): those named on the command
+/// line in reading order; with none, standard input when it is not a terminal and has data
+/// (`zcat old.gz | mailtrace`); else the default log, named on stderr unless `quiet`. An
+/// empty standard input (cron's, `/dev/null`) falls back to the default log.
+pub(crate) fn batch_inputs(args: &InputArgs, quiet: bool) -> Result<Vec<Input>> {
+    if args.files.is_empty() {
+        if stdin_has_data() {
+            return Ok(vec![Input::Stdin]);
+        }
+        let p = input::find_default_log()?;
+        if !quiet {
+            warn(&format!("reading {}", p.display()));
+        }
+        return Ok(vec![Input::Path(p)]);
+    }
+    Ok(input::order_rotated(
+        args.files.iter().map(|f| Input::from_arg(f)).collect(),
+    ))
+}
+
+/// Returns true if and only if standard input is not a terminal and gives data (not just an
+/// end of file). When nothing comes within a second, says once what it waits for; Ctrl-C
+/// ends the wait.
+fn stdin_has_data() -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return false;
+    }
+    let fd = stdin.as_fd();
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let second = Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    };
+    let mut told = false;
+    loop {
+        let timeout = if told { None } else { Some(&second) };
+        match poll(&mut fds, timeout) {
+            Ok(0) => {
+                told = true;
+                warn("no FILE given: waiting for data on standard input (or name a log file)");
+            }
+            Ok(_) if fds[0].revents().contains(PollFlags::NVAL) => return false,
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => return false,
+        }
+    }
+    // Stdin keeps what this reads in its own buffer, so the reading proper starts with it.
+    stdin.lock().fill_buf().is_ok_and(|b| !b.is_empty())
+}
+
+/// The inputs named on the command line in reading order, or the default log (`follow`).
 pub(crate) fn resolve_inputs(args: &InputArgs) -> Result<Vec<Input>> {
     if args.files.is_empty() {
         let p = input::find_default_log()?;
@@ -75,73 +132,34 @@ pub(crate) fn print_file_summary(st: &FileStats, verbose: bool) {
     }
     warn(&format!("{}: {}", st.name, parts.join(", ")));
     if verbose {
-        for (n, line) in &st.samples {
-            eprintln!("  {}:{}: {}", clean(&st.name), n, clean(line));
-        }
+        super::progress::suspend(|| {
+            for (n, line) in &st.samples {
+                eprintln!("  {}:{}: {}", clean(&st.name), n, clean(line));
+            }
+        });
     }
     if let Some(e) = &st.error {
         warn(&format!("{}: {e}", st.name));
     }
 }
 
-/// What a command does with the inputs [`read_inputs`] reads.
-pub(crate) trait PerInput {
-    /// Called before each input, with its display name.
-    fn begin(&mut self, _name: &str) {}
-
-    /// Called with each event; `Break` stops reading (after an output error).
-    fn event(&mut self, e: &Event<'_>, at: At<'_>) -> ControlFlow<()>;
-
-    /// The output error that made [`PerInput::event`] stop, if any; it ends the command.
-    fn take_error(&mut self) -> Option<io::Error> {
-        None
+/// The key of `--redact-key` / `MAILTRACE_REDACT_KEY` (an empty one is none).
+///
+/// Sets the process-wide redaction key from `--redact-key` / `MAILTRACE_REDACT_KEY` (a
+/// stable key: the same address gives the same token on every run and server, so tickets
+/// can be compared). Without one, tokens come from a random key and differ per run.
+pub(crate) fn apply_redaction_key(redact_key: &Option<String>) -> Result<()> {
+    if let Some(k) = redaction_key(redact_key) {
+        let key = crate::util::redact::Key::from_passphrase(&k)
+            .map_err(|e| Error::usage(format!("--redact-key: {e}")))?;
+        crate::util::redact::set_key(key)
+            .map_err(|e| Error::usage(format!("--redact-key: {e}")))?;
     }
+    Ok(())
 }
 
-/// When [`read_inputs`] prints an input's summary line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Summaries {
-    /// After every input (`events`).
-    Always,
-    /// With `--verbose`, or when reading the input failed.
-    VerboseOrError,
-}
-
-/// Reads every input into `per_input`: the one loop of `events`, `report` and `trace`. An
-/// input that cannot be opened or breaks off is reported and makes the status
-/// [`Exit::Error`], and the next input is read; an output error ends the command.
-pub(crate) fn read_inputs(
-    inputs: &[Input],
-    args: &InputArgs,
-    summaries: Summaries,
-    per_input: &mut impl PerInput,
-) -> Result<(Vec<FileStats>, Exit)> {
-    let opts = scan_options(args);
-    let mut stats = Vec::with_capacity(inputs.len());
-    let mut exit = Exit::Ok;
-    for input in inputs {
-        per_input.begin(&input.display_name());
-        let res = scan::scan_input(input, &opts, |e, at| per_input.event(e, at));
-        if let Some(e) = per_input.take_error() {
-            return Err(e.into());
-        }
-        match res {
-            Ok(st) => {
-                if st.error.is_some() {
-                    exit = Exit::Error;
-                }
-                if summaries == Summaries::Always || args.verbose || st.error.is_some() {
-                    print_file_summary(&st, args.verbose);
-                }
-                stats.push(st);
-            }
-            Err(e) => {
-                exit = Exit::Error;
-                warn(&e.to_string());
-            }
-        }
-    }
-    Ok((stats, exit))
+fn redaction_key(redact_key: &Option<String>) -> Option<String> {
+    redact_key.clone().filter(|k| !k.is_empty())
 }
 
 /// Returns true if and only if colour should be used on stdout.
@@ -174,8 +192,15 @@ pub(crate) fn load_classifier(args: &ReportArgs) -> Result<Classifier> {
 }
 
 /// Builds the filter of `report` and `trace` from the command line. A time counted back
-/// from the end of the log (`--since 1h`) reads the end of the last input.
-pub(crate) fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) -> Result<Filter> {
+/// from the end of the log (`--since 1h`) reads the end of the last input (not of standard
+/// input or a FIFO, which cannot be read twice: then back from now, said unless `quiet`).
+/// A range that ends before it starts is a usage error.
+pub(crate) fn build_filter(
+    f: &FilterArgs,
+    inputs: &[Input],
+    input: &InputArgs,
+    quiet: bool,
+) -> Result<Filter> {
     let now = chrono::Local::now().naive_local();
     let parse = |flag: &str, arg: &Option<String>| {
         arg.as_deref()
@@ -189,8 +214,11 @@ pub(crate) fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) 
         since.is_some_and(|t| t.needs_log_end()) || until.is_some_and(|t| t.needs_log_end());
     let log_end = if needs_end {
         let opts = scan_options(input);
-        let end = inputs.last().and_then(|i| scan::last_event_time(i, &opts));
-        if end.is_none() {
+        let end = match inputs.last() {
+            Some(i @ Input::Path(p)) if !input::fifo::is_fifo(p) => scan::last_event_time(i, &opts),
+            _ => None,
+        };
+        if end.is_none() && !quiet {
             warn("cannot find the end of the log; counting relative times back from now");
         }
         end
@@ -198,9 +226,22 @@ pub(crate) fn build_filter(f: &FilterArgs, inputs: &[Input], input: &InputArgs) 
         None
     };
     let resolve = |t: Option<TimeArg>| t.map(|t| t.resolve(log_end, now));
+    let (since_at, until_at) = (resolve(since), resolve(until));
+    if let (Some(s), Some(u)) = (since_at, until_at)
+        && s >= u
+    {
+        let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+        return Err(Error::usage(format!(
+            "--since {} ({}) is not before --until {} ({})",
+            f.since.as_deref().unwrap_or_default(),
+            fmt(s),
+            f.until.as_deref().unwrap_or_default(),
+            fmt(u)
+        )));
+    }
     Ok(Filter {
-        since: resolve(since),
-        until: resolve(until),
+        since: since_at,
+        until: until_at,
         sender: f.sender.clone(),
         account: f.account.clone(),
         domain: f

@@ -2,10 +2,14 @@
 //!
 //! This is the only place that prints diagnostics (`common.rs`) and picks the exit status
 //! ([`Exit`]). Nothing else in the crate imports `cmd`, and only `cmd` imports `cli`.
+//! [`man_page`] is for `examples/man.rs`, which writes `man/mailtrace.1`.
 
 mod common;
+mod docs;
 mod events;
 mod follow;
+mod progress;
+mod read;
 mod report;
 mod trace;
 
@@ -13,6 +17,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Exit, Result};
 
 pub use common::print_error;
+pub use docs::man_page;
 
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -22,5 +27,6 @@ pub fn run(cli: Cli) -> Result<Exit> {
         None => report::run(&cli.report),
         Some(Command::Trace(args)) => trace::run(&args),
         Some(Command::Follow(args)) => follow::run(&args),
+        Some(Command::Completions(args)) => docs::completions(args.shell),
     }
 }

@@ -1,35 +1,50 @@
 //! `mailtrace report` (also the default): read every input through the correlator into the
-//! aggregates, build the report with its diagnosis, and render it.
+//! aggregates, build the report with its diagnosis, and render it, marked incomplete at its
+//! top when an input failed ([`write_marked`]).
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 
-use super::common::{self, PerInput, Summaries};
+use super::common::{self, How, PerInput, Summaries, Window};
+use super::read::{Failure, Reading};
 use crate::aggregate::Aggregates;
 use crate::classify::CachedClassifier;
-use crate::cli::{FormatArg, InputArgs, ReportArgs};
+use crate::cli::{FormatArg, ReportArgs};
 use crate::correlate::{Correlator, Sink};
 use crate::error::{Error, Exit, Result};
 use crate::input::Input;
 use crate::model::event::Event;
-use crate::parse::scan::{At, FileStats};
-use crate::report::{self, BuildOptions, Report};
+use crate::parse::scan::At;
+use crate::report::{self, BuildOptions, Report, doc::Block};
+use crate::util::sanitize;
 
-/// Runs `mailtrace report`: status 2 if an input failed, else 1 if the report found
-/// problems, else 0.
+/// Runs `mailtrace report`: status 2 if an input failed or there was nothing to analyse,
+/// else 1 if the report found problems, else 0. With `-q`, a run that ends with 0 prints
+/// nothing.
 pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
-    let inputs = common::resolve_inputs(&args.input)?;
-    let filter = common::build_filter(&args.filter, &inputs, &args.input)?;
+    let inputs = common::batch_inputs(&args.input, args.quiet)?;
+    let filter = common::build_filter(&args.filter, &inputs, &args.input, args.quiet)?;
+    let how = How {
+        summaries: Summaries::VerboseOrError,
+        quiet: args.quiet,
+        streams: false,
+        window: Window::of(&filter),
+    };
     let classifier = common::load_classifier(args)?;
     let rule = common::limit_rule(&args.limit);
     let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
-    let (stats, read) = analyse(&inputs, &args.input, args.max_age, &mut agg)?;
+    let reading = analyse(&inputs, args, &how, &mut agg)?;
+    if !reading.check_analysed(&how.window) {
+        std::mem::forget(agg);
+        return Ok(Exit::Error);
+    }
+    common::apply_redaction_key(&args.redact_key)?;
     let diagnoses = crate::diagnose::diagnose(&agg, &args.thresholds);
     let report = Report::build(
         &mut agg,
         &diagnoses,
-        &stats,
+        &reading.stats,
         &BuildOptions {
             hourly_tables: args.format == FormatArg::Json,
             top: args.top,
@@ -46,23 +61,23 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
         report::csv::render_suppression(&report, &mut f)?;
         f.flush()?;
     }
-    let problems = report.has_problems();
-    if problems || !args.quiet {
+    let exit = reading.exit().merge(Exit::of(false, report.has_problems()));
+    if exit != Exit::Ok || !args.quiet {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
-        render(
-            &report,
-            args.format,
-            common::use_color(args.color),
-            &mut out,
-        )?;
+        let color = common::use_color(args.color);
+        if reading.failures.is_empty() {
+            render(&report, args.format, color, &mut out)?;
+        } else {
+            write_marked(&report, &reading, args.format, color, &mut out)?;
+        }
         out.flush()?;
     }
     // Dropping millions of small allocations one by one takes a noticeable share of the run;
     // the process is about to exit, so let the OS reclaim them.
     std::mem::forget(report);
     std::mem::forget(agg);
-    Ok(read.merge(Exit::of(false, problems)))
+    Ok(exit)
 }
 
 /// Feeds each event to the correlator, which hands outcomes and messages to the sink.
@@ -79,26 +94,20 @@ impl<S: Sink> PerInput for Correlate<'_, S> {
 }
 
 /// Reads every input through the correlator into the aggregates (on a second thread).
-/// Returns the per-file statistics and the status of reading.
 fn analyse(
     inputs: &[Input],
-    input_args: &InputArgs,
-    max_age_hours: u64,
+    args: &ReportArgs,
+    how: &How,
     agg: &mut Aggregates<'_>,
-) -> Result<(Vec<FileStats>, Exit)> {
+) -> Result<Reading> {
     crate::aggregate::threaded::run(agg, |sink| {
-        let mut correlator = Correlator::new(max_age_hours).without_texts();
+        let mut correlator = Correlator::new(args.max_age).without_texts();
         let mut per_input = Correlate {
             correlator: &mut correlator,
             sink,
         };
-        let out = common::read_inputs(
-            inputs,
-            input_args,
-            Summaries::VerboseOrError,
-            &mut per_input,
-        );
-        if input_args.verbose {
+        let out = common::read_inputs(inputs, &args.input, how, &mut per_input);
+        if args.input.verbose {
             common::warn(&format!(
                 "{} queue IDs still open at the end, {} folded after --max-age",
                 correlator.open_messages(),
@@ -120,4 +129,115 @@ fn render(report: &Report, format: FormatArg, color: bool, out: &mut dyn Write) 
         FormatArg::Json => report::json::render(report, out),
         FormatArg::Csv => report::csv::render(report, out),
     }
+}
+
+/// Writes the report of a run in which an input failed, marked incomplete at its top:
+/// - text and Markdown: a first line `INCOMPLETE REPORT: N of M inputs failed:` and the
+///   numbered failures, before the title;
+/// - JSON: `"complete": false` and `"errors": [{"input", "error"}]` as the first members;
+/// - CSV: right after the header, one row per failure with `outcome` = `input_error` and
+///   `PATH: error` in `text`, every other cell empty (CSV has no comments).
+fn write_marked(
+    report: &Report,
+    reading: &Reading,
+    format: FormatArg,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let failures = &reading.failures;
+    let inputs = reading.inputs();
+    let marker = [
+        Block::Para(format!(
+            "INCOMPLETE REPORT: {} of {inputs} inputs failed:",
+            failures.len()
+        )),
+        Block::Numbered(failures.iter().map(Failure::to_string).collect()),
+    ];
+    match format {
+        FormatArg::Text => {
+            report::doc::render_text(&marker, out, color, 100)?;
+            writeln!(out)?;
+            render(report, format, color, out)
+        }
+        FormatArg::Markdown => {
+            report::doc::render_markdown(&marker, out)?;
+            render(report, format, color, out)
+        }
+        FormatArg::Json => {
+            let mut body = Vec::new();
+            render(report, format, color, &mut body)?;
+            out.write_all(&json_marked(&body, failures)?)
+        }
+        FormatArg::Csv => {
+            let mut body = Vec::new();
+            render(report, format, color, &mut body)?;
+            out.write_all(&csv_marked(&body, failures))
+        }
+    }
+}
+
+/// The JSON report `body` with `"complete": false, "errors": […]` as its first members.
+fn json_marked(body: &[u8], failures: &[Failure]) -> io::Result<Vec<u8>> {
+    #[derive(serde::Serialize)]
+    struct Marker<'a> {
+        complete: bool,
+        errors: Vec<Err<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Err<'a> {
+        input: &'a str,
+        error: &'a str,
+    }
+    let marker = Marker {
+        complete: false,
+        errors: failures
+            .iter()
+            .map(|f| Err {
+                input: &f.input,
+                error: &f.error,
+            })
+            .collect(),
+    };
+    let mut head = Vec::new();
+    sanitize::write_json_line(&mut head, &marker)?;
+    // `{"complete":false,"errors":[…]}\n` → the members between the braces.
+    let members = &head[1..head.len() - 2];
+    let Some(rest) = body.strip_prefix(b"{") else {
+        return Err(io::Error::other("the JSON report is not an object"));
+    };
+    let mut out = Vec::with_capacity(body.len() + head.len());
+    out.push(b'{');
+    out.extend_from_slice(members);
+    if !rest.starts_with(b"}") {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    Ok(out)
+}
+
+/// The CSV report `body` with one `input_error` row per failure right after its header.
+fn csv_marked(body: &[u8], failures: &[Failure]) -> Vec<u8> {
+    let split = memchr::memchr(b'\n', body).map_or(body.len(), |i| i + 1);
+    let (header, rows) = body.split_at(split);
+    let columns: Vec<&str> = std::str::from_utf8(header)
+        .unwrap_or("")
+        .trim_end()
+        .split(',')
+        .collect();
+    let at =
+        |name: &str, default: usize| columns.iter().position(|c| *c == name).unwrap_or(default);
+    let (outcome, text) = (
+        at("outcome", 0),
+        at("text", columns.len().saturating_sub(1)),
+    );
+    let mut out = header.to_vec();
+    for f in failures {
+        let mut cells = vec![String::new(); columns.len().max(1)];
+        cells[outcome] = "input_error".to_string();
+        cells[text] = report::csv::field(&f.to_string());
+        out.extend_from_slice(cells.join(",").as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(rows);
+    out
 }

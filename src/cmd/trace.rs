@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 
-use super::common::{self, PerInput, Summaries};
+use super::common::{self, How, PerInput, Summaries, Window};
 use crate::classify::Classifier;
 use crate::cli::TraceArgs;
 use crate::correlate::Correlator;
@@ -15,11 +15,13 @@ use crate::model::event::Event;
 use crate::parse::scan::At;
 use crate::trace::{Target, Tracer};
 
-/// Runs `mailtrace trace`: status 2 if an input failed, else 1 if no message involves the
-/// target, else 0.
+/// Runs `mailtrace trace`: status 2 if an input failed or there was nothing to analyse, else
+/// 1 if no message involves the target, else 0.
 pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
-    let inputs = common::resolve_inputs(&args.input)?;
-    let filter = common::build_filter(&args.filter, &inputs, &args.input)?;
+    let inputs = common::batch_inputs(&args.input, false)?;
+    let filter = common::build_filter(&args.filter, &inputs, &args.input, false)?;
+    let window = Window::of(&filter);
+    common::apply_redaction_key(&args.redact_key)?;
     let classifier = Classifier::builtin();
     let stdout = io::stdout();
     let mut out: Box<dyn Write> = if common::use_color(args.color) {
@@ -33,12 +35,13 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
         tracer,
         correlator: Correlator::new(48),
     };
-    let (_, read) = common::read_inputs(
-        &inputs,
-        &args.input,
-        Summaries::VerboseOrError,
-        &mut per_input,
-    )?;
+    let how = How {
+        summaries: Summaries::VerboseOrError,
+        quiet: false,
+        streams: true,
+        window,
+    };
+    let reading = common::read_inputs(&inputs, &args.input, &how, &mut per_input)?;
     let Trace {
         mut tracer,
         mut correlator,
@@ -50,10 +53,13 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
     let found = tracer.printed + tracer.standalone;
     drop(tracer);
     out.flush()?;
+    if !reading.check_analysed(&window) {
+        return Ok(Exit::Error);
+    }
     if found == 0 {
         common::warn(&format!("no message involves {}", args.target));
     }
-    Ok(read.merge(Exit::of(false, found == 0)))
+    Ok(reading.exit().merge(Exit::of(false, found == 0)))
 }
 
 /// Feeds each event with its raw line to the tracer through the correlator.
