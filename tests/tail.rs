@@ -41,6 +41,7 @@ fn opts(mode: Mode) -> FollowOptions {
         poll: matches!(mode, Mode::Poll),
         poll_interval: Duration::from_millis(20),
         recheck: Duration::from_secs(60),
+        ..FollowOptions::default()
     }
 }
 
@@ -91,9 +92,9 @@ impl Follow {
                 let notices = tx.clone();
                 follower.run(
                     &stop,
-                    |p, l| {
-                        let name = p.strip_prefix(&root).unwrap().to_string_lossy();
-                        let _ = tx.send(Msg::Line(name.into_owned(), l.to_string()));
+                    |l| {
+                        let name = l.path.strip_prefix(&root).unwrap().to_string_lossy();
+                        let _ = tx.send(Msg::Line(name.into_owned(), l.text.to_string()));
                         ControlFlow::Continue(())
                     },
                     |n| {
@@ -408,7 +409,7 @@ fn ticks_come_while_idle_and_stop_ends_the_run() {
         thread::spawn(move || {
             follower.run_with_tick(
                 &stop,
-                |_, l| panic!("unexpected line {l}"),
+                |l| panic!("unexpected line {}", l.text),
                 |n| panic!("unexpected notice {n}"),
                 || {
                     ticks.fetch_add(1, Ordering::Relaxed);
@@ -607,7 +608,7 @@ fn measure_latency_and_idle_cpu() {
             thread::spawn(move || {
                 follower.run(
                     &stop,
-                    |_, _| {
+                    |_| {
                         let _ = tx.send(Instant::now());
                         ControlFlow::Continue(())
                     },

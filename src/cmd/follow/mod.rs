@@ -236,6 +236,7 @@ fn follow_live(
             poll: args.poll,
             poll_interval: Duration::from_millis(args.poll_interval.max(1)),
             recheck: Duration::from_secs(1),
+            count_lines: false,
         },
     )?;
     live.out.draw(&live.engine, live.lines)?;
@@ -250,9 +251,9 @@ fn follow_live(
     };
     follower.run_with_tick(
         stop,
-        |path, text| {
+        |l| {
             let (live, err) = &mut *cell.borrow_mut();
-            keep(live.line(path, text), err)
+            keep(live.line(l.path, l.text), err)
         },
         |notice| {
             let (live, _) = &mut *cell.borrow_mut();
