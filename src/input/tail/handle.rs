@@ -1,7 +1,6 @@
-//! One open log file read incrementally: the byte position, the partial last line held until
-//! its `\n` arrives, the line shaping rules of [`crate::input::LineReader`] (CR stripped,
-//! lines cut at [`MAX_LINE`], invalid UTF-8 replaced), and the progress it shares with the
-//! scanner ([`FileState`]) so a truncation seen there restarts reading here.
+//! One open log file read incrementally: the byte position, the line being assembled
+//! ([`Assembler`]), and the progress it shares with the scanner ([`FileState`]) so a
+//! truncation seen there restarts reading here.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -11,11 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use super::TailLine;
-use crate::input::lines::{LineFlags, MAX_LINE, complete_end, shape};
-
-/// The callback that receives complete lines.
-pub(super) type OnLine<'a> = dyn FnMut(TailLine<'_>) -> ControlFlow<()> + 'a;
+use super::assemble::{Assembler, OnLine};
+use crate::input::lines::complete_end;
 
 /// What identifies a file independently of its name: device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +63,23 @@ impl FileState {
     }
 }
 
+/// Why something that is not a regular file cannot be followed as one.
+pub(super) fn not_a_file(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO, not a regular file (follow it anew to read it as a FIFO)";
+        }
+    }
+    if t.is_dir() {
+        "is a directory"
+    } else {
+        "not a regular file or FIFO"
+    }
+}
+
 /// What [`Handle::drain`] stopped at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Drained {
@@ -84,41 +97,43 @@ pub(super) struct Handle {
     file: File,
     id: Option<FileId>,
     state: Arc<FileState>,
-    /// Lines before `line_start`, when known.
-    line_no: Option<u64>,
     /// Offset of the next byte to read.
     pos: u64,
     /// Offset just past the last delivered line: where the held partial line starts.
     line_start: u64,
-    /// The partial line read so far, without its end; at most [`MAX_LINE`] bytes.
-    line: Vec<u8>,
-    /// The partial line passed [`MAX_LINE`]; its remaining bytes are skipped.
-    cut: bool,
+    /// The line being assembled, and the count of lines before `line_start`.
+    asm: Assembler,
     /// When bytes were last read (or the handle was opened).
     last_data: Instant,
 }
 
 impl Handle {
-    /// Opens `path` for reading from offset 0. Fails on anything but a regular file, since
-    /// reading a FIFO or a device could block the follower.
+    /// Opens `path` for reading from offset 0. Fails on anything but a regular file (a
+    /// FIFO is followed by [`super::pipe`]; opening one here could block).
     pub(super) fn open(path: &Path) -> io::Result<Handle> {
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                not_a_file(&meta),
+            ));
+        }
         let file = File::open(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "not a regular file",
+                not_a_file(&meta),
             ));
         }
         Ok(Handle {
             file,
             id: FileId::of(&meta),
             state: Arc::default(),
-            line_no: Some(0),
             pos: 0,
             line_start: 0,
-            line: Vec::new(),
-            cut: false,
+            asm: Assembler::new(Some(0)),
             last_data: Instant::now(),
         })
     }
@@ -160,15 +175,14 @@ impl Handle {
     /// known only when `offset` is 0 (or the handle's own position).
     pub(super) fn seek(&mut self, offset: u64) -> io::Result<()> {
         self.file.seek(SeekFrom::Start(offset))?;
-        if offset == 0 {
-            self.line_no = Some(0);
-        } else if offset != self.line_start {
-            self.line_no = None;
-        }
+        let line_no = match offset {
+            0 => Some(0),
+            _ if offset == self.line_start => self.asm.line_no(),
+            _ => None,
+        };
+        self.asm.reset(line_no);
         self.pos = offset;
         self.line_start = offset;
-        self.line.clear();
-        self.cut = false;
         self.state.progress().pos = offset;
         Ok(())
     }
@@ -176,7 +190,7 @@ impl Handle {
     /// Numbers the lines from here on by counting the lines before the read position
     /// (reading that part of the file once).
     pub(super) fn count_lines(&mut self) -> io::Result<()> {
-        if self.line_no.is_some() {
+        if self.asm.line_no().is_some() {
             return Ok(());
         }
         (&self.file).seek(SeekFrom::Start(0))?;
@@ -192,7 +206,7 @@ impl Handle {
             }
         }
         (&self.file).seek(SeekFrom::Start(self.pos))?;
-        self.line_no = Some(n);
+        self.asm.set_line_no(Some(n));
         Ok(())
     }
 
@@ -265,72 +279,19 @@ impl Handle {
         text: &mut String,
         on_line: &mut OnLine<'_>,
     ) -> ControlFlow<()> {
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', chunk) {
-            let piece = &chunk[start..end];
-            let number = self.line_no.map(|n| n + 1);
-            let flow = if self.line.is_empty() && !self.cut {
-                // The whole line is in this chunk: deliver it without copying.
-                let keep = piece.len().min(MAX_LINE);
-                emit(
-                    path,
-                    &piece[..keep],
-                    piece.len() > keep,
-                    number,
-                    text,
-                    on_line,
-                )
-            } else {
-                self.hold(piece);
-                let flow = emit(path, &self.line, self.cut, number, text, on_line);
-                self.line.clear();
-                self.cut = false;
-                flow
-            };
-            self.line_no = number;
-            start = end + 1;
-            self.line_start = base + start as u64;
-            if flow.is_break() {
-                if start < chunk.len() {
-                    let at = self.line_start;
-                    // Where the next read starts; should the seek fail, the next read
-                    // continues after the chunk and its held lines are lost.
-                    if self.file.seek(SeekFrom::Start(at)).is_ok() {
-                        self.pos = at;
-                        self.state.progress().pos = at;
-                    }
-                }
-                return ControlFlow::Break(());
+        let fed = self.asm.feed(path, chunk, text, on_line);
+        if let Some(end) = fed.last_end {
+            self.line_start = base + end as u64;
+        }
+        if fed.flow.is_break() && fed.last_end.is_some_and(|end| end < chunk.len()) {
+            let at = self.line_start;
+            // Where the next read starts; should the seek fail, the next read continues
+            // after the chunk and the lines after the break in it are lost.
+            if self.file.seek(SeekFrom::Start(at)).is_ok() {
+                self.pos = at;
+                self.state.progress().pos = at;
             }
         }
-        self.hold(&chunk[start..]);
-        ControlFlow::Continue(())
+        fed.flow
     }
-
-    /// Adds bytes to the held partial line, keeping at most [`MAX_LINE`].
-    fn hold(&mut self, bytes: &[u8]) {
-        let room = MAX_LINE - self.line.len();
-        if bytes.len() > room {
-            self.cut = true;
-        }
-        self.line.extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
-}
-
-/// Delivers one line (without its `\n`, at most [`MAX_LINE`] bytes) shaped as
-/// [`crate::input::LineReader`] shapes it ([`shape`]), using the reused `text` buffer.
-pub(super) fn emit(
-    path: &Path,
-    line: &[u8],
-    cut: bool,
-    number: Option<u64>,
-    text: &mut String,
-    on_line: &mut OnLine<'_>,
-) -> ControlFlow<()> {
-    let flags = LineFlags {
-        truncated: cut,
-        ..LineFlags::default()
-    };
-    let text = shape(line, flags, 0, text).text;
-    on_line(TailLine { path, text, number })
 }

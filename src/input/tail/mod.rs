@@ -60,7 +60,9 @@
 //! - If a followed path is a symlink, writes to its target are only seen by the periodic
 //!   re-check (the target's folder is not watched).
 
+mod assemble;
 mod handle;
+mod pipe;
 mod scan;
 mod track;
 mod watch;
@@ -77,7 +79,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 pub use crate::error::FollowError;
-use handle::{Handle, OnLine};
+use crate::input::fifo;
+use assemble::OnLine;
+use handle::Handle;
 use track::{Cx, Tail};
 
 /// How the follower watches files.
@@ -138,7 +142,8 @@ pub enum StartAt {
 /// without a program-name prefix: print it as `mailtrace: {notice}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// The file shrank below our position (copytruncate); reading restarts at 0.
+    /// The file shrank below what was seen or read of it (copytruncate); reading restarts
+    /// at 0.
     Truncated(PathBuf),
     /// A different file is now at the path (rename-and-create rotation); the new one is read
     /// from 0 after the old one was drained.
@@ -152,6 +157,9 @@ pub enum Notice {
     /// Reading or opening the file failed; the follower keeps trying at each check. Each
     /// distinct error is reported once until the file can be read again.
     ReadError(PathBuf, String),
+    /// The path is a FIFO that has had no writer for a while ([`crate::input::fifo`]); it is
+    /// read as soon as one comes, and again after each writer closes.
+    Waiting(PathBuf),
 }
 
 impl fmt::Display for Notice {
@@ -171,6 +179,7 @@ impl fmt::Display for Notice {
             }
             Notice::PollingFallback(why) => write!(f, "using polling: {why}"),
             Notice::ReadError(p, e) => write!(f, "{}: {e}", p.display()),
+            Notice::Waiting(p) => write!(f, "waiting for a writer on {}", p.display()),
         }
     }
 }
@@ -178,6 +187,8 @@ impl fmt::Display for Notice {
 /// Follows a set of files; see the module documentation.
 pub struct Follower {
     tails: Vec<Tail>,
+    /// The followed FIFOs (checked after the files).
+    pipes: Vec<pipe::Pipe>,
     recheck: Duration,
     /// How long to wait between checks when no event comes.
     wait: Duration,
@@ -219,7 +230,17 @@ impl Follower {
         opts: FollowOptions,
         scanner: bool,
     ) -> Result<Follower, FollowError> {
+        // The watcher signals on `watch_tx`; the reader wakes on `wake`, signalled by the
+        // scanner and the FIFOs' threads (or straight by the watcher without a scanner).
+        let (watch_tx, watch_rx) = mpsc::channel();
+        let (wake_tx, wake, scan_rx) = if scanner {
+            let (tx, rx) = mpsc::channel();
+            (tx, rx, Some(watch_rx))
+        } else {
+            (watch_tx.clone(), watch_rx, None)
+        };
         let mut tails = Vec::with_capacity(files.len());
+        let mut pipes = Vec::new();
         let mut dirs: Vec<PathBuf> = Vec::new();
         let mut keys = Vec::with_capacity(files.len());
         let mut pending = Vec::new();
@@ -233,10 +254,16 @@ impl Follower {
             if !dirs.contains(&dir) {
                 dirs.push(dir);
             }
-            tails.push(open_tail(path, start, opts.count_lines, &mut pending)?);
+            if fifo::is_fifo(&path) {
+                match pipe::Pipe::start(path.clone(), wake_tx.clone()) {
+                    Ok(p) => pipes.push(p),
+                    Err(source) => return Err(FollowError::Open { path, source }),
+                }
+            } else {
+                tails.push(open_tail(path, start, opts.count_lines, &mut pending)?);
+            }
         }
-        let (tx, events) = mpsc::channel();
-        let watch = watch::start(&dirs, &keys, &opts, tx.clone());
+        let watch = watch::start(&dirs, &keys, &opts, watch_tx.clone());
         if let Some(why) = &watch.fallback {
             pending.insert(0, Notice::PollingFallback(why.clone()));
         }
@@ -246,22 +273,22 @@ impl Follower {
             opts.recheck
         };
         let wait = wait.max(Duration::from_millis(1));
-        let (scanner, wake) = if scanner {
-            let (reader_tx, wake) = mpsc::channel();
-            let shared = tails.iter().map(|t| t.watched.clone()).collect();
-            let s =
-                scan::Scanner::spawn(shared, events, tx, wait, reader_tx).map_err(|source| {
-                    FollowError::Open {
+        let scanner = match scan_rx {
+            Some(rx) => {
+                let shared = tails.iter().map(|t| t.watched.clone()).collect();
+                let s = scan::Scanner::spawn(shared, rx, watch_tx, wait, wake_tx).map_err(
+                    |source| FollowError::Open {
                         path: tails.first().map(|t| t.path.clone()).unwrap_or_default(),
                         source,
-                    }
-                })?;
-            (Some(s), wake)
-        } else {
-            (None, events)
+                    },
+                )?;
+                Some(s)
+            }
+            None => None,
         };
         Ok(Follower {
             tails,
+            pipes,
             recheck: opts.recheck,
             wait,
             rotate_wait: opts.recheck * 5,
@@ -355,6 +382,9 @@ impl Follower {
         };
         for tail in &mut self.tails {
             tail.check(&mut cx)?;
+        }
+        for pipe in &mut self.pipes {
+            pipe.check(cx.text, stop, cx.on_line, cx.on_notice)?;
         }
         ControlFlow::Continue(())
     }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::handle::{FileId, FileState, Handle};
+use super::handle::{FileId, FileState, Handle, not_a_file};
 
 /// What the scanner tells the reader of one path, in the order it happened.
 #[derive(Debug)]
@@ -98,7 +98,7 @@ impl Watched {
     pub(super) fn scan(&mut self) -> bool {
         match std::fs::metadata(&self.path) {
             Ok(m) if m.is_file() => self.file_at_path(FileId::of(&m), m.len()),
-            Ok(_) => self.error("not a regular file".to_string()),
+            Ok(m) => self.error(not_a_file(&m).to_string()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => self.missing(),
             Err(e) => self.error(e.to_string()),
         }

@@ -448,7 +448,14 @@ fn setup_errors_name_the_path() {
         .err()
         .unwrap();
     assert!(matches!(err, FollowError::Open { .. }), "{err:?}");
-    assert!(err.to_string().ends_with(": not a regular file"));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: is a directory", dir.path().display())
+    );
+    let err = Follower::new(vec![(PathBuf::from("/dev/null"), StartAt::End)], opts())
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "/dev/null: not a regular file or FIFO");
 }
 
 #[test]

@@ -8,7 +8,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::Notice;
-use super::handle::{Drained, Handle, OnLine};
+use super::assemble::OnLine;
+use super::handle::{Drained, Handle};
 use super::scan::{self, Event, Shared};
 
 /// What a check needs besides the path's own state.
