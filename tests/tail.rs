@@ -656,11 +656,11 @@ fn measure_latency_and_idle_cpu() {
 
 /// A small deterministic random number generator (xorshift64*), so a failing stress run can
 /// be replayed from the seed it prints.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     /// From `$MAILTRACE_STRESS_SEED`, or the clock.
-    fn from_env() -> (Rng, u64) {
+    pub(crate) fn from_env() -> (Rng, u64) {
         let seed = std::env::var("MAILTRACE_STRESS_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
@@ -673,7 +673,7 @@ impl Rng {
         (Rng(seed | 1), seed)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -681,7 +681,7 @@ impl Rng {
     }
 
     /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo + 1)
     }
 }
@@ -973,4 +973,124 @@ fn a_fifo_is_read_writer_after_writer_and_never_blocks_the_run() {
         "{:?}",
         asked.elapsed()
     );
+}
+
+/// Copytruncate against a writer that never pauses (its own thread, ~10,000 lines a second)
+/// and a consumer that stalls: the scanner reads ahead of the consumer, so a truncation
+/// loses only the lines written since the scanner's last read, just before it. Checks that
+/// nothing is repeated or out of order and that every lost line was written shortly before
+/// a truncation (within 50 ms and the copy), and prints how many each truncation lost.
+fn copytruncate_loses_only_the_last_moment(mode: Mode) {
+    let (mut rng, seed) = Rng::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    fs::write(&path, "").unwrap();
+    let o = FollowOptions {
+        recheck: Duration::from_millis(100),
+        poll_interval: Duration::from_millis(10),
+        ..opts(mode)
+    };
+    let mut follower = Follower::new(vec![(path.clone(), StartAt::Beginning)], o).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let last = Arc::new(AtomicU64::new(0));
+    let mut consumer_rng = Rng(rng.next() | 1);
+    let reader = {
+        let (stop, last) = (Arc::clone(&stop), Arc::clone(&last));
+        thread::spawn(move || {
+            let mut seen = Vec::new();
+            follower
+                .run(
+                    &stop,
+                    |l| {
+                        let n = stress_line(l.text).1;
+                        seen.push(n);
+                        last.store(n, Ordering::Relaxed);
+                        if consumer_rng.range(0, 2999) == 0 {
+                            thread::sleep(Duration::from_millis(consumer_rng.range(100, 300)));
+                        }
+                        ControlFlow::Continue(())
+                    },
+                    |_| {},
+                )
+                .unwrap();
+            seen
+        })
+    };
+    let written = Arc::new(AtomicU64::new(0));
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let (path, written, writing) = (path.clone(), Arc::clone(&written), Arc::clone(&writing));
+        thread::spawn(move || {
+            let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+            let pad = "x".repeat(60);
+            while writing.load(Ordering::Relaxed) {
+                let mut data = String::new();
+                for _ in 0..10 {
+                    let n = written.load(Ordering::Relaxed);
+                    data.push_str(&format!("f0 {n} {pad}\n"));
+                    written.store(n + 1, Ordering::Relaxed);
+                }
+                f.write_all(data.as_bytes()).unwrap();
+                thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    // (lines written 50 ms before the copy began, lines written once truncated)
+    let mut windows = Vec::new();
+    for _ in 0..50 {
+        thread::sleep(Duration::from_millis(rng.range(20, 80)));
+        let before = written.load(Ordering::Relaxed);
+        thread::sleep(Duration::from_millis(50));
+        fs::copy(&path, dir.path().join("mail.log.1")).unwrap();
+        truncate(&path);
+        windows.push((before, written.load(Ordering::Relaxed)));
+    }
+    thread::sleep(Duration::from_millis(50));
+    writing.store(false, Ordering::Relaxed);
+    writer.join().unwrap();
+    let total = written.load(Ordering::Relaxed);
+    // The last line, written well after the last truncation, tells the consumer is done.
+    let end = Instant::now() + DEADLINE;
+    while last.load(Ordering::Relaxed) + 1 < total && Instant::now() < end {
+        thread::sleep(Duration::from_millis(10));
+    }
+    thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    let repeated_or_backwards = seen.windows(2).filter(|w| w[1] <= w[0]).count();
+    let mut got = vec![false; total as usize];
+    for &n in &seen {
+        got[n as usize] = true;
+    }
+    let lost: Vec<u64> = (0..total).filter(|&n| !got[n as usize]).collect();
+    let outside = lost
+        .iter()
+        .filter(|&&n| !windows.iter().any(|&(a, b)| n >= a && n < b))
+        .count();
+    let per: Vec<usize> = windows
+        .iter()
+        .map(|&(a, b)| lost.iter().filter(|&&n| n >= a && n < b).count())
+        .collect();
+    println!(
+        "copytruncate ({mode:?}, seed {seed}): {} truncations, {total} lines written, {} seen; \
+         lost {} (per truncation: mean {:.1}, max {}), {outside} of them outside the last 50 ms \
+         before a truncation; repeated or out of order {repeated_or_backwards}",
+        windows.len(),
+        seen.len(),
+        lost.len(),
+        lost.len() as f64 / windows.len() as f64,
+        per.iter().max().unwrap(),
+    );
+    assert_eq!(repeated_or_backwards, 0, "seed {seed}");
+    assert_eq!(outside, 0, "seed {seed}: lost {lost:?}");
+}
+
+#[test]
+fn stress_notify_copytruncate_loses_only_the_last_moment() {
+    copytruncate_loses_only_the_last_moment(Mode::Notify);
+}
+
+#[test]
+fn stress_poll_copytruncate_loses_only_the_last_moment() {
+    copytruncate_loses_only_the_last_moment(Mode::Poll);
 }

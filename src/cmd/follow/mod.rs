@@ -28,6 +28,7 @@
 //! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:
 //! see [`output::Summary`]) and ends with status 0, as does a closed stdout pipe.
 
+mod events;
 mod output;
 mod readback;
 
@@ -35,6 +36,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,10 +78,25 @@ pub(super) fn run(args: &FollowArgs) -> Result<Exit> {
         FollowFormatArg::Json => Mode::Json,
         FollowFormatArg::Text if stdout.is_terminal() => Mode::Screen,
         FollowFormatArg::Text => Mode::Text,
+        FollowFormatArg::Events => {
+            let paths = followed_paths(common::resolve_inputs(&args.input)?)?;
+            events::follow_events(args, &paths, &stop, &mut stdout.lock())?;
+            return Ok(Exit::Ok);
+        }
     };
     let mut out = stdout.lock();
     follow(args, mode, common::use_color(args.color), &stop, &mut out)?;
     Ok(Exit::Ok)
+}
+
+/// How the follower watches, from `--poll` and `--poll-interval`.
+fn follow_options(args: &FollowArgs) -> FollowOptions {
+    FollowOptions {
+        poll: args.poll,
+        poll_interval: Duration::from_millis(args.poll_interval.max(1)),
+        recheck: Duration::from_secs(1),
+        count_lines: false,
+    }
 }
 
 /// Follows the logs named by `args` until `stop` is set, writing alerts to `out`.
@@ -113,8 +130,9 @@ fn follow(
     follow_live(args, starts, stop, live)
 }
 
-/// The files to follow: every input named, each once; standard input and compressed files
-/// cannot be followed.
+/// The files to follow: every input named, each once. Regular files (or paths where one may
+/// appear) and FIFOs can be followed; standard input, compressed files, folders and devices
+/// cannot.
 fn followed_paths(inputs: Vec<Input>) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = Vec::with_capacity(inputs.len());
     for input in inputs {
@@ -123,17 +141,26 @@ fn followed_paths(inputs: Vec<Input>) -> Result<Vec<PathBuf>> {
                 "standard input cannot be followed: name a log file",
             ));
         };
-        if input::is_gzip(&p) {
-            return Err(Error::usage(format!(
-                "{}: a compressed file cannot be followed: name the live log",
-                p.display()
-            )));
-        }
+        check_followable(&p)?;
         if !paths.contains(&p) {
             paths.push(p);
         }
     }
     Ok(paths)
+}
+
+/// Fails with a message naming `p` if it cannot be followed.
+fn check_followable(p: &Path) -> Result<()> {
+    let why = match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => "is a directory",
+        Ok(m) if m.file_type().is_fifo() => return Ok(()),
+        Ok(m) if !m.is_file() => "not a regular file or FIFO",
+        Ok(_) if input::is_gzip(p) => "a compressed file cannot be followed: name the live log",
+        // A file that does not exist yet is waited for (its folder must exist: the
+        // follower says so when it does not).
+        Ok(_) | Err(_) => return Ok(()),
+    };
+    Err(Error::usage(format!("{}: {why}", p.display())))
 }
 
 /// The time `--now` gives, or the local time.
@@ -167,6 +194,11 @@ fn read_back_all(
     let mut streams = Vec::with_capacity(paths.len());
     let mut covers_start = false;
     for p in paths {
+        if input::fifo::is_fifo(p) {
+            // Nothing to read back: a FIFO holds only what is written from now on.
+            starts.push((p.clone(), StartAt::End));
+            continue;
+        }
         let (stream, start, covered) = Stream::open(p, paths, opts)?;
         covers_start |= covered;
         starts.push((p.clone(), start));
@@ -230,15 +262,7 @@ fn follow_live(
     stop: &AtomicBool,
     mut live: Live<'_, '_>,
 ) -> Result<()> {
-    let mut follower = Follower::new(
-        starts,
-        FollowOptions {
-            poll: args.poll,
-            poll_interval: Duration::from_millis(args.poll_interval.max(1)),
-            recheck: Duration::from_secs(1),
-            count_lines: false,
-        },
-    )?;
+    let mut follower = Follower::new(starts, follow_options(args))?;
     live.out.draw(&live.engine, live.lines)?;
     // The three callbacks share `live`; the first output error stops the follower.
     let cell = RefCell::new((live, None::<io::Error>));
@@ -322,7 +346,7 @@ impl<'c, 'w> Live<'c, 'w> {
         });
         Live {
             engine,
-            correlator: Correlator::new(48),
+            correlator: Correlator::new(args.max_age),
             parsers: HashMap::new(),
             mta: common::scan_options(&args.input).mta,
             year: args.input.year,

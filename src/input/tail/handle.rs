@@ -1,15 +1,17 @@
-//! One open log file read incrementally: the byte position, the line being assembled
-//! ([`Assembler`]), and the progress it shares with the scanner ([`FileState`]) so a
-//! truncation seen there restarts reading here.
+//! One open log file read incrementally: the position delivered up to, the line being
+//! assembled ([`Assembler`]), and the file and read-ahead data it shares with the scanner
+//! ([`FileState`]).
 
 use std::fs::{File, Metadata};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::ops::ControlFlow;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use super::ahead::{Chunk, FileState, Taken};
 use super::assemble::{Assembler, OnLine};
 use crate::input::lines::complete_end;
 
@@ -36,30 +38,6 @@ impl FileId {
             let _ = meta;
             None
         }
-    }
-}
-
-/// What the reader of a file and the scanner that watches its path share.
-#[derive(Debug, Default)]
-pub(super) struct FileState {
-    progress: Mutex<Progress>,
-}
-
-/// How far a file has been read, and the truncations the scanner saw.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Progress {
-    /// The reader's position (the offset of the next byte it reads).
-    pub(super) pos: u64,
-    /// Truncations the scanner saw.
-    pub(super) truncations: u64,
-    /// Truncations the reader has acted on (restarted at 0 for).
-    pub(super) acted_on: u64,
-}
-
-impl FileState {
-    /// The progress, even if a thread panicked while holding it (it holds plain numbers).
-    pub(super) fn progress(&self) -> MutexGuard<'_, Progress> {
-        self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -94,10 +72,9 @@ pub(super) enum Drained {
 /// An open file and how far it has been read.
 #[derive(Debug)]
 pub(super) struct Handle {
-    file: File,
     id: Option<FileId>,
     state: Arc<FileState>,
-    /// Offset of the next byte to read.
+    /// Offset of the next byte to deliver.
     pos: u64,
     /// Offset just past the last delivered line: where the held partial line starts.
     line_start: u64,
@@ -128,9 +105,8 @@ impl Handle {
             ));
         }
         Ok(Handle {
-            file,
             id: FileId::of(&meta),
-            state: Arc::default(),
+            state: Arc::new(FileState::new(file)),
             pos: 0,
             line_start: 0,
             asm: Assembler::new(Some(0)),
@@ -152,14 +128,14 @@ impl Handle {
         self.line_start
     }
 
-    /// Offset of the next byte to read.
+    /// Offset of the next byte to deliver.
     pub(super) fn pos(&self) -> u64 {
         self.pos
     }
 
     /// The file's current size, from the open handle (so it works after an unlink too).
     pub(super) fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        Ok(self.state.file.metadata()?.len())
     }
 
     pub(super) fn last_data(&self) -> Instant {
@@ -171,10 +147,16 @@ impl Handle {
         self.last_data = Instant::now();
     }
 
-    /// Continues reading at `offset`, forgetting any held partial line. Line numbers stay
-    /// known only when `offset` is 0 (or the handle's own position).
-    pub(super) fn seek(&mut self, offset: u64) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start(offset))?;
+    /// Continues reading at `offset`, forgetting any held partial line and anything read
+    /// ahead. Line numbers stay known only when `offset` is 0 (or the handle's own
+    /// position).
+    pub(super) fn seek(&mut self, offset: u64) {
+        self.state.ahead().restart_at(offset);
+        self.restart(offset);
+    }
+
+    /// Sets the position to `offset` after the data taken from the file got there.
+    fn restart(&mut self, offset: u64) {
         let line_no = match offset {
             0 => Some(0),
             _ if offset == self.line_start => self.asm.line_no(),
@@ -183,8 +165,6 @@ impl Handle {
         self.asm.reset(line_no);
         self.pos = offset;
         self.line_start = offset;
-        self.state.progress().pos = offset;
-        Ok(())
     }
 
     /// Numbers the lines from here on by counting the lines before the read position
@@ -193,19 +173,20 @@ impl Handle {
         if self.asm.line_no().is_some() {
             return Ok(());
         }
-        (&self.file).seek(SeekFrom::Start(0))?;
-        let mut f = (&self.file).take(self.line_start);
         let mut buf = vec![0; 256 * 1024];
-        let mut n = 0u64;
-        loop {
-            match f.read(&mut buf) {
+        let (mut at, mut n) = (0u64, 0u64);
+        while at < self.line_start {
+            let want = buf.len().min((self.line_start - at) as usize);
+            match self.state.file.read_at(&mut buf[..want], at) {
                 Ok(0) => break,
-                Ok(k) => n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64,
+                Ok(k) => {
+                    n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+                    at += k as u64;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        (&self.file).seek(SeekFrom::Start(self.pos))?;
         self.asm.set_line_no(Some(n));
         Ok(())
     }
@@ -215,26 +196,16 @@ impl Handle {
     /// finished), otherwise at the end.
     pub(super) fn seek_end(&mut self) -> io::Result<()> {
         let len = self.len()?;
-        let start = complete_end(&mut self.file, len)?;
-        self.seek(start)
+        let start = complete_end(&mut &self.state.file, len)?;
+        self.seek(start);
+        Ok(())
     }
 
-    /// Restarts at offset 0 if the scanner saw a truncation this handle has not acted on.
-    fn restart_if_truncated(&mut self) -> io::Result<bool> {
-        let mut p = self.state.progress();
-        if p.truncations == p.acted_on {
-            return Ok(false);
-        }
-        p.acted_on = p.truncations;
-        drop(p);
-        self.seek(0)?;
-        Ok(true)
-    }
-
-    /// Reads to the end of the file, delivering every complete line to `on_line` and holding
-    /// the unfinished last one. Checks `stop`, and for a truncation seen by the scanner,
-    /// before each read. When `on_line` breaks, the handle is left just past the line that
-    /// broke, so nothing is lost or repeated if reading resumes.
+    /// Reads to the end of the file (first what the scanner read ahead), delivering every
+    /// complete line to `on_line` and holding the unfinished last one. Checks `stop` before
+    /// each chunk. Stops at a truncation the scanner marked, having moved back to offset 0.
+    /// When `on_line` breaks, the handle is left just past the line that broke, so nothing
+    /// is lost or repeated if reading resumes.
     pub(super) fn drain(
         &mut self,
         path: &Path,
@@ -247,50 +218,43 @@ impl Handle {
             if stop.load(Ordering::Relaxed) {
                 return Ok(Drained::Break);
             }
-            if self.restart_if_truncated()? {
-                return Ok(Drained::Truncated);
-            }
-            let n = match self.file.read(buf) {
-                Ok(0) => return Ok(Drained::End),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+            let taken = self.state.ahead().take(&self.state.file, buf)?;
+            let flow = match taken {
+                Taken::End => return Ok(Drained::End),
+                Taken::Chunk(Chunk::Truncated) => {
+                    self.restart(0);
+                    return Ok(Drained::Truncated);
+                }
+                Taken::Chunk(Chunk::Data(d)) => self.deliver(path, &d, text, on_line),
+                Taken::Read(n) => self.deliver(path, &buf[..n], text, on_line),
             };
-            let base = self.pos;
-            self.pos += n as u64;
-            self.state.progress().pos = self.pos;
-            self.last_data = Instant::now();
-            if self
-                .deliver(path, base, &buf[..n], text, on_line)
-                .is_break()
-            {
+            if flow.is_break() {
                 return Ok(Drained::Break);
             }
         }
     }
 
-    /// Delivers the lines completed by `chunk`, read at offset `base`, and holds its
-    /// unfinished end. On a break, moves the file back to just past the line that broke.
+    /// Delivers the lines completed by `chunk`, the data at `self.pos`, and holds its
+    /// unfinished end. On a break, puts back the part after the line that broke.
     fn deliver(
         &mut self,
         path: &Path,
-        base: u64,
         chunk: &[u8],
         text: &mut String,
         on_line: &mut OnLine<'_>,
     ) -> ControlFlow<()> {
+        let base = self.pos;
+        self.last_data = Instant::now();
         let fed = self.asm.feed(path, chunk, text, on_line);
         if let Some(end) = fed.last_end {
             self.line_start = base + end as u64;
         }
-        if fed.flow.is_break() && fed.last_end.is_some_and(|end| end < chunk.len()) {
-            let at = self.line_start;
-            // Where the next read starts; should the seek fail, the next read continues
-            // after the chunk and the lines after the break in it are lost.
-            if self.file.seek(SeekFrom::Start(at)).is_ok() {
-                self.pos = at;
-                self.state.progress().pos = at;
-            }
+        if fed.flow.is_break() {
+            let end = fed.last_end.unwrap_or(chunk.len());
+            self.state.ahead().put_back(&chunk[end..]);
+            self.pos = base + end as u64;
+        } else {
+            self.pos = base + chunk.len() as u64;
         }
         fed.flow
     }

@@ -60,6 +60,7 @@
 //! - If a followed path is a symlink, writes to its target are only seen by the periodic
 //!   re-check (the target's folder is not watched).
 
+mod ahead;
 mod assemble;
 mod handle;
 mod pipe;
@@ -157,8 +158,9 @@ pub enum Notice {
     /// Reading or opening the file failed; the follower keeps trying at each check. Each
     /// distinct error is reported once until the file can be read again.
     ReadError(PathBuf, String),
-    /// The path is a FIFO that has had no writer for a while ([`crate::input::fifo`]); it is
-    /// read as soon as one comes, and again after each writer closes.
+    /// The path is a FIFO that has had no writer for a while since following started
+    /// ([`crate::input::fifo`]); it is read as soon as one comes, and again after each
+    /// writer closes (without a new notice).
     Waiting(PathBuf),
 }
 
@@ -461,7 +463,7 @@ fn open_at(path: &Path, start: StartAt) -> io::Result<(Handle, bool)> {
             if n > h.len()? {
                 truncated = true;
             } else {
-                h.seek(n)?;
+                h.seek(n);
             }
         }
     }

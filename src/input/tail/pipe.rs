@@ -33,7 +33,7 @@ enum Msg {
     Data(Vec<u8>),
     /// The last writer closed its end.
     Closed,
-    /// No writer for a while ([`fifo::WAIT_NOTICE_AFTER`]).
+    /// No writer for a while ([`fifo::WAIT_NOTICE_AFTER`]) when following started.
     Waiting,
     Error(String),
 }
@@ -135,9 +135,13 @@ fn read_loop(path: &Path, quit: &AtomicBool, tx: &SyncSender<Msg>, wake: &Sender
         ok
     };
     let mut last_error: Option<String> = None;
+    // Said once: a FIFO whose writers come and go would repeat it after each.
+    let mut told = false;
     while !quit.load(Ordering::Relaxed) {
         let opened = fifo::open_fifo(path, &|| quit.load(Ordering::Relaxed), &mut || {
-            let _ = send(Msg::Waiting);
+            if !std::mem::replace(&mut told, true) {
+                let _ = send(Msg::Waiting);
+            }
         });
         match opened {
             Ok(None) => return,

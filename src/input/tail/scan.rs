@@ -3,10 +3,11 @@
 //!
 //! A file that appears at a path with a new identity (device and inode) is opened at once
 //! and queued for the reader, so a rotation is never missed because the reader was busy: the
-//! reader drains the files in the order they were opened, each to its end. A file at the path
-//! that got smaller than what was seen or read of it was truncated (copytruncate): the
-//! scanner counts the truncation in the file's [`FileState`], and the reader restarts it at
-//! offset 0 before its next read.
+//! reader drains the files in the order they were opened, each to its end. The file at the
+//! path is read ahead of the reader (up to [`super::ahead::AHEAD_CAP`]), so a copytruncate
+//! loses only what was written since the scanner's last look. A file at the path that got
+//! smaller than what was seen or taken of it was truncated: the scanner marks the place in
+//! the file's [`FileState`], and the reader restarts at offset 0 there.
 
 use std::collections::VecDeque;
 use std::io;
@@ -17,7 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::handle::{FileId, FileState, Handle, not_a_file};
+use super::ahead::FileState;
+use super::handle::{FileId, Handle, not_a_file};
 
 /// What the scanner tells the reader of one path, in the order it happened.
 #[derive(Debug)]
@@ -132,19 +134,14 @@ impl Watched {
             // Without inode numbers, a file at the path is taken to be the one seen there.
             && (*seen_id == id || id.is_none())
         {
-            let changed = *seen_size != size;
+            let mut changed = *seen_size != size;
             if let Some(state) = state.upgrade() {
-                let mut p = state.progress();
-                // A position read after a truncation the reader has not acted on yet is
-                // a position in the old content.
-                let read = if p.truncations == p.acted_on {
-                    p.pos
-                } else {
-                    0
-                };
-                if size < (*seen_size).max(read) {
-                    p.truncations += 1;
+                let mut ahead = state.ahead();
+                if size < (*seen_size).max(ahead.end()) {
+                    ahead.truncated();
                 }
+                // A read error is the reader's to report, when it reads.
+                changed |= ahead.read_ahead(&state.file).unwrap_or(false);
             }
             *seen_size = size;
             return changed;

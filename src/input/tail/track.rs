@@ -101,13 +101,17 @@ impl Tail {
             self.act(ev, cx)?;
         }
 
-        // Old files first: their lines were most likely written before the new file's.
+        // Old files first: their lines were most likely written before the new file's. One
+        // that shrank was rewritten under its new name: what it holds now is not ours.
         let mut i = 0;
         while i < self.retired.len() {
-            cx.drain(&self.path, &mut self.retired[i], &mut self.last_error)?;
             let h = &self.retired[i];
-            let shrunk = h.len().is_ok_and(|len| len < h.pos());
-            if shrunk || h.last_data().elapsed() >= cx.rotate_wait {
+            if h.len().is_ok_and(|len| len < h.pos()) {
+                self.retired.swap_remove(i);
+                continue;
+            }
+            cx.drain(&self.path, &mut self.retired[i], &mut self.last_error)?;
+            if self.retired[i].last_data().elapsed() >= cx.rotate_wait {
                 self.retired.swap_remove(i);
             } else {
                 i += 1;
