@@ -424,3 +424,243 @@ fn follow_under_chaos_sees_every_line_once_in_order() {
         "seed {seed}; stderr: {notices}"
     );
 }
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &Path) {
+    let st = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// Reads a child's stdout lines on a thread, as JSON values on a channel.
+fn json_lines(r: impl Read + Send + 'static) -> mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            let v = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn follow_on_a_fifo_without_a_writer_says_so_and_ctrl_c_ends_it_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("mail.pipe");
+    mkfifo(&fifo);
+    for format in ["events", "json"] {
+        let mut child = mailtrace()
+            .args(["follow", "--format", format])
+            .arg(&fifo)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = collect(child.stderr.take().unwrap());
+        thread::sleep(Duration::from_millis(1500));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "follow ended by itself"
+        );
+        let asked = Instant::now();
+        interrupt(&child);
+        let status = wait_exit(&mut child, Duration::from_secs(3));
+        let took = asked.elapsed();
+        let err = stderr.join().unwrap();
+        assert!(status.success(), "{format}: {status:?}: {err}");
+        assert!(
+            took < Duration::from_millis(1500),
+            "{format}: took {took:?}"
+        );
+        let waiting = format!("mailtrace: waiting for a writer on {}\n", fifo.display());
+        assert_eq!(err.matches(&waiting).count(), 1, "{format}: {err}");
+        assert!(!err.contains("Illegal seek"), "{err}");
+    }
+}
+
+#[test]
+fn follow_reads_a_fifo_writer_after_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("mail.pipe");
+    mkfifo(&fifo);
+    // Events: every line of every writer, numbered on.
+    let mut child = mailtrace()
+        .args(["follow", "--format", "events"])
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = collect(child.stderr.take().unwrap());
+    let rx = json_lines(child.stdout.take().unwrap());
+    let next = || rx.recv_timeout(Duration::from_secs(10)).expect("an event");
+    for writer in 0..2 {
+        let mut w = OpenOptions::new().write(true).open(&fifo).unwrap();
+        for i in 0..3 {
+            w.write_all(chaos_line(writer, i).as_bytes()).unwrap();
+        }
+        drop(w);
+        for i in 0..3 {
+            let v = next();
+            let sender = v["sender"].as_str().unwrap();
+            assert_eq!(chaos_sender(sender), Some((writer, i)), "{v}");
+            assert_eq!(v["line"], writer as u64 * 3 + i + 1, "{v}");
+            assert_eq!(v["file"], fifo.display().to_string());
+        }
+    }
+    interrupt(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(3)).success());
+    let err = stderr.join().unwrap();
+    assert!(!err.contains("Illegal seek"), "{err}");
+
+    // Alerts: a trip raised from lines that came through the FIFO.
+    let mut child = mailtrace()
+        .args(["follow", "--format", "json", "--now", "2026-11-26 14:00:00"])
+        .arg(&fifo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rx = json_lines(child.stdout.take().unwrap());
+    let mut w = OpenOptions::new().write(true).open(&fifo).unwrap();
+    writeln!(w, "{ARRIVAL}").unwrap();
+    for n in 1..=5 {
+        writeln!(w, "{}", failure(n)).unwrap();
+    }
+    drop(w);
+    let mut kinds = Vec::new();
+    while kinds.last() != Some(&"tripped".to_string()) {
+        let v = rx.recv_timeout(Duration::from_secs(10)).expect("an alert");
+        kinds.push(v["kind"].as_str().unwrap().to_string());
+    }
+    assert_eq!(kinds, ["warning", "tripped"]);
+    interrupt(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(3)).success());
+    let summary = rx
+        .recv_timeout(Duration::from_secs(3))
+        .expect("the summary");
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["lines"], 6);
+}
+
+/// What `follow PATH` prints on stderr and its status, for a path it cannot follow.
+fn refused(path: &Path, format: &str) -> (String, Option<i32>) {
+    let mut child = mailtrace()
+        .args(["follow", "--format", format])
+        .arg(path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = collect(child.stderr.take().unwrap());
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    (stderr.join().unwrap(), status.code())
+}
+
+#[test]
+fn paths_that_cannot_be_followed_are_named_once_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing_folder = dir.path().join("no such folder").join("mail.log");
+    let gz = dir.path().join("mail.log.1.gz");
+    fs::write(&gz, [0x1f, 0x8b, 8, 0]).unwrap();
+    let cases = [
+        (dir.path().to_path_buf(), "is a directory".to_string()),
+        (
+            Path::new("/dev/null").to_path_buf(),
+            "not a regular file or FIFO".to_string(),
+        ),
+        (
+            missing_folder.clone(),
+            "cannot watch its folder: No such file or directory (os error 2)".to_string(),
+        ),
+        (
+            gz.clone(),
+            "a compressed file cannot be followed: name the live log".to_string(),
+        ),
+    ];
+    for format in ["text", "events"] {
+        for (path, why) in &cases {
+            let (err, code) = refused(path, format);
+            assert_eq!(code, Some(2), "{}: {err}", path.display());
+            assert_eq!(
+                err,
+                format!("mailtrace: {}: {why}\n", path.display()),
+                "{format}"
+            );
+        }
+    }
+}
+
+/// An Exim `Completed` line of a message never seen open: an event that opens nothing.
+fn filler(t: chrono::NaiveDateTime) -> String {
+    format!(
+        "{} 1tWx9Q-00000000Aq3-9kZ9 Completed\n",
+        t.format("%Y-%m-%d %H:%M:%S")
+    )
+}
+
+/// `--max-age` folds a message silent for longer as incomplete, so its later failures are
+/// no longer charged to its sender's domain: no trip. The correlator folds every 65,536
+/// lines, so 70,000 lines pass between the arrival and the failures.
+#[test]
+fn max_age_folds_messages_silent_for_longer() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("exim_mainlog");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 26)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    // Arrived at 11:00; the 65,536th line is at 12:44, so the message is then 1 h 44 min
+    // silent.
+    let mut data = ARRIVAL.replace("14:05:11", "11:00:00") + "\n";
+    for i in 0..70_000i64 {
+        data.push_str(&filler(start + chrono::Duration::milliseconds(i * 40)));
+    }
+    for n in 1..=5 {
+        data.push_str(&failure(n));
+        data.push('\n');
+    }
+    fs::write(&log, data).unwrap();
+    let run = |max_age: &str| -> Vec<String> {
+        let mut child = mailtrace()
+            .args([
+                "follow",
+                "--format",
+                "json",
+                "--from-start",
+                "--max-age",
+                max_age,
+            ])
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let rx = json_lines(child.stdout.take().unwrap());
+        // Everything is read back at start-up, which ends with a notice on stderr.
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let said = err.lines().map_while(Result::ok).next().unwrap_or_default();
+        assert!(said.starts_with("mailtrace: read 70,006 lines"), "{said}");
+        interrupt(&child);
+        assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+        rx.iter()
+            .filter(|v| v["type"] != "summary")
+            .map(|v| format!("{} {}", v["kind"].as_str().unwrap(), v["subject"]))
+            .collect()
+    };
+    let kept = run("48");
+    assert!(
+        kept.contains(&"tripped \"shop.example\"".to_string()),
+        "{kept:?}"
+    );
+    let folded = run("1");
+    assert!(
+        !folded.iter().any(|a| a.contains("shop.example")),
+        "{folded:?}"
+    );
+}

@@ -15,7 +15,13 @@
 //! files are followed, the lines read back are merged in time order ([`readback`]).
 //!
 //! Following then goes on with [`crate::input::tail::Follower`] from the end of the last
-//! complete line read back, so no line is read twice or missed.
+//! complete line read back, so no line is read twice or missed. A FIFO has nothing to read
+//! back: its lines are read as writers write them, and after a writer closes, the next
+//! writer is waited for. A queue ID silent for longer than `--max-age` hours is folded as
+//! incomplete, as in `report`.
+//!
+//! What cannot be followed is refused at start with its path and the reason: standard input,
+//! a folder, a device, a compressed file.
 //!
 //! # Output
 //!
@@ -23,6 +29,8 @@
 //!   with the last 10 alerts above a table of the current hour's sender domains.
 //! - `--format text` otherwise: one line per alert.
 //! - `--format json`: one JSON object per alert (schema in [`crate::alert`]).
+//! - `--format events`: no read-back and no alerts, but the event of every new line (every
+//!   line with `--from-start`) as `mailtrace events` prints it ([`events`]).
 //!
 //! Notices of the follower (rotation, truncation) go to stderr as `mailtrace: {notice}`.
 //! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:

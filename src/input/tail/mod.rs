@@ -6,7 +6,7 @@
 //! Two threads share the work, so that a slow consumer of lines never makes the follower
 //! miss a file:
 //!
-//! - The **scanner** ([`scan`]) looks at every followed path on each file-system event (the
+//! - The **scanner** (`scan.rs`) looks at every followed path on each file-system event (the
 //!   parent folders are watched non-recursively with notify's `RecommendedWatcher`, inotify
 //!   on Linux, and events are filtered down to our paths, as uutils `tail` does) and at least
 //!   every [`FollowOptions::recheck`]; when polling ([`FollowOptions::poll`], or when the
@@ -15,6 +15,11 @@
 //!   file at the path that shrank is marked truncated.
 //! - The **reader** (the thread calling [`Follower::run`]) delivers lines. On each wake-up it
 //!   looks at the paths too, then acts on what the scanner queued, in order, and reads.
+//!   Every read of a file goes through one shared position (`ahead.rs`): the scanner reads
+//!   the file at the path ahead of a reader that is busy (up to 8 MiB), so a truncation
+//!   loses only what was written since the scanner's last read.
+//! - A **FIFO** is read by a thread of its own (`pipe.rs`), which never blocks in `open(2)`
+//!   and waits for the next writer after each one closes.
 //!
 //! What happens to a path:
 //!
@@ -28,8 +33,8 @@
 //!   has been quiet for 5 × `recheck`, so lines a writer adds to the old file before it
 //!   reopens its log are not lost either (vector's `rotate_wait`). Compressing the old file
 //!   afterwards (`gzip mail.log.1`) does not matter: the open handle still reads it.
-//! - **Smaller than what was seen or read of it** (copytruncate): read again from offset 0
-//!   ([`Notice::Truncated`]), before the next read.
+//! - **Smaller than what was seen or read of it** (copytruncate): what was read before the
+//!   truncation is delivered, then reading starts again at offset 0 ([`Notice::Truncated`]).
 //! - **Path missing**: keep reading the old handle ([`Notice::Disappeared`], once). When a
 //!   file appears at the path again, read it from offset 0 ([`Notice::Appeared`]); if it is
 //!   the same file as before (renamed away and back), just carry on.
@@ -42,12 +47,13 @@
 //!
 //! # Limits
 //!
-//! - **copytruncate can lose lines**, as with every `tail`: lines written after the reader's
-//!   last read but before the truncation are in the copy, not in the file we follow. With a
-//!   reader that keeps up, that is the lines of the last few milliseconds before the
-//!   truncation, usually none; with a reader stalled for a while, everything written to the
-//!   file during the stall up to the truncation. (The chaos test in `tests/follow.rs`
-//!   measures it.)
+//! - **copytruncate can lose lines**, as with every `tail`: lines written after the
+//!   scanner's last read but before the truncation are in the copy, not in the file we
+//!   follow. With the event-driven watcher the scanner reads within about a millisecond of
+//!   each write, whether or not the reader is busy: at ~9,000 lines a second, 0.8 lines per
+//!   truncation on average and 10 at most (one write) in `tests/tail.rs`. When polling, up
+//!   to one `poll_interval` of lines (43 on average, 90 at most, at 10 ms). A reader more
+//!   than 8 MiB behind loses, in addition, what the scanner could not hold.
 //! - A truncation followed by enough new data to reach what was seen of the file before the
 //!   scanner looks is indistinguishable from an append: we then skip the start of the new
 //!   data. With the event-driven watcher the scanner looks within milliseconds; when
