@@ -72,7 +72,9 @@ impl Pipe {
         })
     }
 
-    /// Delivers every line read so far and the notices.
+    /// Delivers the lines read so far and the notices: at most what the channel holds, so a
+    /// writer faster than the reader does not keep it from the other files (it is woken
+    /// again for the rest).
     pub(super) fn check(
         &mut self,
         text: &mut String,
@@ -84,7 +86,7 @@ impl Pipe {
             let chunk: Vec<u8> = self.rest.drain(..).collect();
             self.feed(&chunk, text, on_line)?;
         }
-        loop {
+        for _ in 0..QUEUED_CHUNKS {
             if stop.load(Ordering::Relaxed) {
                 return ControlFlow::Break(());
             }
@@ -93,11 +95,10 @@ impl Pipe {
                 Ok(Msg::Closed) => self.asm.finish(&self.path, text, on_line)?,
                 Ok(Msg::Waiting) => on_notice(Notice::Waiting(self.path.clone())),
                 Ok(Msg::Error(e)) => on_notice(Notice::ReadError(self.path.clone(), e)),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                    return ControlFlow::Continue(());
-                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
+        ControlFlow::Continue(())
     }
 
     fn feed(
