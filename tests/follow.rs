@@ -340,12 +340,23 @@ fn collect(mut r: impl Read + Send + 'static) -> thread::JoinHandle<String> {
 /// lines copytruncate loses by design, counted apart.
 #[test]
 fn follow_under_chaos_sees_every_line_once_in_order() {
+    chaos(&[]);
+}
+
+/// [`follow_under_chaos_sees_every_line_once_in_order`] polling every 10 ms.
+#[test]
+fn follow_under_chaos_polling_sees_every_line_once_in_order() {
+    chaos(&["--poll", "--poll-interval", "10"]);
+}
+
+fn chaos(flags: &[&str]) {
     let (mut rng, seed) = Rng::from_env();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
     fs::write(&log, "").unwrap();
     let mut child = mailtrace()
         .args(["follow", "--format", "events", "--from-start"])
+        .args(flags)
         .arg(&log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -400,7 +411,7 @@ fn follow_under_chaos_sees_every_line_once_in_order() {
     let count = |r| segments.iter().filter(|s| s.ended_by == Some(r)).count();
     let written: u64 = segments.iter().map(|s| s.lines).sum();
     println!(
-        "follow chaos (seed {seed}): 100 rotations ({} rename+create, {} copytruncate, {} delete+recreate, \
+        "follow chaos ({flags:?}, seed {seed}): 100 rotations ({} rename+create, {} copytruncate, {} delete+recreate, \
          {} rename+gzip), {written} lines written, {} seen, {} reader stalls, {:.1} s; lost {}, \
          duplicated {}, out of order {}; lost to copytruncate {} (at most {} in one)",
         count(Rotation::RenameCreate),
