@@ -54,6 +54,10 @@
 //!   truncation on average and 10 at most (one write) in `tests/tail.rs`. When polling, up
 //!   to one `poll_interval` of lines (43 on average, 90 at most, at 10 ms). A reader more
 //!   than 8 MiB behind loses, in addition, what the scanner could not hold.
+//! - A file rotated away and then rewritten in place while it is still drained (a copy made
+//!   onto `mail.log.1` when that is the file renamed there before) is let go if it shrank
+//!   below what was read of it; if it is already longer again, what follows our position
+//!   is read as if appended.
 //! - Read-ahead takes memory while the reader is busy: up to 8 MiB for the file at the path,
 //!   and what was read ahead of each file rotated away meanwhile until it is delivered.
 //! - A truncation followed by enough new data to reach what was seen of the file before the
