@@ -176,6 +176,8 @@ pub enum FollowFormatArg {
     #[default]
     Text,
     Json,
+    /// The parsed events of the new lines, as `mailtrace events` prints them (no alerts).
+    Events,
 }
 
 /// Options shared by every subcommand that reads logs.
@@ -401,9 +403,16 @@ pub struct FollowArgs {
     #[arg(long, value_name = "CMD")]
     pub alert_command: Option<String>,
 
-    /// Alert output: text lines (with a live table on a terminal) or NDJSON.
+    /// Alert output: text lines (with a live table on a terminal) or NDJSON; or, with
+    /// `events`, no alerts but every new line's event as NDJSON (the schema of `mailtrace
+    /// events`; `line` is the line's number in its file), from the end of each file (from
+    /// its start with --from-start).
     #[arg(long, value_enum, default_value_t = FollowFormatArg::Text, value_name = "FORMAT")]
     pub format: FollowFormatArg,
+
+    /// A queue ID with no new line for this many hours is folded as incomplete.
+    #[arg(long, value_name = "HOURS", default_value_t = 48)]
+    pub max_age: u64,
 
     /// Alert when this many failures of one cause arrive within 10 minutes (0 = off).
     #[arg(long, value_name = "N", default_value_t = 20)]

@@ -41,6 +41,7 @@ fn opts(mode: Mode) -> FollowOptions {
         poll: matches!(mode, Mode::Poll),
         poll_interval: Duration::from_millis(20),
         recheck: Duration::from_secs(60),
+        ..FollowOptions::default()
     }
 }
 
@@ -91,9 +92,9 @@ impl Follow {
                 let notices = tx.clone();
                 follower.run(
                     &stop,
-                    |p, l| {
-                        let name = p.strip_prefix(&root).unwrap().to_string_lossy();
-                        let _ = tx.send(Msg::Line(name.into_owned(), l.to_string()));
+                    |l| {
+                        let name = l.path.strip_prefix(&root).unwrap().to_string_lossy();
+                        let _ = tx.send(Msg::Line(name.into_owned(), l.text.to_string()));
                         ControlFlow::Continue(())
                     },
                     |n| {
@@ -408,7 +409,7 @@ fn ticks_come_while_idle_and_stop_ends_the_run() {
         thread::spawn(move || {
             follower.run_with_tick(
                 &stop,
-                |_, l| panic!("unexpected line {l}"),
+                |l| panic!("unexpected line {}", l.text),
                 |n| panic!("unexpected notice {n}"),
                 || {
                     ticks.fetch_add(1, Ordering::Relaxed);
@@ -607,7 +608,7 @@ fn measure_latency_and_idle_cpu() {
             thread::spawn(move || {
                 follower.run(
                     &stop,
-                    |_, _| {
+                    |_| {
                         let _ = tx.send(Instant::now());
                         ControlFlow::Continue(())
                     },
@@ -651,4 +652,445 @@ fn measure_latency_and_idle_cpu() {
         file.write_all(b"bye\n").unwrap();
         thread.join().unwrap().unwrap();
     }
+}
+
+/// A small deterministic random number generator (xorshift64*), so a failing stress run can
+/// be replayed from the seed it prints.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// From `$MAILTRACE_STRESS_SEED`, or the clock.
+    pub(crate) fn from_env() -> (Rng, u64) {
+        let seed = std::env::var("MAILTRACE_STRESS_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+            });
+        (Rng(seed | 1), seed)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `lo..=hi`.
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+/// How the stress writer rotates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rotation {
+    RenameCreate,
+    DeleteRecreate,
+}
+
+/// What the stress writer did: the lines written to each file (file `k` holds lines
+/// `f{k} 0`, `f{k} 1`, … in order), and the rotations of each kind.
+struct Written {
+    per_file: Vec<u64>,
+    renames: u32,
+    deletes: u32,
+}
+
+/// Writes lines at about `rate` lines a second into `path`, rotating `rotations` times
+/// after `gap` milliseconds each (a random number in the range), by rename-and-create or
+/// delete-and-create at random. After a rotation the writer sometimes adds a few lines to
+/// the old file through its open descriptor before switching, as a syslog daemon does
+/// until it is told to reopen its log.
+fn stress_writer(
+    path: &Path,
+    rotations: u32,
+    gap: (u64, u64),
+    rate: u64,
+    rng: &mut Rng,
+) -> Written {
+    let open = |p: &Path| {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .unwrap()
+    };
+    let mut w = Written {
+        per_file: vec![0],
+        renames: 0,
+        deletes: 0,
+    };
+    let mut file = open(path);
+    let pad = "x".repeat(60);
+    let write_lines = |f: &mut fs::File, k: usize, n: u64, w: &mut Written| {
+        let mut data = String::new();
+        for _ in 0..n {
+            data.push_str(&format!("f{k} {} {pad}\n", w.per_file[k]));
+            w.per_file[k] += 1;
+        }
+        f.write_all(data.as_bytes()).unwrap();
+    };
+    // Lines are written in batches every millisecond.
+    let batch = (rate / 1000).max(1);
+    for r in 0..=rotations {
+        let k = r as usize;
+        let end = Instant::now() + Duration::from_millis(rng.range(gap.0, gap.1));
+        while Instant::now() < end {
+            write_lines(&mut file, k, batch, &mut w);
+            thread::sleep(Duration::from_millis(1));
+        }
+        if r == rotations {
+            break;
+        }
+        let how = if rng.range(0, 1) == 0 {
+            w.renames += 1;
+            fs::rename(path, path.with_extension("log.1")).unwrap();
+            Rotation::RenameCreate
+        } else {
+            w.deletes += 1;
+            fs::remove_file(path).unwrap();
+            Rotation::DeleteRecreate
+        };
+        let mut old = std::mem::replace(&mut file, open(path));
+        w.per_file.push(0);
+        let late = rng.range(0, 3);
+        if how == Rotation::RenameCreate && late > 0 {
+            write_lines(&mut old, k, late, &mut w);
+        }
+    }
+    w
+}
+
+/// Every line seen, checked against what was written: lines lost, seen twice, out of order
+/// within their file.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tally {
+    lost: u64,
+    duplicated: u64,
+    out_of_order: u64,
+}
+
+fn tally(per_file: &[u64], seen: &[(usize, u64)]) -> Tally {
+    let mut t = Tally::default();
+    let mut by_file: Vec<Vec<u64>> = vec![Vec::new(); per_file.len()];
+    for &(k, n) in seen {
+        by_file[k].push(n);
+    }
+    for (k, got) in by_file.iter().enumerate() {
+        let mut once = vec![false; per_file[k] as usize];
+        for (i, &n) in got.iter().enumerate() {
+            if i > 0 && n <= got[i - 1] {
+                t.out_of_order += 1;
+            }
+            match once.get_mut(n as usize) {
+                Some(s) if *s => t.duplicated += 1,
+                Some(s) => *s = true,
+                None => t.duplicated += 1,
+            }
+        }
+        t.lost += once.iter().filter(|s| !**s).count() as u64;
+    }
+    t
+}
+
+/// Parses a stress line `f{k} {n} …`.
+fn stress_line(text: &str) -> (usize, u64) {
+    let mut it = text.split(' ');
+    let k = it.next().and_then(|f| f.strip_prefix('f')).unwrap();
+    let n = it.next().unwrap();
+    (k.parse().unwrap(), n.parse().unwrap())
+}
+
+/// 100 rotations, rename-and-create and delete-and-create mixed, while lines are written at
+/// about 10,000 a second and the consumer stalls for 100–300 ms at random points: every line
+/// must be seen exactly once, in order within its file.
+fn rotations_during_consumer_stalls_lose_nothing(mode: Mode) {
+    let (mut rng, seed) = Rng::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    fs::write(&path, "").unwrap();
+    let o = FollowOptions {
+        recheck: Duration::from_millis(100),
+        poll_interval: Duration::from_millis(10),
+        ..opts(mode)
+    };
+    let mut follower = Follower::new(vec![(path.clone(), StartAt::Beginning)], o).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let stalls = Arc::new(AtomicU64::new(0));
+    let mut consumer_rng = Rng(rng.next() | 1);
+    let reader = {
+        let (stop, count, stalls) = (Arc::clone(&stop), Arc::clone(&count), Arc::clone(&stalls));
+        thread::spawn(move || {
+            let mut seen = Vec::new();
+            follower
+                .run(
+                    &stop,
+                    |l| {
+                        seen.push(stress_line(l.text));
+                        count.fetch_add(1, Ordering::Relaxed);
+                        // About three stalls a second at 10,000 lines a second.
+                        if consumer_rng.range(0, 2999) == 0 {
+                            stalls.fetch_add(1, Ordering::Relaxed);
+                            thread::sleep(Duration::from_millis(consumer_rng.range(100, 300)));
+                        }
+                        ControlFlow::Continue(())
+                    },
+                    |_| {},
+                )
+                .unwrap();
+            seen
+        })
+    };
+    // Polling sees a file only if it stays at the path for a poll or more.
+    let gap = match mode {
+        Mode::Notify => (20, 60),
+        Mode::Poll => (50, 100),
+    };
+    let started = Instant::now();
+    let w = stress_writer(&path, 100, gap, 10_000, &mut rng);
+    let total: u64 = w.per_file.iter().sum();
+    let end = Instant::now() + DEADLINE;
+    while count.load(Ordering::Relaxed) < total && Instant::now() < end {
+        thread::sleep(Duration::from_millis(10));
+    }
+    // Anything late or duplicated would show up now.
+    thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    let t = tally(&w.per_file, &seen);
+    println!(
+        "tail stress ({mode:?}, seed {seed}): {} rotations ({} rename+create, {} delete+recreate), \
+         {total} lines written, {} seen, {} consumer stalls, {:.1} s; lost {}, duplicated {}, out of order {}",
+        w.renames + w.deletes,
+        w.renames,
+        w.deletes,
+        seen.len(),
+        stalls.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+        t.lost,
+        t.duplicated,
+        t.out_of_order,
+    );
+    assert_eq!(t, Tally::default(), "seed {seed}");
+}
+
+#[test]
+fn stress_notify_rotations_during_consumer_stalls_lose_nothing() {
+    rotations_during_consumer_stalls_lose_nothing(Mode::Notify);
+}
+
+#[test]
+fn stress_poll_rotations_during_consumer_stalls_lose_nothing() {
+    rotations_during_consumer_stalls_lose_nothing(Mode::Poll);
+}
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A FIFO is read as writers come and go: nothing blocks while there is no writer (a
+/// notice says what is awaited, and the stop flag ends the run), every line of each writer
+/// arrives, and a closed writer is followed by the next one.
+#[test]
+fn a_fifo_is_read_writer_after_writer_and_never_blocks_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let o = FollowOptions {
+        recheck: Duration::from_millis(50),
+        ..FollowOptions::default()
+    };
+    let mut follower = Follower::new(vec![(fifo.clone(), StartAt::End)], o).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let thread = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let notices = tx.clone();
+            follower.run(
+                &stop,
+                |l| {
+                    let _ = tx.send(Msg::Line(l.number.unwrap().to_string(), l.text.into()));
+                    ControlFlow::Continue(())
+                },
+                |n| {
+                    let _ = notices.send(Msg::Notice(n));
+                },
+            )
+        })
+    };
+    let recv = || rx.recv_timeout(DEADLINE).expect("a message in time");
+    // No writer for a second: the follower says so.
+    match recv() {
+        Msg::Notice(n) => assert_eq!(
+            n.to_string(),
+            format!("waiting for a writer on {}", fifo.display())
+        ),
+        Msg::Line(_, l) => panic!("unexpected line {l}"),
+    }
+    let mut lines = Vec::new();
+    for writer in 0..3 {
+        let mut w = OpenOptions::new().write(true).open(&fifo).unwrap();
+        for i in 0..500 {
+            writeln!(w, "writer {writer} line {i}").unwrap();
+        }
+        write!(w, "unfinished by writer {writer}").unwrap();
+        drop(w);
+        while lines.len() < 501 * (writer + 1) {
+            match recv() {
+                Msg::Line(n, l) => lines.push((n, l)),
+                Msg::Notice(n) => assert!(matches!(n, Notice::Waiting(_)), "{n:?}"),
+            }
+        }
+    }
+    assert_eq!(lines.len(), 1503);
+    for (i, (n, l)) in lines.iter().enumerate() {
+        assert_eq!(*n, (i + 1).to_string());
+        let (writer, line) = (i / 501, i % 501);
+        // A line left unfinished by a writer ends when it closes.
+        let want = match line {
+            500 => format!("unfinished by writer {writer}"),
+            _ => format!("writer {writer} line {line}"),
+        };
+        assert_eq!(*l, want);
+    }
+    let asked = Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
+}
+
+/// Copytruncate against a writer that never pauses (its own thread, ~10,000 lines a second)
+/// and a consumer that stalls: the scanner reads ahead of the consumer, so a truncation
+/// loses only the lines written since the scanner's last read, just before it. Checks that
+/// nothing is repeated or out of order and that every lost line was written shortly before
+/// a truncation (within 50 ms and the copy), and prints how many each truncation lost.
+fn copytruncate_loses_only_the_last_moment(mode: Mode) {
+    let (mut rng, seed) = Rng::from_env();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    fs::write(&path, "").unwrap();
+    let o = FollowOptions {
+        recheck: Duration::from_millis(100),
+        poll_interval: Duration::from_millis(10),
+        ..opts(mode)
+    };
+    let mut follower = Follower::new(vec![(path.clone(), StartAt::Beginning)], o).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let last = Arc::new(AtomicU64::new(0));
+    let mut consumer_rng = Rng(rng.next() | 1);
+    let reader = {
+        let (stop, last) = (Arc::clone(&stop), Arc::clone(&last));
+        thread::spawn(move || {
+            let mut seen = Vec::new();
+            follower
+                .run(
+                    &stop,
+                    |l| {
+                        let n = stress_line(l.text).1;
+                        seen.push(n);
+                        last.store(n, Ordering::Relaxed);
+                        if consumer_rng.range(0, 2999) == 0 {
+                            thread::sleep(Duration::from_millis(consumer_rng.range(100, 300)));
+                        }
+                        ControlFlow::Continue(())
+                    },
+                    |_| {},
+                )
+                .unwrap();
+            seen
+        })
+    };
+    let written = Arc::new(AtomicU64::new(0));
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let (path, written, writing) = (path.clone(), Arc::clone(&written), Arc::clone(&writing));
+        thread::spawn(move || {
+            let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+            let pad = "x".repeat(60);
+            while writing.load(Ordering::Relaxed) {
+                let mut data = String::new();
+                for _ in 0..10 {
+                    let n = written.load(Ordering::Relaxed);
+                    data.push_str(&format!("f0 {n} {pad}\n"));
+                    written.store(n + 1, Ordering::Relaxed);
+                }
+                f.write_all(data.as_bytes()).unwrap();
+                thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    // (lines written 50 ms before the copy began, lines written once truncated)
+    let mut windows = Vec::new();
+    for _ in 0..50 {
+        thread::sleep(Duration::from_millis(rng.range(20, 80)));
+        let before = written.load(Ordering::Relaxed);
+        thread::sleep(Duration::from_millis(50));
+        fs::copy(&path, dir.path().join("mail.log.1")).unwrap();
+        truncate(&path);
+        windows.push((before, written.load(Ordering::Relaxed)));
+    }
+    thread::sleep(Duration::from_millis(50));
+    writing.store(false, Ordering::Relaxed);
+    writer.join().unwrap();
+    let total = written.load(Ordering::Relaxed);
+    // The last line, written well after the last truncation, tells the consumer is done.
+    let end = Instant::now() + DEADLINE;
+    while last.load(Ordering::Relaxed) + 1 < total && Instant::now() < end {
+        thread::sleep(Duration::from_millis(10));
+    }
+    thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    let repeated_or_backwards = seen.windows(2).filter(|w| w[1] <= w[0]).count();
+    let mut got = vec![false; total as usize];
+    for &n in &seen {
+        got[n as usize] = true;
+    }
+    let lost: Vec<u64> = (0..total).filter(|&n| !got[n as usize]).collect();
+    let outside = lost
+        .iter()
+        .filter(|&&n| !windows.iter().any(|&(a, b)| n >= a && n < b))
+        .count();
+    let per: Vec<usize> = windows
+        .iter()
+        .map(|&(a, b)| lost.iter().filter(|&&n| n >= a && n < b).count())
+        .collect();
+    println!(
+        "copytruncate ({mode:?}, seed {seed}): {} truncations, {total} lines written, {} seen; \
+         lost {} (per truncation: mean {:.1}, max {}), {outside} of them outside the last 50 ms \
+         before a truncation; repeated or out of order {repeated_or_backwards}",
+        windows.len(),
+        seen.len(),
+        lost.len(),
+        lost.len() as f64 / windows.len() as f64,
+        per.iter().max().unwrap(),
+    );
+    assert_eq!(repeated_or_backwards, 0, "seed {seed}");
+    assert_eq!(outside, 0, "seed {seed}: lost {lost:?}");
+}
+
+#[test]
+fn stress_notify_copytruncate_loses_only_the_last_moment() {
+    copytruncate_loses_only_the_last_moment(Mode::Notify);
+}
+
+#[test]
+fn stress_poll_copytruncate_loses_only_the_last_moment() {
+    copytruncate_loses_only_the_last_moment(Mode::Poll);
 }

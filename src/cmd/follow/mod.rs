@@ -15,7 +15,13 @@
 //! files are followed, the lines read back are merged in time order ([`readback`]).
 //!
 //! Following then goes on with [`crate::input::tail::Follower`] from the end of the last
-//! complete line read back, so no line is read twice or missed.
+//! complete line read back, so no line is read twice or missed. A FIFO has nothing to read
+//! back: its lines are read as writers write them, and after a writer closes, the next
+//! writer is waited for. A queue ID silent for longer than `--max-age` hours is folded as
+//! incomplete, as in `report`.
+//!
+//! What cannot be followed is refused at start with its path and the reason: standard input,
+//! a folder, a device, a compressed file.
 //!
 //! # Output
 //!
@@ -23,11 +29,14 @@
 //!   with the last 10 alerts above a table of the current hour's sender domains.
 //! - `--format text` otherwise: one line per alert.
 //! - `--format json`: one JSON object per alert (schema in [`crate::alert`]).
+//! - `--format events`: no read-back and no alerts, but the event of every new line (every
+//!   line with `--from-start`) as `mailtrace events` prints it ([`events`]).
 //!
 //! Notices of the follower (rotation, truncation) go to stderr as `mailtrace: {notice}`.
 //! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:
 //! see [`output::Summary`]) and ends with status 0, as does a closed stdout pipe.
 
+mod events;
 mod output;
 mod readback;
 
@@ -35,6 +44,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,10 +86,25 @@ pub(super) fn run(args: &FollowArgs) -> Result<Exit> {
         FollowFormatArg::Json => Mode::Json,
         FollowFormatArg::Text if stdout.is_terminal() => Mode::Screen,
         FollowFormatArg::Text => Mode::Text,
+        FollowFormatArg::Events => {
+            let paths = followed_paths(common::resolve_inputs(&args.input)?)?;
+            events::follow_events(args, &paths, &stop, &mut stdout.lock())?;
+            return Ok(Exit::Ok);
+        }
     };
     let mut out = stdout.lock();
     follow(args, mode, common::use_color(args.color), &stop, &mut out)?;
     Ok(Exit::Ok)
+}
+
+/// How the follower watches, from `--poll` and `--poll-interval`.
+fn follow_options(args: &FollowArgs) -> FollowOptions {
+    FollowOptions {
+        poll: args.poll,
+        poll_interval: Duration::from_millis(args.poll_interval.max(1)),
+        recheck: Duration::from_secs(1),
+        count_lines: false,
+    }
 }
 
 /// Follows the logs named by `args` until `stop` is set, writing alerts to `out`.
@@ -113,8 +138,9 @@ fn follow(
     follow_live(args, starts, stop, live)
 }
 
-/// The files to follow: every input named, each once; standard input and compressed files
-/// cannot be followed.
+/// The files to follow: every input named, each once. Regular files (or paths where one may
+/// appear) and FIFOs can be followed; standard input, compressed files, folders and devices
+/// cannot.
 fn followed_paths(inputs: Vec<Input>) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = Vec::with_capacity(inputs.len());
     for input in inputs {
@@ -123,17 +149,26 @@ fn followed_paths(inputs: Vec<Input>) -> Result<Vec<PathBuf>> {
                 "standard input cannot be followed: name a log file",
             ));
         };
-        if input::is_gzip(&p) {
-            return Err(Error::usage(format!(
-                "{}: a compressed file cannot be followed: name the live log",
-                p.display()
-            )));
-        }
+        check_followable(&p)?;
         if !paths.contains(&p) {
             paths.push(p);
         }
     }
     Ok(paths)
+}
+
+/// Fails with a message naming `p` if it cannot be followed.
+fn check_followable(p: &Path) -> Result<()> {
+    let why = match std::fs::metadata(p) {
+        Ok(m) if m.is_dir() => "is a directory",
+        Ok(m) if m.file_type().is_fifo() => return Ok(()),
+        Ok(m) if !m.is_file() => "not a regular file or FIFO",
+        Ok(_) if input::is_gzip(p) => "a compressed file cannot be followed: name the live log",
+        // A file that does not exist yet is waited for (its folder must exist: the
+        // follower says so when it does not).
+        Ok(_) | Err(_) => return Ok(()),
+    };
+    Err(Error::usage(format!("{}: {why}", p.display())))
 }
 
 /// The time `--now` gives, or the local time.
@@ -167,6 +202,11 @@ fn read_back_all(
     let mut streams = Vec::with_capacity(paths.len());
     let mut covers_start = false;
     for p in paths {
+        if input::fifo::is_fifo(p) {
+            // Nothing to read back: a FIFO holds only what is written from now on.
+            starts.push((p.clone(), StartAt::End));
+            continue;
+        }
         let (stream, start, covered) = Stream::open(p, paths, opts)?;
         covers_start |= covered;
         starts.push((p.clone(), start));
@@ -230,14 +270,7 @@ fn follow_live(
     stop: &AtomicBool,
     mut live: Live<'_, '_>,
 ) -> Result<()> {
-    let mut follower = Follower::new(
-        starts,
-        FollowOptions {
-            poll: args.poll,
-            poll_interval: Duration::from_millis(args.poll_interval.max(1)),
-            recheck: Duration::from_secs(1),
-        },
-    )?;
+    let mut follower = Follower::new(starts, follow_options(args))?;
     live.out.draw(&live.engine, live.lines)?;
     // The three callbacks share `live`; the first output error stops the follower.
     let cell = RefCell::new((live, None::<io::Error>));
@@ -250,9 +283,9 @@ fn follow_live(
     };
     follower.run_with_tick(
         stop,
-        |path, text| {
+        |l| {
             let (live, err) = &mut *cell.borrow_mut();
-            keep(live.line(path, text), err)
+            keep(live.line(l.path, l.text), err)
         },
         |notice| {
             let (live, _) = &mut *cell.borrow_mut();
@@ -321,7 +354,7 @@ impl<'c, 'w> Live<'c, 'w> {
         });
         Live {
             engine,
-            correlator: Correlator::new(48),
+            correlator: Correlator::new(args.max_age),
             parsers: HashMap::new(),
             mta: common::scan_options(&args.input).mta,
             year: args.input.year,

@@ -1,18 +1,19 @@
-//! One open log file read incrementally: the byte position, the partial last line held until
-//! its `\n` arrives, and the line shaping rules of [`crate::input::LineReader`] (CR stripped,
-//! lines cut at [`MAX_LINE`], invalid UTF-8 replaced).
+//! One open log file read incrementally: the position delivered up to, the line being
+//! assembled ([`Assembler`]), and the file and read-ahead data it shares with the scanner
+//! ([`FileState`]).
 
 use std::fs::{File, Metadata};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::ops::ControlFlow;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::input::lines::{LineFlags, MAX_LINE, complete_end, shape};
-
-/// The callback that receives complete lines.
-pub(super) type OnLine<'a> = dyn FnMut(&Path, &str) -> ControlFlow<()> + 'a;
+use super::ahead::{Chunk, FileState, Taken};
+use super::assemble::{Assembler, OnLine};
+use crate::input::lines::complete_end;
 
 /// What identifies a file independently of its name: device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,42 +41,75 @@ impl FileId {
     }
 }
 
+/// Why something that is not a regular file cannot be followed as one.
+pub(super) fn not_a_file(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO, not a regular file (follow it anew to read it as a FIFO)";
+        }
+    }
+    if t.is_dir() {
+        "is a directory"
+    } else {
+        "not a regular file or FIFO"
+    }
+}
+
+/// What [`Handle::drain`] stopped at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drained {
+    /// The end of the file.
+    End,
+    /// `on_line` asked to stop, or the stop flag was set.
+    Break,
+    /// The scanner saw the file truncated: the handle was moved back to offset 0.
+    Truncated,
+}
+
 /// An open file and how far it has been read.
 #[derive(Debug)]
 pub(super) struct Handle {
-    file: File,
     id: Option<FileId>,
-    /// Offset of the next byte to read.
+    state: Arc<FileState>,
+    /// Offset of the next byte to deliver.
     pos: u64,
     /// Offset just past the last delivered line: where the held partial line starts.
     line_start: u64,
-    /// The partial line read so far, without its end; at most [`MAX_LINE`] bytes.
-    line: Vec<u8>,
-    /// The partial line passed [`MAX_LINE`]; its remaining bytes are skipped.
-    cut: bool,
+    /// The line being assembled, and the count of lines before `line_start`.
+    asm: Assembler,
     /// When bytes were last read (or the handle was opened).
     last_data: Instant,
 }
 
 impl Handle {
-    /// Opens `path` for reading from offset 0. Fails on anything but a regular file, since
-    /// reading a FIFO or a device could block the follower.
+    /// Opens `path` for reading from offset 0. Fails on anything but a regular file (a
+    /// FIFO is followed by [`super::pipe`]; opening one here could block).
     pub(super) fn open(path: &Path) -> io::Result<Handle> {
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                not_a_file(&meta),
+            ));
+        }
         let file = File::open(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "not a regular file",
+                not_a_file(&meta),
             ));
         }
         Ok(Handle {
-            file,
             id: FileId::of(&meta),
+            state: Arc::new(FileState::new(file)),
             pos: 0,
             line_start: 0,
-            line: Vec::new(),
-            cut: false,
+            asm: Assembler::new(Some(0)),
             last_data: Instant::now(),
         })
     }
@@ -84,19 +118,24 @@ impl Handle {
         self.id
     }
 
+    /// The state shared with the scanner.
+    pub(super) fn state(&self) -> &Arc<FileState> {
+        &self.state
+    }
+
     /// Offset just past the last delivered line.
     pub(super) fn offset(&self) -> u64 {
         self.line_start
     }
 
-    /// Offset of the next byte to read.
+    /// Offset of the next byte to deliver.
     pub(super) fn pos(&self) -> u64 {
         self.pos
     }
 
     /// The file's current size, from the open handle (so it works after an unlink too).
     pub(super) fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        Ok(self.state.file.metadata()?.len())
     }
 
     pub(super) fn last_data(&self) -> Instant {
@@ -108,13 +147,47 @@ impl Handle {
         self.last_data = Instant::now();
     }
 
-    /// Continues reading at `offset`, forgetting any held partial line.
-    pub(super) fn seek(&mut self, offset: u64) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start(offset))?;
+    /// Continues reading at `offset`, forgetting any held partial line and anything read
+    /// ahead. Line numbers stay known only when `offset` is 0 (or the handle's own
+    /// position).
+    pub(super) fn seek(&mut self, offset: u64) {
+        self.state.ahead().restart_at(offset);
+        self.restart(offset);
+    }
+
+    /// Sets the position to `offset` after the data taken from the file got there.
+    fn restart(&mut self, offset: u64) {
+        let line_no = match offset {
+            0 => Some(0),
+            _ if offset == self.line_start => self.asm.line_no(),
+            _ => None,
+        };
+        self.asm.reset(line_no);
         self.pos = offset;
         self.line_start = offset;
-        self.line.clear();
-        self.cut = false;
+    }
+
+    /// Numbers the lines from here on by counting the lines before the read position
+    /// (reading that part of the file once).
+    pub(super) fn count_lines(&mut self) -> io::Result<()> {
+        if self.asm.line_no().is_some() {
+            return Ok(());
+        }
+        let mut buf = vec![0; 256 * 1024];
+        let (mut at, mut n) = (0u64, 0u64);
+        while at < self.line_start {
+            let want = buf.len().min((self.line_start - at) as usize);
+            match self.state.file.read_at(&mut buf[..want], at) {
+                Ok(0) => break,
+                Ok(k) => {
+                    n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+                    at += k as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.asm.set_line_no(Some(n));
         Ok(())
     }
 
@@ -123,14 +196,16 @@ impl Handle {
     /// finished), otherwise at the end.
     pub(super) fn seek_end(&mut self) -> io::Result<()> {
         let len = self.len()?;
-        let start = complete_end(&mut self.file, len)?;
-        self.seek(start)
+        let start = complete_end(&mut &self.state.file, len)?;
+        self.seek(start);
+        Ok(())
     }
 
-    /// Reads to the end of the file, delivering every complete line to `on_line` and holding
-    /// the unfinished last one. Checks `stop` before each read. When `on_line` breaks, the
-    /// handle is left just past the line that broke, so nothing is lost or repeated if
-    /// reading resumes.
+    /// Reads to the end of the file (first what the scanner read ahead), delivering every
+    /// complete line to `on_line` and holding the unfinished last one. Checks `stop` before
+    /// each chunk. Stops at a truncation the scanner marked, having moved back to offset 0.
+    /// When `on_line` breaks, the handle is left just past the line that broke, so nothing
+    /// is lost or repeated if reading resumes.
     pub(super) fn drain(
         &mut self,
         path: &Path,
@@ -138,72 +213,49 @@ impl Handle {
         text: &mut String,
         stop: &AtomicBool,
         on_line: &mut OnLine<'_>,
-    ) -> io::Result<ControlFlow<()>> {
+    ) -> io::Result<Drained> {
         loop {
             if stop.load(Ordering::Relaxed) {
-                return Ok(ControlFlow::Break(()));
+                return Ok(Drained::Break);
             }
-            let n = match self.file.read(buf) {
-                Ok(0) => return Ok(ControlFlow::Continue(())),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            let base = self.pos;
-            self.pos += n as u64;
-            self.last_data = Instant::now();
-            let chunk = &buf[..n];
-            let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', chunk) {
-                let piece = &chunk[start..end];
-                let flow = if self.line.is_empty() && !self.cut {
-                    // The whole line is in this chunk: deliver it without copying.
-                    let keep = piece.len().min(MAX_LINE);
-                    emit(path, &piece[..keep], piece.len() > keep, text, on_line)
-                } else {
-                    self.hold(piece);
-                    let flow = emit(path, &self.line, self.cut, text, on_line);
-                    self.line.clear();
-                    self.cut = false;
-                    flow
-                };
-                start = end + 1;
-                self.line_start = base + start as u64;
-                if flow.is_break() {
-                    if start < n {
-                        let at = self.line_start;
-                        self.file.seek(SeekFrom::Start(at))?;
-                        self.pos = at;
-                    }
-                    return Ok(ControlFlow::Break(()));
+            let taken = self.state.ahead().take(&self.state.file, buf)?;
+            let flow = match taken {
+                Taken::End => return Ok(Drained::End),
+                Taken::Chunk(Chunk::Truncated) => {
+                    self.restart(0);
+                    return Ok(Drained::Truncated);
                 }
+                Taken::Chunk(Chunk::Data(d)) => self.deliver(path, &d, text, on_line),
+                Taken::Read(n) => self.deliver(path, &buf[..n], text, on_line),
+            };
+            if flow.is_break() {
+                return Ok(Drained::Break);
             }
-            self.hold(&chunk[start..]);
         }
     }
 
-    /// Adds bytes to the held partial line, keeping at most [`MAX_LINE`].
-    fn hold(&mut self, bytes: &[u8]) {
-        let room = MAX_LINE - self.line.len();
-        if bytes.len() > room {
-            self.cut = true;
+    /// Delivers the lines completed by `chunk`, the data at `self.pos`, and holds its
+    /// unfinished end. On a break, puts back the part after the line that broke.
+    fn deliver(
+        &mut self,
+        path: &Path,
+        chunk: &[u8],
+        text: &mut String,
+        on_line: &mut OnLine<'_>,
+    ) -> ControlFlow<()> {
+        let base = self.pos;
+        self.last_data = Instant::now();
+        let fed = self.asm.feed(path, chunk, text, on_line);
+        if let Some(end) = fed.last_end {
+            self.line_start = base + end as u64;
         }
-        self.line.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        if fed.flow.is_break() {
+            let end = fed.last_end.unwrap_or(chunk.len());
+            self.state.ahead().put_back(&chunk[end..]);
+            self.pos = base + end as u64;
+        } else {
+            self.pos = base + chunk.len() as u64;
+        }
+        fed.flow
     }
-}
-
-/// Delivers one line (without its `\n`, at most [`MAX_LINE`] bytes) shaped as
-/// [`crate::input::LineReader`] shapes it ([`shape`]), using the reused `text` buffer.
-pub(super) fn emit(
-    path: &Path,
-    line: &[u8],
-    cut: bool,
-    text: &mut String,
-    on_line: &mut OnLine<'_>,
-) -> ControlFlow<()> {
-    let flags = LineFlags {
-        truncated: cut,
-        ..LineFlags::default()
-    };
-    on_line(path, shape(line, flags, 0, text).text)
 }

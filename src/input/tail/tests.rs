@@ -1,6 +1,6 @@
 //! Deterministic tests of the follower's state machine: each step is one `check_all`, driven
-//! by hand, so no timing is involved. The threaded, event-driven behaviour is tested in
-//! `tests/follow.rs`.
+//! by hand and without the scanner thread, so no timing is involved. The threaded,
+//! event-driven behaviour is tested in `tests/tail.rs`.
 
 use std::fs::{self, OpenOptions};
 use std::io::{Cursor, Write};
@@ -40,7 +40,7 @@ impl Bench {
             .iter()
             .map(|(n, s)| (dir.path().join(n), *s))
             .collect();
-        let f = Follower::new(files, opts()).unwrap();
+        let f = Follower::with_scanner(files, opts(), false).unwrap();
         Bench { dir, f }
     }
 
@@ -63,12 +63,12 @@ impl Bench {
         let mut out = Step::default();
         let multi = self.f.tails.len() > 1;
         let stop = AtomicBool::new(false);
-        let mut on_line = |p: &Path, l: &str| {
+        let mut on_line = |l: TailLine<'_>| {
             if multi {
-                let name = p.file_name().unwrap().to_string_lossy();
-                out.lines.push(format!("{name}:{l}"));
+                let name = l.path.file_name().unwrap().to_string_lossy();
+                out.lines.push(format!("{name}:{}", l.text));
             } else {
-                out.lines.push(l.to_string());
+                out.lines.push(l.text.to_string());
             }
             ControlFlow::Continue(())
         };
@@ -90,12 +90,22 @@ impl Bench {
     }
 }
 
+fn truncate(path: &Path) {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
 fn opts() -> FollowOptions {
     FollowOptions {
         poll: false,
         poll_interval: Duration::from_millis(20),
         // Old handles are let go after 5 × recheck of quiet: 100 ms here.
         recheck: Duration::from_millis(20),
+        count_lines: false,
     }
 }
 
@@ -166,6 +176,93 @@ fn rotation_drains_the_old_file_before_reading_the_new_one() {
     assert_eq!(s.notices, [Notice::Replaced(b.path("mail.log"))]);
     b.append("mail.log", b"5\n");
     assert_eq!(b.lines(), ["5"]);
+}
+
+/// What the scanner thread does on a file-system event: look at every path once.
+fn scan_now(b: &Bench) {
+    for t in &b.f.tails {
+        scan::lock(&t.watched).scan();
+    }
+}
+
+#[test]
+fn every_file_the_scanner_saw_is_read_to_its_end_in_order() {
+    let mut b = Bench::new(&[("mail.log", StartAt::Beginning)]);
+    b.append("mail.log", b"a1\n");
+    assert_eq!(b.lines(), ["a1"]);
+    // Three rotations while the reader is busy elsewhere: rename and create, delete and
+    // create, rename and create; the scanner looks after each.
+    b.append("mail.log", b"a2\n");
+    fs::rename(b.path("mail.log"), b.path("mail.log.1")).unwrap();
+    b.append("mail.log", b"b1\nb2\n");
+    scan_now(&b);
+    b.append("mail.log", b"b3\n");
+    fs::remove_file(b.path("mail.log")).unwrap();
+    b.append("mail.log", b"c1\n");
+    scan_now(&b);
+    fs::rename(b.path("mail.log"), b.path("mail.log.2")).unwrap();
+    b.append("mail.log", b"d1\n");
+    scan_now(&b);
+    b.append("mail.log", b"d2\n");
+    let s = b.step();
+    assert_eq!(s.lines, ["a2", "b1", "b2", "b3", "c1", "d1", "d2"]);
+    let replaced = Notice::Replaced(b.path("mail.log"));
+    assert_eq!(s.notices, [replaced.clone(), replaced.clone(), replaced]);
+    b.append("mail.log", b"d3\n");
+    assert_eq!(b.lines(), ["d3"]);
+}
+
+#[test]
+fn a_truncation_the_scanner_saw_restarts_at_zero_even_once_the_file_regrew() {
+    let mut b = Bench::new(&[("mail.log", StartAt::Beginning)]);
+    b.append("mail.log", b"1\n2\n");
+    assert_eq!(b.lines(), ["1", "2"]);
+    truncate(&b.path("mail.log"));
+    scan_now(&b);
+    // Longer than before by the time the reader looks: only the scanner can tell.
+    b.append("mail.log", b"three\nfour\n");
+    let s = b.step();
+    assert_eq!(s.notices, [Notice::Truncated(b.path("mail.log"))]);
+    assert_eq!(s.lines, ["three", "four"]);
+    assert_eq!(b.lines(), Vec::<String>::new());
+}
+
+#[test]
+fn lines_are_numbered_in_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.log"), "1\n2\n3\n").unwrap();
+    fs::write(dir.path().join("b.log"), "1\n2\n3\n").unwrap();
+    let files = vec![
+        (dir.path().join("a.log"), StartAt::End),
+        (dir.path().join("b.log"), StartAt::Offset(2)),
+    ];
+    let numbered = |count_lines| {
+        let o = FollowOptions {
+            count_lines,
+            ..opts()
+        };
+        let mut f = Follower::with_scanner(files.clone(), o, false).unwrap();
+        fs::write(dir.path().join("a.log"), "1\n2\n3\n4\n").unwrap();
+        let stop = AtomicBool::new(false);
+        let mut got = Vec::new();
+        let flow = f.check_all(
+            &stop,
+            &mut |l: TailLine<'_>| {
+                got.push((l.text.to_string(), l.number));
+                ControlFlow::Continue(())
+            },
+            &mut |_| {},
+        );
+        assert!(flow.is_continue());
+        got
+    };
+    let s = |t: &str, n| (t.to_string(), n);
+    assert_eq!(
+        numbered(true),
+        [s("4", Some(4)), s("2", Some(2)), s("3", Some(3))]
+    );
+    fs::write(dir.path().join("a.log"), "1\n2\n3\n").unwrap();
+    assert_eq!(numbered(false), [s("4", None), s("2", None), s("3", None)]);
 }
 
 #[test]
@@ -296,9 +393,9 @@ fn a_break_leaves_the_follower_at_the_next_line() {
     let mut seen = Vec::new();
     f.run(
         &stop,
-        |_, l| {
-            seen.push(l.to_string());
-            if l == "2" {
+        |l| {
+            seen.push(l.text.to_string());
+            if l.text == "2" {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
@@ -311,8 +408,8 @@ fn a_break_leaves_the_follower_at_the_next_line() {
     assert_eq!(f.offset(&path), Some(4));
     f.run(
         &stop,
-        |_, l| {
-            seen.push(l.to_string());
+        |l| {
+            seen.push(l.text.to_string());
             ControlFlow::Break(())
         },
         |n| panic!("unexpected notice {n}"),
@@ -329,7 +426,7 @@ fn a_set_stop_flag_returns_at_once() {
     fs::write(&path, "1\n").unwrap();
     let mut f = Follower::new(vec![(path, StartAt::Beginning)], opts()).unwrap();
     let stop = AtomicBool::new(true);
-    f.run(&stop, |_, l| panic!("line {l} after stop"), |_| {})
+    f.run(&stop, |l| panic!("line {} after stop", l.text), |_| {})
         .unwrap();
 }
 
@@ -351,7 +448,14 @@ fn setup_errors_name_the_path() {
         .err()
         .unwrap();
     assert!(matches!(err, FollowError::Open { .. }), "{err:?}");
-    assert!(err.to_string().ends_with(": not a regular file"));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: is a directory", dir.path().display())
+    );
+    let err = Follower::new(vec![(PathBuf::from("/dev/null"), StartAt::End)], opts())
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "/dev/null: not a regular file or FIFO");
 }
 
 #[test]
@@ -363,7 +467,7 @@ fn a_file_named_twice_is_followed_once() {
         (dir.path().join("mail.log"), StartAt::Beginning),
         (twice, StartAt::Beginning),
     ];
-    let f = Follower::new(files, opts()).unwrap();
+    let f = Follower::with_scanner(files, opts(), false).unwrap();
     let mut b = Bench { dir, f };
     assert_eq!(b.lines(), ["1"]);
 }

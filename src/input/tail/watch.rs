@@ -2,66 +2,51 @@
 //! files, reduced to a channel of "something happened to one of our paths" signals.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::Sender;
 
-use notify::{Config, Event, EventKind, PollWatcher, RecommendedWatcher, RecursiveMode, Watcher};
+use notify::{Config, Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-use super::{FollowError, FollowOptions};
+use super::FollowOptions;
 
-/// A running watcher and the channel it signals on.
+/// A running watcher, or none when polling.
 pub(super) struct Watch {
     /// Kept alive for its side effect: dropping it stops the watch.
-    _watcher: Box<dyn Watcher + Send>,
-    pub(super) wake: Receiver<()>,
+    _watcher: Option<Box<dyn Watcher + Send>>,
     pub(super) polling: bool,
     /// Why the recommended watcher could not be used, when it was not asked for.
     pub(super) fallback: Option<String>,
 }
 
-/// Watches each of `dirs` non-recursively and signals when an event names one of `paths`
-/// (which must be `dir.join(file_name)` with `dir` canonical, as notify reports them), when
-/// notify asks for a rescan, or on a watcher error.
+/// Watches each of `dirs` non-recursively and signals on `tx` when an event names one of
+/// `paths` (which must be `dir.join(file_name)` with `dir` canonical, as notify reports
+/// them), when notify asks for a rescan, or on a watcher error. With
+/// [`FollowOptions::poll`], or when the event-driven watcher cannot be set up, nothing is
+/// watched: the scanner polls.
 pub(super) fn start(
     dirs: &[PathBuf],
     paths: &[PathBuf],
     opts: &FollowOptions,
-) -> Result<Watch, FollowError> {
-    let (tx, wake) = mpsc::channel();
-    let mut fallback = None;
-    if !opts.poll {
-        match recommended(dirs, handler(tx.clone(), paths.to_vec())) {
-            Ok(w) => {
-                return Ok(Watch {
-                    _watcher: w,
-                    wake,
-                    polling: false,
-                    fallback: None,
-                });
-            }
-            Err(e) => fallback = Some(e.to_string()),
-        }
+    tx: Sender<()>,
+) -> Watch {
+    if opts.poll {
+        return Watch {
+            _watcher: None,
+            polling: true,
+            fallback: None,
+        };
     }
-    let config = Config::default().with_poll_interval(opts.poll_interval);
-    let mut watcher = PollWatcher::new(handler(tx, paths.to_vec()), config).map_err(|source| {
-        FollowError::Watch {
-            path: dirs.first().cloned().unwrap_or_default(),
-            source,
-        }
-    })?;
-    for dir in dirs {
-        watcher
-            .watch(dir, RecursiveMode::NonRecursive)
-            .map_err(|source| FollowError::Watch {
-                path: dir.clone(),
-                source,
-            })?;
+    match recommended(dirs, handler(tx, paths.to_vec())) {
+        Ok(w) => Watch {
+            _watcher: Some(w),
+            polling: false,
+            fallback: None,
+        },
+        Err(e) => Watch {
+            _watcher: None,
+            polling: true,
+            fallback: Some(e.to_string()),
+        },
     }
-    Ok(Watch {
-        _watcher: Box::new(watcher),
-        wake,
-        polling: true,
-        fallback,
-    })
 }
 
 /// The platform's event-driven watcher on all `dirs`, or the first error (inotify instance or
