@@ -25,6 +25,9 @@ pub struct FailRec {
     pub first: Timestamp,
     pub last_time: Timestamp,
     pub queue_ids: Vec<String>,
+    /// Lines where our own sending limit refused it (cPanel's block): a consequence, which
+    /// never replaces the real reason an earlier attempt gave.
+    pub discards: u32,
 }
 
 impl FailRec {
@@ -80,6 +83,7 @@ impl Aggregates<'_> {
                 first: o.time,
                 last_time: o.time,
                 queue_ids: Vec::new(),
+                discards: 0,
             });
         }
         let r = list
@@ -89,6 +93,13 @@ impl Aggregates<'_> {
         r.counts.add(o.kind);
         r.last = o.kind;
         r.last_time = o.time;
+        if cause == Cause::SendingLimit {
+            r.discards += 1;
+            if r.cause != Cause::SendingLimit && r.text.is_some() {
+                // Keep the reason that led to the block, not the block itself.
+                return;
+            }
+        }
         if o.retry_not_due && r.text.is_some() {
             // Keep the last real reply: a retry-not-due line made no attempt.
             return;

@@ -102,6 +102,7 @@ use crate::model::event::Mta;
 use crate::model::hour::Hour;
 use crate::model::thresholds::Thresholds;
 
+pub mod findings;
 mod subject;
 #[cfg(test)]
 mod tests;

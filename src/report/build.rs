@@ -32,6 +32,11 @@ impl Report {
         let hourly = opts.hourly_tables;
         // Read before the failing recipients are moved out.
         let domain_causes = domain_causes(agg);
+        let all_findings = crate::diagnose::findings::findings(agg, diagnoses, &opts.thresholds);
+        let shown = match top {
+            0 => all_findings.len(),
+            n => all_findings.len().min(n),
+        };
         let failed_recipients = failed_recipients(agg);
         let mut report = Report {
             version: REPORT_SCHEMA_VERSION,
@@ -51,6 +56,11 @@ impl Report {
             unrecognised_lines: files.iter().map(|f| f.unrecognised).sum(),
             malformed_lines: files.iter().map(|f| f.malformed).sum(),
             totals: totals(agg),
+            findings: all_findings[..shown]
+                .iter()
+                .map(super::findings::FindingRow::from)
+                .collect(),
+            findings_not_shown: all_findings.len() - shown,
             by_hour: agg
                 .by_hour
                 .iter()

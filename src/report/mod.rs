@@ -5,6 +5,7 @@
 
 pub mod advice;
 mod build;
+pub mod findings;
 pub mod render;
 
 /// The renderers by the paths the command layer uses (`report::doc::render_text`,
@@ -205,6 +206,10 @@ pub struct Report {
     pub unrecognised_lines: u64,
     pub malformed_lines: u64,
     pub totals: Totals,
+    /// What to act on, ranked by harm; obeys `--top` (the full list with `--top 0`).
+    pub findings: Vec<findings::FindingRow>,
+    /// Findings left out by `--top`.
+    pub findings_not_shown: usize,
     pub by_hour: Vec<HourRow>,
     pub by_sender_domain: Vec<SenderDomainRow>,
     pub by_account: Vec<AccountRow>,

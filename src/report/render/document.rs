@@ -37,6 +37,7 @@ pub fn document(r: &Report) -> Vec<Block> {
     )];
     for section in [
         header,
+        findings,
         summary,
         sending_limits,
         failing_senders,
@@ -48,6 +49,36 @@ pub fn document(r: &Report) -> Vec<Block> {
         section(r, &mut d);
     }
     d
+}
+
+/// The answer first: one short paragraph per finding, most harmful first.
+fn findings(r: &Report, d: &mut Vec<Block>) {
+    use crate::report::findings::{severity_words, verdict_words};
+    d.push(Block::Heading("Findings".into()));
+    if r.findings.is_empty() {
+        d.push(Block::Para(
+            "Nothing to act on: no blocked domain, no listed server, no destination in              trouble and no sender with the pattern of a problem."
+                .into(),
+        ));
+        return;
+    }
+    for (i, f) in r.findings.iter().enumerate() {
+        d.push(Block::SubHeading(format!(
+            "{}. [{}] {}: {}",
+            i + 1,
+            severity_words(f.severity).to_uppercase(),
+            f.subject,
+            verdict_words(f.verdict)
+        )));
+        d.push(Block::Para(f.summary.clone()));
+        d.push(Block::Para(format!("What to do: {}", f.advice)));
+    }
+    if r.findings_not_shown > 0 {
+        d.push(Block::Para(format!(
+            "{} more finding(s) not shown (--top 0 shows all).",
+            r.findings_not_shown
+        )));
+    }
 }
 
 /// At most `--top` of `n` rows (all with `--top 0`).
