@@ -265,6 +265,22 @@ fn folded(d: &Diagnosis, e: &Explained<'_>, found: &[Finding]) -> bool {
     {
         return true;
     }
+    // A sender "on a block list" whose refusals name our server's IP, or only the lists
+    // the server is on, is a victim of the server's listing.
+    if let Remedy::SenderBlocklisted { lists, ip } = &d.remedy {
+        for f in found {
+            if let Detail::Server {
+                ip: server_ip,
+                lists: server_lists,
+                ..
+            } = &f.detail
+                && (ip.as_deref() == Some(server_ip.as_str())
+                    || (!lists.is_empty() && lists.iter().all(|l| server_lists.contains(l))))
+            {
+                return true;
+            }
+        }
+    }
     let explained = e.by_subject.get(&d.subject).copied().unwrap_or(0);
     explained * 2 >= d.failures.recipients.max(1)
 }

@@ -1,6 +1,8 @@
-//! `compromised_account`: a volume jump, many client IPs (or a script in a suspicious
+//! `compromised_account`: a volume jump, many client networks (or a script in a suspicious
 //! folder), failed logins, a wide mailing, spam refusals at several destinations; 3 of the 5,
-//! one of them the IPs/script or the failed logins. Accounts only.
+//! one of them the networks/script (required: someone else at the account). Failed logins
+//! alone do not make a break-in: every mailbox on a shared server is tried by password
+//! guessers all day. Accounts only.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +34,7 @@ impl Subject<'_, '_> {
                 threshold: self.t.several_domains,
             },
         );
-        let access = ips.met || auth.met;
+        let access = ips.met;
         let indicators = vec![jump, ips, auth, wide, spam];
         let met = indicators.iter().filter(|i| i.met).count();
         let explained = bad.spam.recipients + bad.listed.recipients + bad.dead.recipients;

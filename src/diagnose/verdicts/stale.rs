@@ -1,5 +1,11 @@
 //! `stale_list`: dead addresses are the main share (required), spread over many recipient
-//! domains (required); for an account, a normal login pattern.
+//! domains (required), and at least [`MIN_DEAD_PERCENT`] of all the recipients it tried
+//! (required: a busy sender whose few failures are mostly dead addresses keeps a clean list;
+//! a maintained list stays under 2%); for an account, a normal login pattern.
+
+/// The hard-bounce rate (dead addresses among the recipients tried) a stale list has at
+/// least.
+pub const MIN_DEAD_PERCENT: u64 = 5;
 
 use super::Candidate;
 use crate::diagnose::subject::{Subject, ind};
@@ -33,14 +39,16 @@ impl Subject<'_, '_> {
                 },
             ));
         }
+        let tried = self.ev.counts.delivered + self.tally.recipients;
+        let high_rate = g.recipients * 100 >= tried * MIN_DEAD_PERCENT;
         let mut notes = vec![Note::HardBounces {
             dead: g.recipients,
-            tried: self.ev.counts.delivered + self.tally.recipients,
+            tried,
         }];
         notes.extend(g.examples_note());
         Some(Candidate {
             verdict: Verdict::StaleList,
-            required: indicators[0].met && indicators[1].met,
+            required: indicators[0].met && indicators[1].met && high_rate,
             indicators,
             explained: g.recipients,
             notes,
