@@ -281,6 +281,27 @@ fn folded(d: &Diagnosis, e: &Explained<'_>, found: &[Finding]) -> bool {
             }
         }
     }
+    // "One organisation refuses it" where that organisation refuses our server's IP.
+    if let Remedy::RecipientBlocking { domains } = &d.remedy {
+        let refused_server = found.iter().any(|f| match &f.detail {
+            Detail::Server { destinations, .. } => domains
+                .iter()
+                .any(|d| destinations.iter().any(|(x, _)| x == d)),
+            _ => false,
+        });
+        if refused_server {
+            return true;
+        }
+    }
+    // A verdict that blames the sender's own mail (compromise, stale list, unsolicited
+    // mail, one organisation's block) stands even when the server's listing or a destination
+    // in trouble explains many of its other failures.
+    if !matches!(
+        d.verdict,
+        Verdict::SenderBlocklisted | Verdict::RemoteServerTrouble
+    ) {
+        return false;
+    }
     let explained = e.by_subject.get(&d.subject).copied().unwrap_or(0);
     explained * 2 >= d.failures.recipients.max(1)
 }
@@ -382,7 +403,9 @@ fn servers<'a>(
             continue;
         }
         let reply = crate::util::text::reply_part(text);
-        if let Some(ip) = ipv4s(reply).into_iter().next() {
+        // The last address: a Postfix "host mx[198.51.100.7] refused to talk to me: … from
+        // 192.0.2.10" names the remote server first.
+        if let Some(ip) = ipv4s(reply).into_iter().last() {
             by_ip.entry(ip).or_default().push(r);
         }
     }
