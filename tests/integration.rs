@@ -9,6 +9,7 @@ mod diagnose;
 mod docs;
 mod exit_status;
 mod fifo;
+mod findings;
 mod follow;
 mod generated_docs;
 mod golden;

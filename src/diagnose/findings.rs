@@ -158,7 +158,7 @@ pub enum Detail {
         tripped_at: Timestamp,
         /// The figures the log printed (`5/5 (100%)`).
         figures: Option<(i64, i64, i64)>,
-        /// Defer/fail lines of the hour before the block, by cause.
+        /// Recipients failing in the hour before the block, by cause.
         causes: Vec<(Cause, u64)>,
         /// The accounts that sent those failures, most first.
         accounts: Vec<(String, u64)>,
@@ -641,20 +641,28 @@ fn limits(agg: &Aggregates<'_>, recs: &[&FailRec]) -> Vec<Finding> {
         let mut failed = Vec::new();
         let mut refused = Vec::new();
         for r in recs.iter().filter(of_domain) {
-            if r.discards > 0 && in_hour(&r.last_time) && refused.len() < 5 {
+            if r.discards > 0 && in_hour(&r.last_time) {
                 refused.push(r.recipient.clone());
             }
             if r.cause == Cause::SendingLimit {
                 continue;
             }
-            if !(in_hour(&r.first) && r.first.local <= l.first.local) {
+            // Failing in that hour before the block (a deferral retried since an earlier
+            // hour counts too: cPanel counts every attempt).
+            // (Approximate: a record keeps its first and last line only, so one that failed
+            // in the window but neither first nor last there is missed.)
+            let hour_start = l.hour.0 * 3600;
+            let in_window = |t: &Timestamp| {
+                let x = t.local.and_utc().timestamp();
+                x >= hour_start && t.local <= l.first.local
+            };
+            if !(in_window(&r.first) || in_window(&r.last_time)) {
                 continue;
             }
             let permanent = r.permanence == Permanence::Permanent;
-            let lines = r.counts.deferred + if permanent { r.counts.bounced } else { 0 };
-            *causes.entry(r.cause).or_default() += lines;
+            *causes.entry(r.cause).or_default() += 1;
             if let Some(a) = &r.account {
-                *accounts.entry(a.clone()).or_default() += lines;
+                *accounts.entry(a.clone()).or_default() += 1;
             }
             if permanent {
                 failed.push(r.recipient.clone());
@@ -662,6 +670,7 @@ fn limits(agg: &Aggregates<'_>, recs: &[&FailRec]) -> Vec<Finding> {
         }
         failed.sort();
         refused.sort();
+        refused.truncate(5);
         let mut causes: Vec<(Cause, u64)> = causes.into_iter().collect();
         causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut accounts: Vec<(String, u64)> = accounts.into_iter().collect();

@@ -353,8 +353,8 @@ fn limit_words(f: &Finding) -> (String, Vec<String>, String) {
         format!(" Failed addresses: {}.", names(failed, 5))
     };
     let summary = format!(
-        "cPanel blocked {} at {}{figures}{blocks}: the failures of the hour before the block \
-         were {}{who}.{dead} It refused {} until {next}: that mail is lost and must be sent \
+        "cPanel blocked {} at {}{figures}{blocks}: the recipients failing in the hour before \
+         the block, by cause: {}{who}.{dead} It refused {} until {next}: that mail is lost and must be sent \
          again.",
         f.subject,
         tripped_at.local.format("%Y-%m-%d %H:%M:%S"),

@@ -346,5 +346,16 @@ impl Report {
         for s in &mut self.next_steps {
             *s = redact::text(s).into_owned();
         }
+        for f in &mut self.findings {
+            f.subject = redact::address(&f.subject).into_owned();
+            f.summary = redact::text(&f.summary).into_owned();
+            f.advice = redact::text(&f.advice).into_owned();
+            for e in &mut f.evidence {
+                *e = redact::text(e).into_owned();
+            }
+            for (s, _) in &mut f.senders {
+                *s = redact::address(s).into_owned();
+            }
+        }
     }
 }

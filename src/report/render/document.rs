@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::aggregate::MAX_FAILING_RECIPIENTS;
 use crate::model::event::{LimitKind, Timestamp};
-use crate::report::{FailedRecipient, LimitSource, Report, advice};
+use crate::report::{FailedRecipient, LimitSource, Report};
 use crate::util::text::{pct, reply_part, shorten, thousands};
 
 /// One block of the report.
@@ -78,6 +78,15 @@ fn findings(r: &Report, d: &mut Vec<Block>) {
             "{} more finding(s) not shown (--top 0 shows all).",
             r.findings_not_shown
         )));
+    }
+}
+
+/// Sections whose items are many lines each (a table per sender, a list of evidence): a
+/// quarter of `--top` (at least one; all with `--top 0`), so the report stays short.
+fn brief(r: &Report, n: usize) -> usize {
+    match r.settings.top {
+        0 => n,
+        top => n.min(top.div_ceil(4)),
     }
 }
 
@@ -332,7 +341,8 @@ fn offending_recipients(r: &Report, d: &mut Vec<Block>) {
         return;
     }
     let groups = sender_groups(r);
-    for (sender, list) in groups.iter().take(limit(r, groups.len())) {
+    let shown = brief(r, groups.len());
+    for (sender, list) in groups.iter().take(shown) {
         sender_group(r, *sender, list, d);
     }
     if r.failed_recipients_unlisted_lines > 0 {
@@ -343,10 +353,10 @@ fn offending_recipients(r: &Report, d: &mut Vec<Block>) {
             thousands(MAX_FAILING_RECIPIENTS as u64)
         )));
     }
-    if top > 0 && groups.len() > top {
+    if top > 0 && groups.len() > shown {
         d.push(Block::Para(format!(
             "… and {} more sender(s) with failing recipients (use --top 0 to list all).",
-            groups.len() - top
+            groups.len() - shown
         )));
     }
 }
@@ -399,9 +409,13 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
         "From {name}{acct}: {} failing recipient(s)",
         list.len()
     )));
+    let shown = match r.settings.top {
+        0 => list.len(),
+        top => list.len().min(top.div_ceil(2)),
+    };
     let rows = list
         .iter()
-        .take(limit(r, list.len()))
+        .take(shown)
         .map(|f| {
             vec![
                 f.recipient.clone(),
@@ -489,24 +503,51 @@ fn recipient_domains(r: &Report, d: &mut Vec<Block>) {
 
 /// Likely causes: the diagnoses, then deferrals, failures and rejections by cause.
 fn likely_causes(r: &Report, d: &mut Vec<Block>) {
+    use crate::diagnose::findings::FindingKind;
     d.push(Block::Heading("Likely causes".into()));
-    if r.diagnoses.is_empty() {
+    // The evidence behind the sender findings (their words and advice are in Findings).
+    let senders: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.kind, FindingKind::Account | FindingKind::SenderDomain))
+        .filter(|f| {
+            !f.evidence.is_empty()
+                && f.verdict != crate::diagnose::findings::FindingVerdict::SendingLimit
+        })
+        .collect();
+    if senders.is_empty() {
         d.push(Block::Para(
             "No sender shows the pattern of a compromised account, unsolicited mail, a stale \
              list, a blocklisting, recipient blocking or remote server trouble."
                 .into(),
         ));
     } else {
-        for g in &r.diagnoses {
+        let show = brief(r, senders.len());
+        for f in &senders[..show] {
             d.push(Block::SubHeading(format!(
-                "{} ({}): {} (confidence {:.0}%)",
-                g.subject,
-                g.subject_kind.as_str().replace('_', " "),
-                advice::verdict_words(g.verdict),
-                g.confidence * 100.0
+                "{} ({}): {}",
+                f.subject,
+                if f.kind == FindingKind::Account {
+                    "account"
+                } else {
+                    "sender domain"
+                },
+                crate::report::findings::verdict_words(f.verdict),
             )));
-            d.push(Block::Numbered(g.evidence.clone()));
-            d.push(Block::Para(format!("Advice: {}", g.advice)));
+            // The met indicators and notes; what was not met is in --top 0 and JSON.
+            let lines: Vec<String> = f
+                .evidence
+                .iter()
+                .filter(|e| r.settings.top == 0 || !e.starts_with("Not met"))
+                .cloned()
+                .collect();
+            d.push(Block::Numbered(lines));
+        }
+        if show < senders.len() {
+            d.push(Block::Para(format!(
+                "The evidence of {} more sender finding(s) is in --top 0 and --format json.",
+                senders.len() - show
+            )));
         }
     }
     if !r.causes.is_empty() {
@@ -537,6 +578,7 @@ fn next_steps(r: &Report, d: &mut Vec<Block>) {
     if r.next_steps.is_empty() {
         d.push(Block::Para("Nothing needs doing.".into()));
     } else {
-        d.push(Block::Numbered(r.next_steps.clone()));
+        let show = limit(r, r.next_steps.len());
+        d.push(Block::Numbered(r.next_steps[..show].to_vec()));
     }
 }
