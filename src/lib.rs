@@ -40,4 +40,3 @@ pub mod trace;
 
 pub mod cli;
 pub mod cmd;
-

@@ -3,6 +3,7 @@
 mod args;
 mod classify;
 mod corpus;
+mod counting;
 mod day;
 mod diagnose;
 mod docs;

@@ -56,6 +56,9 @@ pub struct Aggregates<'c> {
     /// the recipient's address ("550 5.1.1 <a@x>: no such user") are classified once.
     verdicts: HashMap<u64, crate::classify::Classification>,
     pub totals: Counts,
+    /// Deferrals that made no delivery attempt ("queued, not attempted"): in no count of
+    /// [`totals`](Self::totals) and no table, only in cPanel's replayed rule.
+    pub not_attempted: u64,
     pub messages: u64,
     pub bounce_messages: u64,
     pub recipients: u64,
@@ -99,6 +102,7 @@ impl<'c> Aggregates<'c> {
             classifier,
             verdicts: HashMap::default(),
             totals: Counts::default(),
+            not_attempted: 0,
             messages: 0,
             bounce_messages: 0,
             recipients: 0,
@@ -148,20 +152,6 @@ impl<'c> Aggregates<'c> {
         v
     }
 
-    /// The cause last recorded for this recipient and sender, if any.
-    fn previous_verdict(&self, o: &Outcome<'_>) -> Option<crate::classify::Classification> {
-        let rcpt = o.recipient.or(o.original_recipient)?;
-        let r = self
-            .failing
-            .get(lower(rcpt).as_ref())?
-            .iter()
-            .find(|r| r.sender.as_deref() == o.sender)?;
-        Some(crate::classify::Classification {
-            cause: r.cause,
-            permanence: r.permanence,
-        })
-    }
-
     /// The cause and permanence of a counted line that is not a delivery (`None` for a
     /// delivery), counted by cause and, per recipient domain, by destination host.
     fn cause_of(
@@ -186,9 +176,6 @@ impl<'c> Aggregates<'c> {
                 cause: Cause::Expired,
                 permanence: Permanence::Permanent,
             }
-        } else if let Some(prev) = o.retry_not_due.then(|| self.previous_verdict(o)).flatten() {
-            // "retry time not reached": no attempt was made; the reason is the last one.
-            prev
         } else {
             self.classify(o.code, o.status, o.text.unwrap_or(""))
         };
@@ -230,23 +217,22 @@ fn hash_without_addresses(text: &str, h: &mut impl std::hash::Hasher) {
     }
 }
 
-impl Sink for Aggregates<'_> {
-    fn outcome(&mut self, o: &Outcome<'_>) {
-        if !self.filter.outcome_ok(o) {
-            return;
+impl Aggregates<'_> {
+    fn note_period(&mut self, t: &Timestamp) {
+        if self.first.is_none_or(|f| *t < f) {
+            self.first = Some(*t);
         }
-        self.totals.add(o.kind);
-        if self.first.is_none_or(|f| o.time < f) {
-            self.first = Some(o.time);
+        if self.last.is_none_or(|l| *t > l) {
+            self.last = Some(*t);
         }
-        if self.last.is_none_or(|l| o.time > l) {
-            self.last = Some(o.time);
-        }
-        let h = Hour::of(&o.time);
-        self.by_hour.entry(h).or_default().add(o.kind);
+    }
 
-        let sender_domain = sender_domain_key(o.sender);
-        entry(&mut self.by_sender_domain, &sender_domain).add(h, o.kind);
+    /// One counted line that was a delivery attempt (or a rejection or expiry): the totals,
+    /// the per-hour tables, the causes, the evidence and the failing recipients.
+    fn count_line(&mut self, o: &Outcome<'_>, h: Hour, sender_domain: &str) {
+        self.totals.add(o.kind);
+        self.by_hour.entry(h).or_default().add(o.kind);
+        entry(&mut self.by_sender_domain, sender_domain).add(h, o.kind);
         if let Some(a) = o.account {
             entry(&mut self.by_account, &lower(a)).add(h, o.kind);
         }
@@ -265,19 +251,6 @@ impl Sink for Aggregates<'_> {
             entry(&mut self.by_recipient_domain, d).add(h, o.kind);
         }
 
-        // cPanel's rule counts the mail of identified local senders (an authenticated
-        // account, a local user, cPanel's `Sender identification`): mail relayed in from
-        // outside is not charged to its sender's domain. The null sender and unknown senders
-        // have no domain to block.
-        let local_sender = is_local_sender(o);
-        if rule_counts(o, &sender_domain) {
-            let d = sender_domain.clone();
-            self.replay_line(&d, h, o);
-        }
-        if o.limit.is_some() {
-            self.record_log_limit(o, &sender_domain);
-        }
-
         let verdict = self.cause_of(o, rcpt_domain.as_deref());
         if let Some(a) = o.account {
             self.record_evidence(
@@ -291,12 +264,11 @@ impl Sink for Aggregates<'_> {
         // An SMTP-time rejection without an account is someone else's mail refused at our
         // door (inbound spam): it says nothing about our senders, and keeping evidence for
         // every forged sender domain would grow with the log.
-        let ours = local_sender || o.kind != OutcomeKind::Rejected;
+        let ours = is_local_sender(o) || o.kind != OutcomeKind::Rejected;
         if sender_domain != UNKNOWN && ours {
-            let d = sender_domain.clone();
             self.record_evidence(
                 SubjectKind::SenderDomain,
-                &d,
+                sender_domain,
                 o,
                 verdict,
                 rcpt_domain.as_deref(),
@@ -304,6 +276,40 @@ impl Sink for Aggregates<'_> {
         }
         let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));
         self.record_failing(o, cause, permanence);
+    }
+}
+
+/// Returns true if and only if the line is a deferral that made no delivery attempt (retry
+/// time not reached, a queue-only or held domain, Postfix's suspended destination).
+fn is_not_attempted(o: &Outcome<'_>) -> bool {
+    o.retry_not_due && o.kind == OutcomeKind::Deferred
+}
+
+impl Sink for Aggregates<'_> {
+    fn outcome(&mut self, o: &Outcome<'_>) {
+        if !self.filter.outcome_ok(o) {
+            return;
+        }
+        self.note_period(&o.time);
+        let h = Hour::of(&o.time);
+        let sender_domain = sender_domain_key(o.sender);
+        // cPanel's rule counts the mail of identified local senders (an authenticated
+        // account, a local user, cPanel's `Sender identification`): mail relayed in from
+        // outside is not charged to its sender's domain. The null sender and unknown senders
+        // have no domain to block. It counts every `==` line, those that made no attempt too.
+        if rule_counts(o, &sender_domain) {
+            self.replay_line(&sender_domain, h, o);
+        }
+        if o.limit.is_some() {
+            self.record_log_limit(o, &sender_domain);
+        }
+        if is_not_attempted(o) {
+            // Queued, not attempted: not a failed delivery, so no failure rate, cause,
+            // evidence or failing recipient counts it.
+            self.not_attempted += 1;
+            return;
+        }
+        self.count_line(o, h, &sender_domain);
     }
 
     fn message_done(&mut self, m: Message) {

@@ -207,12 +207,19 @@ fn outcome<'e>(
         }
     } else if let Some(rcpt) = e.original_recipient.or(e.recipient) {
         let r = msg.recipient_mut(rcpt);
-        r.attempts += 1;
         if kind == OutcomeKind::Deferred {
             r.deferrals += 1;
         }
-        r.last = Some(kind);
-        if kind != OutcomeKind::Delivered && keep_texts {
+        // A deferral with no delivery attempt (retry time not reached, queue-only domain)
+        // leaves the last real attempt, its code and its text, standing.
+        let attempted = !e.retry_not_due;
+        if attempted {
+            r.attempts += 1;
+            r.last = Some(kind);
+        } else {
+            r.last.get_or_insert(kind);
+        }
+        if kind != OutcomeKind::Delivered && keep_texts && (attempted || r.last_text.is_none()) {
             r.last_text = own(e.text);
             r.last_code = e.code;
             r.last_status = own(e.status);

@@ -107,6 +107,7 @@ fn totals(agg: &Aggregates<'_>) -> Totals {
         bounced: agg.totals.bounced,
         rejected: agg.totals.rejected,
         expired: agg.totals.expired,
+        not_attempted: agg.not_attempted,
         incomplete_messages: agg.incomplete_messages,
         admin_removed: agg.admin_removed,
         frozen: agg.frozen_messages,

@@ -76,6 +76,10 @@ pub struct Totals {
     pub bounced: u64,
     pub rejected: u64,
     pub expired: u64,
+    /// Queued, not attempted: deferrals that made no delivery attempt (retry time not
+    /// reached, a queue-only or held domain, a suspended destination). They are not in
+    /// `deferred` nor in any failure rate.
+    pub not_attempted: u64,
     pub incomplete_messages: u64,
     pub admin_removed: u64,
     pub frozen: u64,

@@ -128,6 +128,13 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
     ] {
         rows.push(vec![name.into(), thousands(n), pct(n, attempts)]);
     }
+    if t.not_attempted > 0 {
+        rows.push(vec![
+            "Queued, not attempted".into(),
+            thousands(t.not_attempted),
+            String::new(),
+        ]);
+    }
     d.push(Block::Table {
         headers: vec!["".into(), "Count".into(), "Share".into()],
         right: vec![false, true, true],
@@ -135,6 +142,14 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
         flex: None,
     });
     let mut notes = Vec::new();
+    if t.not_attempted > 0 {
+        notes.push(format!(
+            "{} deferral line(s) made no delivery attempt (retry time not reached, a \
+             queue-only or held domain, a suspended destination): they are counted as queued, \
+             not attempted, outside the shares and the failure rates.",
+            thousands(t.not_attempted)
+        ));
+    }
     if t.bounce_messages > 0 {
         notes.push(format!(
             "{} of the messages are bounces or other reports from the null sender.",

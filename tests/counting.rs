@@ -1,0 +1,152 @@
+//! What the report counts on real-server shapes (issue 9): deferrals that made no delivery
+//! attempt, hand-offs to a local content filter, inbound refusals and backscatter, where
+//! cPanel's rule applies, and when a domain is really invalid. One fixture per behaviour,
+//! checked on the report's totals, failure rates, findings and suppression list.
+
+use serde_json::Value;
+
+use crate::util::mailtrace;
+
+/// `mailtrace report --format json --top 0 --year 2026 ARGS…`: the exit status and the report.
+fn report(args: &[&str]) -> (i32, Value) {
+    let out = mailtrace()
+        .args(["report", "--format", "json", "--top", "0", "--year", "2026"])
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        matches!(code, 0 | 1),
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The text report.
+fn text(args: &[&str]) -> String {
+    let out = mailtrace()
+        .args(["report", "--year", "2026"])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn n(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+/// The failing-recipient row of `addr`.
+fn row<'a>(r: &'a Value, addr: &str) -> Option<&'a Value> {
+    r["failed_recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["recipient"] == addr)
+}
+
+/// The recipient-domain row of `domain`.
+fn domain_row<'a>(r: &'a Value, domain: &str) -> Option<&'a Value> {
+    r["recipient_domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["domain"] == domain)
+}
+
+// Deferrals that made no delivery attempt.
+
+#[test]
+fn exim_queue_only_and_retry_lines_are_queued_not_attempted() {
+    let (_, r) = report(&["fixtures/exim/queue_only_bulk.log"]);
+    let t = &r["totals"];
+    // 13 `queue_smtp_domains` deferrals at reception, 27 "retry time not reached".
+    assert_eq!(n(&t["not_attempted"]), 40);
+    assert_eq!(
+        [&t["delivered"], &t["deferred"], &t["bounced"]].map(n),
+        [9, 5, 1]
+    );
+    // The Deferred share is 5 of 15 attempts, not 45 of 55.
+    let s = text(&["fixtures/exim/queue_only_bulk.log"]);
+    assert!(
+        s.contains("| Deferred                    5   33.3% |"),
+        "{s}"
+    );
+    assert!(
+        s.contains("| Queued, not attempted      40         |"),
+        "{s}"
+    );
+    // Failure rates and causes count real attempts only.
+    let slow = domain_row(&r, "slow.example").unwrap();
+    assert_eq!(n(&slow["deferred"]), 3);
+    let bulk = r["failing_senders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "bulk.example")
+        .unwrap();
+    assert_eq!(bulk["defer_fail_percent"], 40.0);
+    let causes: u64 = r["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| n(&c["count"]))
+        .sum();
+    assert_eq!(causes, 6);
+    // The slow domain's recipients keep their last real failure, not the retry text.
+    let f = row(&r, "orders@slow.example").unwrap();
+    assert_eq!(f["text"], "Connection timed out");
+    assert_eq!(f["cause"], "network");
+    assert_eq!(n(&f["attempts"]), 1);
+    // 3 timeouts and 1 bounce are under --min-failures: no diagnosis, although 18 retry
+    // lines followed the timeouts.
+    assert_eq!(
+        r["diagnoses"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["diagnoses"]
+    );
+}
+
+#[test]
+fn cpanel_replay_counts_every_deferral_line_as_cpanel_does() {
+    let (code, r) = report(&["fixtures/exim/queue_only_bulk.log"]);
+    let replay = r["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["source"] == "replay" && l["threshold_percent"] == 100)
+        .unwrap();
+    // The 5th queue-only `==` line of the first message trips the rule.
+    assert_eq!(replay["domain"], "bulk.example");
+    assert_eq!(replay["tripped_at"], "2026-11-26T09:00:05");
+    assert_eq!(n(&replay["count"]), 5);
+    assert_eq!(n(&replay["deferred"]), 45);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn postfix_suspended_destination_is_not_attempted_and_rows_never_mix_attempts() {
+    let (_, r) = report(&["fixtures/postfix/suspended_destination.log"]);
+    let t = &r["totals"];
+    assert_eq!(n(&t["not_attempted"]), 15);
+    assert_eq!([&t["delivered"], &t["deferred"]].map(n), [2, 3]);
+    let down = domain_row(&r, "down.example").unwrap();
+    assert_eq!(n(&down["deferred"]), 1);
+    // The real attempt stands for the recipient whose later lines were suspended ones.
+    let ana = row(&r, "ana@down.example").unwrap();
+    assert_eq!(
+        ana["text"],
+        "connect to mx.down.example[203.0.113.80]:25: Connection timed out"
+    );
+    assert_eq!(n(&ana["attempts"]), 1);
+    // Recipients that only ever waited for the destination are not failing recipients.
+    assert!(row(&r, "ops@down.example").is_none());
+    // A 421 then a lost connection: the row shows the last attempt whole, no 421 beside
+    // the lost-connection text.
+    let kai = row(&r, "kai@flaky.example").unwrap();
+    assert_eq!(kai["code"], Value::Null);
+    assert_eq!(kai["status"], "4.4.2");
+    assert!(kai["text"].as_str().unwrap().starts_with("lost connection"));
+}
