@@ -33,6 +33,11 @@ fn text(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The text with every run of white space as one space, so wrapped lines read as one.
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn n(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
 }
@@ -149,4 +154,44 @@ fn postfix_suspended_destination_is_not_attempted_and_rows_never_mix_attempts() 
     assert_eq!(kai["code"], Value::Null);
     assert_eq!(kai["status"], "4.4.2");
     assert!(kai["text"].as_str().unwrap().starts_with("lost connection"));
+}
+
+// Local content filters.
+
+#[test]
+fn content_filter_hand_offs_are_hops_not_deliveries() {
+    let (_, r) = report(&["fixtures/postfix/amavis_filter.log"]);
+    let t = &r["totals"];
+    // 12 hand-offs to amavis on 127.0.0.1:10024; 13 real deliveries (12 after the filter,
+    // one to a smarthost whose own `queued as` id is a delivery).
+    assert_eq!(n(&t["handed_off"]), 12);
+    assert_eq!(n(&t["delivered"]), 13);
+    assert_eq!(n(&t["recipients"]), 13);
+    assert!(n(&t["delivered"]) <= n(&t["recipients"]));
+    assert_eq!(n(&t["messages"]), 12);
+}
+
+#[test]
+fn a_loopback_relay_is_never_a_remote_destination() {
+    let (_, r) = report(&["fixtures/postfix/amavis_filter.log"]);
+    // Six deferrals while amavis refused connections: in the totals, at the local relay.
+    assert_eq!(n(&r["totals"]["deferred"]), 6);
+    let relays = r["local_relays"].as_array().unwrap();
+    assert_eq!(relays.len(), 1);
+    assert_eq!(relays[0]["relay"], "127.0.0.1");
+    assert_eq!(n(&relays[0]["deferred"]), 6);
+    // Not against partner.example, not as failing recipients, no remote-trouble verdict.
+    assert_eq!(r["recipient_domains"].as_array().unwrap().len(), 0);
+    assert_eq!(r["failed_recipients"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        r["diagnoses"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["diagnoses"]
+    );
+    let s = flat(&text(&["fixtures/postfix/amavis_filter.log"]));
+    assert!(
+        s.contains("6 deferral(s) and 0 failure(s) stopped at 127.0.0.1 on this host"),
+        "{s}"
+    );
 }

@@ -8,7 +8,8 @@
 //!
 //! [`Aggregates`] and its [`Sink`] impl are here; the replay and log limits in `replay.rs`,
 //! failing recipients in `failing.rs`, evidence in `evidence.rs`, the selection in
-//! `filter.rs`; [`threaded`] runs the aggregates on a second thread.
+//! `filter.rs`, hand-offs and loopback relays in `local.rs`; [`threaded`] runs the
+//! aggregates on a second thread.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ use crate::model::outcome::{Outcome, OutcomeKind};
 mod evidence;
 mod failing;
 mod filter;
+mod local;
 mod replay;
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ pub mod threaded;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
 pub use filter::Filter;
+pub use local::LocalRelay;
 pub use replay::{DomainHour, LogLimit, TripMark};
 
 /// Looks a key up by `&str`, copying it only when it is new.
@@ -59,6 +62,12 @@ pub struct Aggregates<'c> {
     /// Deferrals that made no delivery attempt ("queued, not attempted"): in no count of
     /// [`totals`](Self::totals) and no table, only in cPanel's replayed rule.
     pub not_attempted: u64,
+    /// Deliveries that handed the message on to a local content filter or another queue of
+    /// this host (hops, not deliveries): in no other count.
+    pub handed_off: u64,
+    /// Deferrals and failures at a loopback relay, by relay: counted in the totals and per
+    /// sender, never against a recipient domain or as a failing recipient.
+    pub local_relays: HashMap<Box<str>, LocalRelay>,
     pub messages: u64,
     pub bounce_messages: u64,
     pub recipients: u64,
@@ -103,6 +112,8 @@ impl<'c> Aggregates<'c> {
             verdicts: HashMap::default(),
             totals: Counts::default(),
             not_attempted: 0,
+            handed_off: 0,
+            local_relays: HashMap::default(),
             messages: 0,
             bounce_messages: 0,
             recipients: 0,
@@ -158,6 +169,7 @@ impl<'c> Aggregates<'c> {
         &mut self,
         o: &Outcome<'_>,
         rcpt_domain: Option<&str>,
+        dest_host: Option<&str>,
     ) -> Option<(Cause, Permanence)> {
         if o.kind == OutcomeKind::Delivered {
             return None;
@@ -180,7 +192,7 @@ impl<'c> Aggregates<'c> {
             self.classify(o.code, o.status, o.text.unwrap_or(""))
         };
         *self.causes.entry(v.cause).or_default() += 1;
-        if let (Some(d), Some(host)) = (rcpt_domain, o.host) {
+        if let (Some(d), Some(host)) = (rcpt_domain, dest_host) {
             let hosts = entry(&mut self.recipient_domain_hosts, d);
             if hosts.len() < 64 || hosts.contains_key(host) {
                 entry(hosts, host).add(o.kind);
@@ -242,23 +254,28 @@ impl Aggregates<'_> {
             None => UNKNOWN,
         };
         entry(&mut self.by_sender, &lower(sender_key)).add(h, o.kind);
+        // A loopback relay is our own content filter or relay: what fails there says nothing
+        // about the recipient's domain or its servers.
+        let local_relay = local::at_local_relay(o);
         let rcpt_domain = o
             .recipient
             .or(o.original_recipient)
             .and_then(domain_of)
-            .map(lower);
+            .map(lower)
+            .filter(|_| !local_relay);
         if let Some(d) = &rcpt_domain {
             entry(&mut self.by_recipient_domain, d).add(h, o.kind);
         }
+        let dest_host = o.host.filter(|_| !local_relay);
 
-        let verdict = self.cause_of(o, rcpt_domain.as_deref());
+        let verdict = self.cause_of(o, rcpt_domain.as_deref(), dest_host);
         if let Some(a) = o.account {
             self.record_evidence(
                 SubjectKind::Account,
                 &lower(a),
                 o,
                 verdict,
-                rcpt_domain.as_deref(),
+                (rcpt_domain.as_deref(), dest_host),
             );
         }
         // An SMTP-time rejection without an account is someone else's mail refused at our
@@ -271,11 +288,15 @@ impl Aggregates<'_> {
                 sender_domain,
                 o,
                 verdict,
-                rcpt_domain.as_deref(),
+                (rcpt_domain.as_deref(), dest_host),
             );
         }
         let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));
-        self.record_failing(o, cause, permanence);
+        if local_relay {
+            self.record_local_relay(o, cause);
+        } else {
+            self.record_failing(o, cause, permanence);
+        }
     }
 }
 
@@ -310,6 +331,10 @@ impl Sink for Aggregates<'_> {
             return;
         }
         self.count_line(o, h, &sender_domain);
+    }
+
+    fn hand_off(&mut self, o: &Outcome<'_>) {
+        self.record_hand_off(o);
     }
 
     fn message_done(&mut self, m: Message) {

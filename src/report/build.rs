@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{
     AccountRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary, HourRow,
-    KeyHourRow, LimitRow, LimitSource, Period, REPORT_SCHEMA_VERSION, RecipientDomainRow, Report,
-    SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
+    KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period, REPORT_SCHEMA_VERSION,
+    RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
 };
 use crate::aggregate::{Aggregates, DomainHour, LogLimit};
 use crate::classify::{Cause, Permanence};
@@ -78,6 +78,7 @@ impl Report {
             failed_recipients,
             failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
             recipient_domains: take(recipient_domains(agg, &domain_causes), top),
+            local_relays: local_relays(agg),
             causes: causes(agg),
             diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
@@ -108,6 +109,7 @@ fn totals(agg: &Aggregates<'_>) -> Totals {
         rejected: agg.totals.rejected,
         expired: agg.totals.expired,
         not_attempted: agg.not_attempted,
+        handed_off: agg.handed_off,
         incomplete_messages: agg.incomplete_messages,
         admin_removed: agg.admin_removed,
         frozen: agg.frozen_messages,
@@ -368,6 +370,34 @@ fn recipient_domains(
             .problems()
             .cmp(&a.counts.problems())
             .then(a.domain.cmp(&b.domain))
+    });
+    rows
+}
+
+/// Deferrals and failures at loopback relays, most lines first, then by relay.
+fn local_relays(agg: &Aggregates<'_>) -> Vec<LocalRelayRow> {
+    let mut rows: Vec<LocalRelayRow> = agg
+        .local_relays
+        .iter()
+        .map(|(relay, r)| LocalRelayRow {
+            relay: relay.to_string(),
+            deferred: r.counts.deferred,
+            bounced: r.counts.bounced,
+            first: r.first,
+            last: r.last,
+            top_cause: r
+                .causes
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(c, _)| *c),
+            code: r.code,
+            text: r.text.clone(),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.deferred + b.bounced)
+            .cmp(&(a.deferred + a.bounced))
+            .then(a.relay.cmp(&b.relay))
     });
     rows
 }

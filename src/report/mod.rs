@@ -80,6 +80,9 @@ pub struct Totals {
     /// reached, a queue-only or held domain, a suspended destination). They are not in
     /// `deferred` nor in any failure rate.
     pub not_attempted: u64,
+    /// Deliveries that handed the message on to a local content filter or another queue of
+    /// this host: hops in the message's chain, not deliveries (not in `delivered`).
+    pub handed_off: u64,
     pub incomplete_messages: u64,
     pub admin_removed: u64,
     pub frozen: u64,
@@ -182,6 +185,22 @@ pub struct RecipientDomainRow {
     pub top_cause: Option<Cause>,
 }
 
+/// Deferrals and failures at a loopback relay: our own content filter or relay, not a
+/// remote destination.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalRelayRow {
+    /// The relay's host (or IP).
+    pub relay: String,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub top_cause: Option<Cause>,
+    /// The last line's code and text.
+    pub code: Option<u16>,
+    pub text: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CauseRow {
     pub cause: Cause,
@@ -221,6 +240,8 @@ pub struct Report {
     /// `failed_recipients`, but in every total).
     pub failed_recipients_unlisted_lines: u64,
     pub recipient_domains: Vec<RecipientDomainRow>,
+    /// Deferrals and failures at loopback relays, most lines first.
+    pub local_relays: Vec<LocalRelayRow>,
     pub causes: Vec<CauseRow>,
     pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,
@@ -333,6 +354,9 @@ impl Report {
             a(&mut r.recipient);
             ao(&mut r.sender);
             ao(&mut r.account);
+            t(&mut r.text);
+        }
+        for r in &mut self.local_relays {
             t(&mut r.text);
         }
         for d in &mut self.diagnoses {

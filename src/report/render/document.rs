@@ -150,6 +150,26 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
             thousands(t.not_attempted)
         ));
     }
+    if t.handed_off > 0 {
+        notes.push(format!(
+            "{} delivery line(s) handed the message to a local content filter or another \
+             queue of this host: hops, not deliveries; the message's own delivery is counted.",
+            thousands(t.handed_off)
+        ));
+    }
+    for l in &r.local_relays {
+        notes.push(format!(
+            "{} deferral(s) and {} failure(s) stopped at {} on this host (a local content \
+             filter or relay, not a remote destination){}.",
+            thousands(l.deferred),
+            thousands(l.bounced),
+            l.relay,
+            match &l.text {
+                Some(t) => format!("; last error: {}", shorten(reply_part(t), 120)),
+                None => String::new(),
+            }
+        ));
+    }
     if t.bounce_messages > 0 {
         notes.push(format!(
             "{} of the messages are bounces or other reports from the null sender.",
