@@ -195,3 +195,51 @@ fn a_loopback_relay_is_never_a_remote_destination() {
         "{s}"
     );
 }
+
+// Inbound refusals and backscatter.
+
+#[test]
+fn refusals_of_mail_to_our_domains_are_inbound_and_never_failing_recipients() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("dead.csv");
+    let (_, r) = report(&[
+        "--suppression-list",
+        list.to_str().unwrap(),
+        "fixtures/postfix/inbound_refusals.log",
+    ]);
+    let t = &r["totals"];
+    // 3 DNSBL refusals of spam and 6 bounces to addresses that do not exist here, all to
+    // acme.example; one relay attempt to gmail.com.
+    assert_eq!(n(&t["rejected"]), 10);
+    assert_eq!(n(&t["inbound_refused"]), 9);
+    assert_eq!(r["own_domains"], serde_json::json!(["acme.example"]));
+    // Inbound refusals are no failing recipients, no problem of acme.example, and none of
+    // the refused addresses is on the suppression list.
+    let failed: Vec<&str> = r["failed_recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["recipient"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["victim@gmail.com"]);
+    assert!(domain_row(&r, "acme.example").is_none());
+    // A rejection's host is the client we refused, never an MX host.
+    let gmail = domain_row(&r, "gmail.com").unwrap();
+    assert_eq!(gmail["hosts"], serde_json::json!([]));
+    let csv = std::fs::read_to_string(&list).unwrap();
+    assert_eq!(csv.lines().count(), 1, "{csv}");
+}
+
+#[test]
+fn refused_bounces_for_never_sent_mail_are_backscatter_with_an_spf_dmarc_hint() {
+    let (_, r) = report(&["fixtures/postfix/inbound_refusals.log"]);
+    assert_eq!(n(&r["totals"]["backscatter"]), 6);
+    assert_eq!(r["backscatter"][0]["domain"], "acme.example");
+    let s = flat(&text(&["fixtures/postfix/inbound_refusals.log"]));
+    assert!(s.contains("| Inbound refused 9 69.2% |"), "{s}");
+    assert!(
+        s.contains("someone is probably forging acme.example as the sender"),
+        "{s}"
+    );
+    assert!(s.contains("SPF and a DMARC policy"), "{s}");
+}

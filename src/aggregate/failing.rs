@@ -39,7 +39,14 @@ impl FailRec {
 pub const MAX_FAILING_RECIPIENTS: usize = 100_000;
 
 impl Aggregates<'_> {
-    pub(super) fn record_failing(&mut self, o: &Outcome<'_>, cause: Cause, permanence: Permanence) {
+    /// Records one line of a failing recipient; `host` is the destination host that
+    /// answered (`None` for a rejection: its host is the client we refused).
+    pub(super) fn record_failing(
+        &mut self,
+        o: &Outcome<'_>,
+        (cause, permanence): (Cause, Permanence),
+        host: Option<&str>,
+    ) {
         let Some(rcpt) = o.recipient.or(o.original_recipient) else {
             return;
         };
@@ -98,7 +105,7 @@ impl Aggregates<'_> {
         if r.text.as_deref() != o.text {
             r.text = o.text.map(str::to_string);
         }
-        r.host = o.host.map(str::to_string);
+        r.host = host.map(str::to_string);
         if r.account.is_none() {
             r.account = o.account.map(str::to_string);
         }

@@ -68,6 +68,9 @@ pub struct Aggregates<'c> {
     /// Deferrals and failures at a loopback relay, by relay: counted in the totals and per
     /// sender, never against a recipient domain or as a failing recipient.
     pub local_relays: HashMap<Box<str>, LocalRelay>,
+    /// Domains this host delivered mail to (lower case, capped): part of
+    /// [`own_domains`](Self::own_domains).
+    pub delivered_here: HashSet<Box<str>>,
     pub messages: u64,
     pub bounce_messages: u64,
     pub recipients: u64,
@@ -114,6 +117,7 @@ impl<'c> Aggregates<'c> {
             not_attempted: 0,
             handed_off: 0,
             local_relays: HashMap::default(),
+            delivered_here: HashSet::default(),
             messages: 0,
             bounce_messages: 0,
             recipients: 0,
@@ -266,7 +270,10 @@ impl Aggregates<'_> {
         if let Some(d) = &rcpt_domain {
             entry(&mut self.by_recipient_domain, d).add(h, o.kind);
         }
-        let dest_host = o.host.filter(|_| !local_relay);
+        // The host of a rejection is the client we refused, not a destination's MX.
+        let dest_host = o
+            .host
+            .filter(|_| !local_relay && o.kind != OutcomeKind::Rejected);
 
         let verdict = self.cause_of(o, rcpt_domain.as_deref(), dest_host);
         if let Some(a) = o.account {
@@ -295,7 +302,7 @@ impl Aggregates<'_> {
         if local_relay {
             self.record_local_relay(o, cause);
         } else {
-            self.record_failing(o, cause, permanence);
+            self.record_failing(o, (cause, permanence), dest_host);
         }
     }
 }
@@ -308,6 +315,8 @@ fn is_not_attempted(o: &Outcome<'_>) -> bool {
 
 impl Sink for Aggregates<'_> {
     fn outcome(&mut self, o: &Outcome<'_>) {
+        // Which domains are ours is a fact of the whole log, whatever the selection.
+        self.record_own_domain(o);
         if !self.filter.outcome_ok(o) {
             return;
         }

@@ -1,18 +1,18 @@
 //! [`Report::build`]: the report's sections from the aggregates and the diagnoses, one
 //! function per section.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{
-    AccountRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary, HourRow,
-    KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period, REPORT_SCHEMA_VERSION,
+    AccountRow, BackscatterRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary,
+    HourRow, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period, REPORT_SCHEMA_VERSION,
     RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
 };
-use crate::aggregate::{Aggregates, DomainHour, LogLimit};
+use crate::aggregate::{Aggregates, DomainHour, FailRec, LogLimit};
 use crate::classify::{Cause, Permanence};
 use crate::diagnose::Diagnosis;
 use crate::model::cpanel::{LimitRule, REPLAY_PERCENTS};
-use crate::model::event::{LimitKind, domain_of};
+use crate::model::event::{LimitKind, domain_of, lower};
 use crate::model::hour::{Hour, HourSeries};
 use crate::model::outcome::OutcomeKind;
 use crate::parse::scan::FileStats;
@@ -30,9 +30,11 @@ impl Report {
     ) -> Report {
         let top = opts.top;
         let hourly = opts.hourly_tables;
+        let own = agg.own_domains();
         // Read before the failing recipients are moved out.
-        let domain_causes = domain_causes(agg);
-        let failed_recipients = failed_recipients(agg);
+        let domain_causes = domain_causes(agg, &own);
+        let backscatter = backscatter(agg, &own);
+        let failed_recipients = failed_recipients(agg, &own);
         let mut report = Report {
             version: REPORT_SCHEMA_VERSION,
             settings: Settings {
@@ -50,7 +52,7 @@ impl Report {
             lines: files.iter().map(|f| f.lines).sum(),
             unrecognised_lines: files.iter().map(|f| f.unrecognised).sum(),
             malformed_lines: files.iter().map(|f| f.malformed).sum(),
-            totals: totals(agg),
+            totals: totals(agg, &own, &backscatter),
             by_hour: agg
                 .by_hour
                 .iter()
@@ -77,8 +79,10 @@ impl Report {
             failing_senders: take(failing_senders(agg), top),
             failed_recipients,
             failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
-            recipient_domains: take(recipient_domains(agg, &domain_causes), top),
+            recipient_domains: take(recipient_domains(agg, &domain_causes, &own), top),
             local_relays: local_relays(agg),
+            own_domains: own.iter().cloned().collect(),
+            backscatter,
             causes: causes(agg),
             diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
@@ -98,7 +102,45 @@ fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
     v
 }
 
-fn totals(agg: &Aggregates<'_>) -> Totals {
+/// Returns true if and only if a failing-recipient row is an inbound refusal: its last line
+/// is an SMTP-time rejection of mail to one of our own domains.
+fn is_inbound(r: &FailRec, own: &BTreeSet<String>) -> bool {
+    r.last == OutcomeKind::Rejected && is_own(&r.recipient, own)
+}
+
+fn is_own(addr: &str, own: &BTreeSet<String>) -> bool {
+    domain_of(addr).is_some_and(|d| own.contains(lower(d).as_ref()))
+}
+
+/// Refused bounces for mail we never sent, per own domain (most first): null-sender
+/// rejections to an address that does not exist here (`user_unknown`) or that sent no mail
+/// in the log.
+fn backscatter(agg: &Aggregates<'_>, own: &BTreeSet<String>) -> Vec<BackscatterRow> {
+    let mut by_domain: BTreeMap<String, u64> = BTreeMap::new();
+    for r in agg.failing.values().flatten() {
+        let never_sent = r.cause == Cause::UserUnknown
+            || !agg.by_sender.contains_key(lower(&r.recipient).as_ref());
+        if r.sender.as_deref() == Some("") && is_inbound(r, own) && never_sent {
+            let d = domain_of(&r.recipient)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            *by_domain.entry(d).or_default() += r.counts.rejected;
+        }
+    }
+    let mut rows: Vec<BackscatterRow> = by_domain
+        .into_iter()
+        .map(|(domain, lines)| BackscatterRow { domain, lines })
+        .collect();
+    rows.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.domain.cmp(&b.domain)));
+    rows
+}
+
+fn totals(agg: &Aggregates<'_>, own: &BTreeSet<String>, backscatter: &[BackscatterRow]) -> Totals {
+    let inbound_refused = own
+        .iter()
+        .filter_map(|d| agg.by_recipient_domain.get(d.as_str()))
+        .map(|s| s.total().rejected)
+        .sum();
     Totals {
         messages: agg.messages,
         bounce_messages: agg.bounce_messages,
@@ -110,6 +152,8 @@ fn totals(agg: &Aggregates<'_>) -> Totals {
         expired: agg.totals.expired,
         not_attempted: agg.not_attempted,
         handed_off: agg.handed_off,
+        inbound_refused,
+        backscatter: backscatter.iter().map(|b| b.lines).sum(),
         incomplete_messages: agg.incomplete_messages,
         admin_removed: agg.admin_removed,
         frozen: agg.frozen_messages,
@@ -280,10 +324,19 @@ fn failing_senders(agg: &Aggregates<'_>) -> Vec<SenderRow> {
     rows
 }
 
-/// Per recipient domain (lower case), the problem lines of its failing recipients by cause.
-fn domain_causes(agg: &Aggregates<'_>) -> HashMap<String, BTreeMap<Cause, u64>> {
+/// Per recipient domain (lower case), the problem lines of its failing recipients by cause
+/// (inbound refusals left out).
+fn domain_causes(
+    agg: &Aggregates<'_>,
+    own: &BTreeSet<String>,
+) -> HashMap<String, BTreeMap<Cause, u64>> {
     let mut out: HashMap<String, BTreeMap<Cause, u64>> = HashMap::new();
-    for r in agg.failing.values().flatten() {
+    for r in agg
+        .failing
+        .values()
+        .flatten()
+        .filter(|r| !is_inbound(r, own))
+    {
         if let Some(d) = domain_of(&r.recipient) {
             *out.entry(d.to_ascii_lowercase())
                 .or_default()
@@ -294,13 +347,13 @@ fn domain_causes(agg: &Aggregates<'_>) -> HashMap<String, BTreeMap<Cause, u64>> 
     out
 }
 
-/// The recipients still failing at the end, moved out of `agg`: most attempts first, then
-/// by sender and recipient.
-fn failed_recipients(agg: &mut Aggregates<'_>) -> Vec<FailedRecipient> {
+/// The recipients still failing at the end, moved out of `agg`, inbound refusals left out:
+/// most attempts first, then by sender and recipient.
+fn failed_recipients(agg: &mut Aggregates<'_>, own: &BTreeSet<String>) -> Vec<FailedRecipient> {
     let mut failed: Vec<FailedRecipient> = std::mem::take(&mut agg.failing)
         .into_values()
         .flatten()
-        .filter(|r| r.last != OutcomeKind::Delivered)
+        .filter(|r| r.last != OutcomeKind::Delivered && !is_inbound(r, own))
         .map(|r| FailedRecipient {
             attempts: r.attempts(),
             recipient: r.recipient,
@@ -328,16 +381,21 @@ fn failed_recipients(agg: &mut Aggregates<'_>) -> Vec<FailedRecipient> {
 }
 
 /// Recipient domains with problems, most problems first: their busiest failing hosts and
-/// the top cause of their failing recipients.
+/// the top cause of their failing recipients. Our own domains' rejections are inbound
+/// refusals, not problems of the domain.
 fn recipient_domains(
     agg: &Aggregates<'_>,
     domain_causes: &HashMap<String, BTreeMap<Cause, u64>>,
+    own: &BTreeSet<String>,
 ) -> Vec<RecipientDomainRow> {
     let mut rows: Vec<RecipientDomainRow> = agg
         .by_recipient_domain
         .iter()
         .filter_map(|(d, s)| {
-            let c = s.total();
+            let mut c = s.total();
+            if own.contains(d.as_ref()) {
+                c.rejected = 0;
+            }
             if c.problems() == 0 {
                 return None;
             }

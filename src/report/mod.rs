@@ -83,6 +83,12 @@ pub struct Totals {
     /// Deliveries that handed the message on to a local content filter or another queue of
     /// this host: hops in the message's chain, not deliveries (not in `delivered`).
     pub handed_off: u64,
+    /// Rejections (part of `rejected`) of mail to our own domains: inbound traffic, not
+    /// listed as failing recipients or recipient-domain problems.
+    pub inbound_refused: u64,
+    /// Inbound refusals of bounces (null sender) for mail we never sent: to addresses that
+    /// do not exist here or never sent mail in the log (backscatter).
+    pub backscatter: u64,
     pub incomplete_messages: u64,
     pub admin_removed: u64,
     pub frozen: u64,
@@ -185,6 +191,13 @@ pub struct RecipientDomainRow {
     pub top_cause: Option<Cause>,
 }
 
+/// Refused bounces for mail we never sent, to one of our domains.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackscatterRow {
+    pub domain: String,
+    pub lines: u64,
+}
+
 /// Deferrals and failures at a loopback relay: our own content filter or relay, not a
 /// remote destination.
 #[derive(Debug, Clone, Serialize)]
@@ -242,6 +255,11 @@ pub struct Report {
     pub recipient_domains: Vec<RecipientDomainRow>,
     /// Deferrals and failures at loopback relays, most lines first.
     pub local_relays: Vec<LocalRelayRow>,
+    /// Our own domains (lower case): those this host delivered to and those our users sent
+    /// from. Rejections of mail to them are inbound (`totals.inbound_refused`).
+    pub own_domains: Vec<String>,
+    /// Backscatter by our domain, most first.
+    pub backscatter: Vec<BackscatterRow>,
     pub causes: Vec<CauseRow>,
     pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,

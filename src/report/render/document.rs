@@ -128,6 +128,13 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
     ] {
         rows.push(vec![name.into(), thousands(n), pct(n, attempts)]);
     }
+    if t.inbound_refused > 0 {
+        rows.push(vec![
+            "Inbound refused".into(),
+            thousands(t.inbound_refused),
+            pct(t.inbound_refused, attempts),
+        ]);
+    }
     if t.not_attempted > 0 {
         rows.push(vec![
             "Queued, not attempted".into(),
@@ -150,6 +157,7 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
             thousands(t.not_attempted)
         ));
     }
+    inbound_notes(r, &mut notes);
     if t.handed_off > 0 {
         notes.push(format!(
             "{} delivery line(s) handed the message to a local content filter or another \
@@ -190,6 +198,42 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
     }
     if !notes.is_empty() {
         d.push(Block::Para(notes.join(" ")));
+    }
+}
+
+/// Refused bounces for mail we never sent, from this many lines on, suggest that our domain
+/// is forged as a sender elsewhere.
+const BACKSCATTER_HINT: u64 = 5;
+
+/// What the Summary says about inbound refusals and backscatter.
+fn inbound_notes(r: &Report, notes: &mut Vec<String>) {
+    let t = &r.totals;
+    if t.inbound_refused == 0 {
+        return;
+    }
+    let mut domains: Vec<&str> = r.own_domains.iter().map(String::as_str).take(5).collect();
+    if r.own_domains.len() > 5 {
+        domains.push("…");
+    }
+    notes.push(format!(
+        "Inbound refused: {} of the {} rejection(s) were mail to our own domains ({}) refused \
+         at SMTP time, spam and bounces to addresses that do not exist here; they are not \
+         failing recipients or problems of those domains.",
+        thousands(t.inbound_refused),
+        thousands(t.rejected),
+        domains.join(", ")
+    ));
+    if t.backscatter >= BACKSCATTER_HINT
+        && let Some(top) = r.backscatter.first()
+    {
+        notes.push(format!(
+            "{} refused bounce(s) from <> were for mail never sent from here (to addresses \
+             that do not exist or sent nothing): someone is probably forging {} as the \
+             sender (backscatter). SPF and a DMARC policy (p=quarantine or p=reject) for it \
+             make receivers refuse the forgeries instead of bouncing them to us.",
+            thousands(t.backscatter),
+            top.domain
+        ));
     }
 }
 
