@@ -314,6 +314,7 @@ fn corpus_report_totals_equal_event_counts() {
                 top: 10,
                 redact: true,
                 thresholds: Default::default(),
+                limit_given: false,
             },
         );
         let mut out = Vec::new();

@@ -243,3 +243,52 @@ fn refused_bounces_for_never_sent_mail_are_backscatter_with_an_spf_dmarc_hint() 
     );
     assert!(s.contains("SPF and a DMARC policy"), "{s}");
 }
+
+// Where cPanel's rule applies.
+
+#[test]
+fn cpanel_rule_is_not_replayed_on_a_postfix_box() {
+    let (code, r) = report(&["fixtures/postfix/cron_mail.log"]);
+    assert_eq!(r["settings"]["cpanel"], false);
+    assert_eq!(r["settings"]["limit_replayed"], false);
+    assert_eq!(r["limits"].as_array().unwrap().len(), 0);
+    assert_eq!(code, 0);
+    let steps = r["next_steps"].to_string();
+    assert!(!steps.contains("cPanel"), "{steps}");
+    let s = flat(&text(&["fixtures/postfix/cron_mail.log"]));
+    assert!(s.contains("The log is not from a cPanel server"), "{s}");
+    // `-q` stays quiet on it, as cron wants.
+    let out = mailtrace()
+        .args([
+            "report",
+            "-q",
+            "--year",
+            "2026",
+            "fixtures/postfix/cron_mail.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_explicit_limit_replays_cpanel_rule_anywhere() {
+    for flag in [["--limit-min", "5"], ["--limit-percent", "100"]] {
+        let (code, r) = report(&[flag[0], flag[1], "fixtures/postfix/cron_mail.log"]);
+        assert_eq!(r["settings"]["limit_replayed"], true);
+        let l = &r["limits"][0];
+        assert_eq!(l["domain"], "web1.hosting.example");
+        assert_eq!(l["tripped_at"], "2026-11-26T03:40:01");
+        assert_eq!(code, 1);
+    }
+}
+
+#[test]
+fn cpanel_lines_make_the_rule_apply() {
+    let (_, r) = report(&["fixtures/exim/queue_only_bulk.log"]);
+    assert_eq!(r["settings"]["cpanel"], true);
+    assert_eq!(r["settings"]["limit_replayed"], true);
+    let (_, r) = report(&["fixtures/exim/cpanel_domain_blocked.log"]);
+    assert_eq!(r["settings"]["cpanel"], true);
+}

@@ -36,7 +36,7 @@ pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
 pub use filter::Filter;
 pub use local::LocalRelay;
-pub use replay::{DomainHour, LogLimit, TripMark};
+pub use replay::{DomainHour, LogLimit, TripMark, is_cpanel_line};
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
@@ -71,6 +71,9 @@ pub struct Aggregates<'c> {
     /// Domains this host delivered mail to (lower case, capped): part of
     /// [`own_domains`](Self::own_domains).
     pub delivered_here: HashSet<Box<str>>,
+    /// The log has lines only a cPanel server writes ([`is_cpanel_line`]): cPanel's
+    /// defer/fail rule applies to it.
+    pub cpanel: bool,
     pub messages: u64,
     pub bounce_messages: u64,
     pub recipients: u64,
@@ -118,6 +121,7 @@ impl<'c> Aggregates<'c> {
             handed_off: 0,
             local_relays: HashMap::default(),
             delivered_here: HashSet::default(),
+            cpanel: false,
             messages: 0,
             bounce_messages: 0,
             recipients: 0,
@@ -368,6 +372,9 @@ impl Sink for Aggregates<'_> {
     }
 
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
+        if !self.cpanel && is_cpanel_line(e) {
+            self.cpanel = true;
+        }
         if e.kind == Kind::AuthFailed && self.filter.time_ok(&e.time) {
             self.auth_failures += 1;
             if let Some(ip) = e.ip

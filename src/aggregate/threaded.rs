@@ -47,6 +47,8 @@ enum Item {
     Done(Box<Message>),
     /// A failed login: time, account, ip.
     AuthFailed(Timestamp, Mta, Span, Span),
+    /// The first line only a cPanel server writes.
+    Cpanel,
 }
 
 #[derive(Default)]
@@ -72,6 +74,8 @@ fn get<'t>(text: &'t str, span: &Span) -> Option<&'t str> {
 /// The sending half: a [`Sink`] for the correlator.
 pub struct Sender {
     batch: Batch,
+    /// A cPanel line was seen (and sent).
+    cpanel: bool,
     tx: SyncSender<Batch>,
     spare: Receiver<Batch>,
 }
@@ -147,6 +151,10 @@ impl Sink for Sender {
     }
 
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
+        if !self.cpanel && super::is_cpanel_line(e) {
+            self.cpanel = true;
+            self.push(Item::Cpanel);
+        }
         if e.kind == Kind::AuthFailed {
             let account = self.batch.put(e.account);
             let ip = self.batch.put(e.ip);
@@ -163,6 +171,7 @@ fn replay(batch: &mut Batch, agg: &mut Aggregates<'_>) {
             Item::Outcome(p) => agg.outcome(&unpack(text, &p)),
             Item::HandOff(p) => agg.hand_off(&unpack(text, &p)),
             Item::Done(m) => agg.message_done(*m),
+            Item::Cpanel => agg.cpanel = true,
             Item::AuthFailed(time, mta, account, ip) => {
                 let mut e = Event::new(time, mta, Kind::AuthFailed);
                 e.account = get(text, &account);
@@ -229,6 +238,7 @@ where
         });
         let mut sender = Sender {
             batch: Batch::default(),
+            cpanel: false,
             tx,
             spare: spare_rx,
         };

@@ -40,6 +40,8 @@ impl Report {
             settings: Settings {
                 limit_min: agg.rule.min,
                 limit_percent: agg.rule.percent,
+                cpanel: agg.cpanel,
+                limit_replayed: agg.cpanel || opts.limit_given,
                 top,
                 redacted: opts.redact,
                 thresholds: opts.thresholds.clone(),
@@ -75,7 +77,7 @@ impl Report {
             by_recipient_domain: key_hour_rows(&agg.by_recipient_domain, hourly, |domain, row| {
                 SenderDomainRow { domain, row }
             }),
-            limits: limits(agg),
+            limits: limits(agg, agg.cpanel || opts.limit_given),
             failing_senders: take(failing_senders(agg), top),
             failed_recipients,
             failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
@@ -186,15 +188,20 @@ fn key_hour_rows<R>(
     rows.into_iter().map(|r| row(r.key.clone(), r)).collect()
 }
 
-/// Sending limits: the log's own trips, then the replay, by hour, domain, source and
-/// percentage (highest first).
-fn limits(agg: &Aggregates<'_>) -> Vec<LimitRow> {
+/// Sending limits: the log's own trips, then the replay (when `replayed`: the log is from a
+/// cPanel server or the rule was given), by hour, domain, source and percentage (highest
+/// first).
+fn limits(agg: &Aggregates<'_>, replayed: bool) -> Vec<LimitRow> {
     let mut limits: Vec<LimitRow> = agg
         .log_limits
         .iter()
         .map(|l| log_limit_row(agg, l))
         .collect();
-    let mut replay_domains: Vec<_> = agg.replay.iter().collect();
+    let mut replay_domains: Vec<_> = if replayed {
+        agg.replay.iter().collect()
+    } else {
+        Vec::new()
+    };
     replay_domains.sort_by(|a, b| a.0.cmp(b.0));
     for (domain, hours) in replay_domains {
         for (h, dh) in hours {

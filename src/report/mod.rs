@@ -225,6 +225,12 @@ pub struct CauseRow {
 pub struct Settings {
     pub limit_min: u64,
     pub limit_percent: Option<u64>,
+    /// The log has lines only a cPanel server writes (`Sender identification`,
+    /// `enforce_mail_permissions`, …).
+    pub cpanel: bool,
+    /// cPanel's defer/fail rule is replayed: on a cPanel log, or when `--limit-min` or
+    /// `--limit-percent` was given. Otherwise `limits` holds only the trips the log records.
+    pub limit_replayed: bool,
     pub top: usize,
     pub redacted: bool,
     pub thresholds: Thresholds,
@@ -326,6 +332,9 @@ pub struct BuildOptions {
     pub top: usize,
     pub redact: bool,
     pub thresholds: Thresholds,
+    /// `--limit-min` or `--limit-percent` was given: replay cPanel's rule even on a log that
+    /// is not from a cPanel server.
+    pub limit_given: bool,
 }
 
 impl Report {

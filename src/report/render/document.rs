@@ -260,7 +260,14 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
             r.settings.limit_min
         ),
     };
-    if shown.is_empty() {
+    if shown.is_empty() && !r.settings.limit_replayed {
+        d.push(Block::Para(
+            "The log is not from a cPanel server (no Sender identification or \
+             enforce_mail_permissions lines), so cPanel's defer/fail limit does not apply and \
+             is not replayed (pass --limit-min or --limit-percent to replay it)."
+                .into(),
+        ));
+    } else if shown.is_empty() {
         d.push(Block::Para(format!(
             "No sender domain tripped or came within 80% of the limit (rule: {rule})."
         )));
