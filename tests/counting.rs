@@ -292,3 +292,48 @@ fn cpanel_lines_make_the_rule_apply() {
     let (_, r) = report(&["fixtures/exim/cpanel_domain_blocked.log"]);
     assert_eq!(r["settings"]["cpanel"], true);
 }
+
+// When a domain is really invalid.
+
+#[test]
+fn domain_invalid_never_comes_from_a_resolver_fault_or_a_domain_that_was_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("dead.csv");
+    let (_, r) = report(&[
+        "--suppression-list",
+        list.to_str().unwrap(),
+        "fixtures/postfix/dns_failures.log",
+    ]);
+    // gmail.com was delivered to before the resolver failed, outlook.com after it; the
+    // "try again" deferral is a temporary failure. Only the typo domain is invalid.
+    for addr in [
+        "bo.lee@gmail.com",
+        "c.diaz@gmail.com",
+        "dev.r@outlook.com",
+        "e.moss@outlook.com",
+    ] {
+        let f = row(&r, addr).unwrap();
+        assert_eq!(f["cause"], "network", "{addr}");
+        assert_eq!(f["permanent"], false, "{addr}");
+    }
+    let typo = row(&r, "i.wu@gmial-typo.example").unwrap();
+    assert_eq!(typo["cause"], "domain_invalid");
+    let causes = &r["causes"];
+    let count = |c: &str| {
+        causes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["cause"] == c)
+            .map_or(0, |x| n(&x["count"]))
+    };
+    assert_eq!(count("domain_invalid"), 1);
+    assert_eq!(count("network"), 5);
+    let csv = std::fs::read_to_string(&list).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(
+        rows[0].contains("i.wu@gmial-typo.example,domain_invalid"),
+        "{csv}"
+    );
+}

@@ -8,8 +8,8 @@
 //!
 //! [`Aggregates`] and its [`Sink`] impl are here; the replay and log limits in `replay.rs`,
 //! failing recipients in `failing.rs`, evidence in `evidence.rs`, the selection in
-//! `filter.rs`, hand-offs and loopback relays in `local.rs`; [`threaded`] runs the
-//! aggregates on a second thread.
+//! `filter.rs`, hand-offs, loopback relays and our own domains in `local.rs`, when a domain
+//! is really invalid in `dns.rs`; [`threaded`] runs the aggregates on a second thread.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,7 @@ use crate::model::event::{Event, Kind, Timestamp, domain_of};
 use crate::model::hour::{Counts, Hour, HourSeries};
 use crate::model::outcome::{Outcome, OutcomeKind};
 
+mod dns;
 mod evidence;
 mod failing;
 mod filter;
@@ -107,6 +108,9 @@ pub struct Aggregates<'c> {
     pub auth_failures_by_ip: HashMap<Box<str>, u64>,
     /// Counted outcomes by cause (deferred, bounced, rejected, expired).
     pub causes: BTreeMap<Cause, u64>,
+    /// Lines counted as `domain_invalid`, per recipient domain not delivered to so far
+    /// (capped): corrected to `network` if mail to the domain is delivered later.
+    invalid_domains: HashMap<Box<str>, u64>,
 }
 
 impl<'c> Aggregates<'c> {
@@ -144,6 +148,7 @@ impl<'c> Aggregates<'c> {
             auth_failures: 0,
             auth_failures_by_ip: HashMap::default(),
             causes: BTreeMap::new(),
+            invalid_domains: HashMap::default(),
         }
     }
 
@@ -197,7 +202,8 @@ impl<'c> Aggregates<'c> {
                 permanence: Permanence::Permanent,
             }
         } else {
-            self.classify(o.code, o.status, o.text.unwrap_or(""))
+            let v = self.classify(o.code, o.status, o.text.unwrap_or(""));
+            self.check_domain_invalid(o, rcpt_domain, v)
         };
         *self.causes.entry(v.cause).or_default() += 1;
         if let (Some(d), Some(host)) = (rcpt_domain, dest_host) {
@@ -273,6 +279,9 @@ impl Aggregates<'_> {
             .filter(|_| !local_relay);
         if let Some(d) = &rcpt_domain {
             entry(&mut self.by_recipient_domain, d).add(h, o.kind);
+            if o.kind == OutcomeKind::Delivered {
+                self.domain_reached(d);
+            }
         }
         // The host of a rejection is the client we refused, not a destination's MX.
         let dest_host = o
