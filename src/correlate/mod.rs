@@ -3,8 +3,9 @@
 //! The [`Correlator`] keeps one [`Message`] per open queue ID and, for every delivery,
 //! deferral, failure, rejection or expiry line, hands an [`Outcome`] to a [`Sink`] with the
 //! message's envelope sender and sending account filled in (from the arrival line, `F=`, cPanel
-//! `Sender identification`, Postfix `client=`/`sasl_username=` or a content-filter parent).
-//! Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
+//! `Sender identification`, Postfix `client=`/`sasl_username=` or a content-filter parent);
+//! a delivery that only handed the message on within this host (a content filter) goes to
+//! [`Sink::hand_off`] instead. Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
 //! dropped, and a queue ID with no line for longer than `max_age` is folded as incomplete,
 //! so memory stays bounded by the messages in flight.
 //!
