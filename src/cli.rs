@@ -232,28 +232,20 @@ pub struct FilterArgs {
 }
 
 /// cPanel "max defers and failures per hour" rule.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct LimitArgs {
     /// Defers+failures a domain may have in a clock hour before the limit can trip
     /// (cPanel's "Number of failed or deferred messages a domain may send before protections
-    /// can be triggered").
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub limit_min: u64,
+    /// can be triggered"). Default: 5. Given, the report replays the rule even on a log that
+    /// is not from a cPanel server.
+    #[arg(long, value_name = "N")]
+    pub limit_min: Option<u64>,
 
     /// Percentage of defers+failures that trips the limit (cPanel's "Maximum percentage of
     /// failed or deferred messages a domain may send per hour"). Default: off, as on cPanel;
     /// the report then shows where it would trip at 100%, 50% and 25%.
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u64).range(1..=100))]
     pub limit_percent: Option<u64>,
-}
-
-impl Default for LimitArgs {
-    fn default() -> Self {
-        LimitArgs {
-            limit_min: 5,
-            limit_percent: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Args, Default)]

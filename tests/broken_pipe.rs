@@ -14,7 +14,7 @@ const LOG: &str = "fixtures/exim/cpanel_domain_blocked.log";
 /// A generated cPanel day big enough that every output outgrows a pipe's buffer.
 fn big_log() -> tempfile::NamedTempFile {
     let mut cfg = SynthConfig::new(Mta::Exim);
-    cfg.messages = 3000;
+    cfg.messages = 9000;
     cfg.seed = 5;
     cfg.cpanel = true;
     let mut f = tempfile::NamedTempFile::new().unwrap();

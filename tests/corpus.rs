@@ -242,7 +242,8 @@ fn corpus_dirty_input_never_panics() {
 }
 
 /// On every corpus file, the report's totals equal the events' counts (rejections counted
-/// when they name a recipient), and building and rendering the report does not panic.
+/// when they name a recipient; deferrals that made no attempt and hand-offs to a local
+/// content filter counted apart), and building and rendering the report does not panic.
 #[test]
 fn corpus_report_totals_equal_event_counts() {
     use mailtrace::aggregate::{Aggregates, Filter};
@@ -267,6 +268,7 @@ fn corpus_report_totals_equal_event_counts() {
         );
         let mut correlator = Correlator::new(48);
         let mut want = [0u64; 5];
+        let mut not_attempted = 0u64;
         let st = scan_reader(
             rel.clone(),
             Cursor::new(text.as_bytes()),
@@ -275,6 +277,7 @@ fn corpus_report_totals_equal_event_counts() {
             |e, _| {
                 match e.kind {
                     Kind::Delivered => want[0] += 1,
+                    Kind::Deferred if e.retry_not_due => not_attempted += 1,
                     Kind::Deferred => want[1] += 1,
                     Kind::Bounced => want[2] += 1,
                     Kind::Rejected if e.recipient.is_some() => want[3] += 1,
@@ -287,9 +290,19 @@ fn corpus_report_totals_equal_event_counts() {
         correlator.finish(&mut agg);
         let t = agg.totals;
         assert_eq!(
-            [t.delivered, t.deferred, t.bounced, t.rejected, t.expired],
+            [
+                t.delivered + agg.handed_off,
+                t.deferred,
+                t.bounced,
+                t.rejected,
+                t.expired
+            ],
             want,
             "{rel}"
+        );
+        assert_eq!(
+            agg.not_attempted, not_attempted,
+            "{rel}: queued, not attempted"
         );
         let diagnoses = mailtrace::diagnose::diagnose(&agg, &Default::default());
         let report = Report::build(
@@ -301,6 +314,7 @@ fn corpus_report_totals_equal_event_counts() {
                 top: 10,
                 redact: true,
                 thresholds: Default::default(),
+                limit_given: false,
             },
         );
         let mut out = Vec::new();

@@ -219,6 +219,9 @@ fn json_report_has_the_documented_fields() {
         "failed_recipients",
         "unrecognised_lines",
         "diagnoses",
+        "local_relays",
+        "own_domains",
+        "backscatter",
     ] {
         assert!(r.get(key).is_some(), "missing {key}");
     }
@@ -229,6 +232,10 @@ fn json_report_has_the_documented_fields() {
         "bounced",
         "rejected",
         "expired",
+        "not_attempted",
+        "handed_off",
+        "inbound_refused",
+        "backscatter",
     ] {
         assert!(r["totals"][key].is_u64(), "totals.{key}");
     }

@@ -4,6 +4,7 @@ mod args;
 mod broken_pipe;
 mod classify;
 mod corpus;
+mod counting;
 mod day;
 mod diagnose;
 mod docs;

@@ -197,7 +197,7 @@ impl Aggregates<'_> {
         subject: &str,
         o: &Outcome<'_>,
         cause: Option<(Cause, Permanence)>,
-        rcpt_domain: Option<&str>,
+        (rcpt_domain, dest_host): (Option<&str>, Option<&str>),
     ) {
         let ev = self.evidence.slot(kind, subject);
         ev.counts.add(o.kind);
@@ -223,7 +223,7 @@ impl Aggregates<'_> {
                     ev.blocklists.insert(name);
                 }
             }
-            if let Some(h) = o.host
+            if let Some(h) = dest_host
                 && (ev.failing_hosts.len() < MAX_SET || ev.failing_hosts.contains_key(h))
             {
                 entry(&mut ev.failing_hosts, h).add(o.kind);

@@ -42,7 +42,14 @@ impl FailRec {
 pub const MAX_FAILING_RECIPIENTS: usize = 100_000;
 
 impl Aggregates<'_> {
-    pub(super) fn record_failing(&mut self, o: &Outcome<'_>, cause: Cause, permanence: Permanence) {
+    /// Records one line of a failing recipient; `host` is the destination host that
+    /// answered (`None` for a rejection: its host is the client we refused).
+    pub(super) fn record_failing(
+        &mut self,
+        o: &Outcome<'_>,
+        (cause, permanence): (Cause, Permanence),
+        host: Option<&str>,
+    ) {
         let Some(rcpt) = o.recipient.or(o.original_recipient) else {
             return;
         };
@@ -100,26 +107,16 @@ impl Aggregates<'_> {
                 return;
             }
         }
-        if o.retry_not_due && r.text.is_some() {
-            // Keep the last real reply: a retry-not-due line made no attempt.
-            return;
-        }
+        // The code, status, text and host all come from this one line, so a row never mixes
+        // one attempt's code with another's text.
         r.cause = cause;
         r.permanence = permanence;
-        if o.code.is_some() || r.code.is_none() {
-            r.code = o.code.or(r.code);
+        r.code = o.code;
+        r.status = o.status.map(str::to_string);
+        if r.text.as_deref() != o.text {
+            r.text = o.text.map(str::to_string);
         }
-        if let Some(s) = o.status {
-            r.status = Some(s.to_string());
-        }
-        if let Some(t) = o.text
-            && r.text.as_deref() != Some(t)
-        {
-            r.text = Some(t.to_string());
-        }
-        if let Some(h) = o.host {
-            r.host = Some(h.to_string());
-        }
+        r.host = host.map(str::to_string);
         if r.account.is_none() {
             r.account = o.account.map(str::to_string);
         }

@@ -8,7 +8,8 @@
 //!
 //! [`Aggregates`] and its [`Sink`] impl are here; the replay and log limits in `replay.rs`,
 //! failing recipients in `failing.rs`, evidence in `evidence.rs`, the selection in
-//! `filter.rs`; [`threaded`] runs the aggregates on a second thread.
+//! `filter.rs`, hand-offs, loopback relays and our own domains in `local.rs`, when a domain
+//! is really invalid in `dns.rs`; [`threaded`] runs the aggregates on a second thread.
 
 use std::collections::BTreeMap;
 
@@ -22,9 +23,11 @@ use crate::model::event::{Event, Kind, Timestamp, domain_of};
 use crate::model::hour::{Counts, Hour, HourSeries};
 use crate::model::outcome::{Outcome, OutcomeKind};
 
+mod dns;
 mod evidence;
 mod failing;
 mod filter;
+mod local;
 mod replay;
 #[cfg(test)]
 mod tests;
@@ -33,7 +36,8 @@ pub mod threaded;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
 pub use filter::Filter;
-pub use replay::{DomainHour, LogLimit, TripMark};
+pub use local::LocalRelay;
+pub use replay::{DomainHour, LogLimit, TripMark, is_cpanel_line};
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
@@ -56,6 +60,21 @@ pub struct Aggregates<'c> {
     /// the recipient's address ("550 5.1.1 <a@x>: no such user") are classified once.
     verdicts: HashMap<u64, crate::classify::Classification>,
     pub totals: Counts,
+    /// Deferrals that made no delivery attempt ("queued, not attempted"): in no count of
+    /// [`totals`](Self::totals) and no table, only in cPanel's replayed rule.
+    pub not_attempted: u64,
+    /// Deliveries that handed the message on to a local content filter or another queue of
+    /// this host (hops, not deliveries): in no other count.
+    pub handed_off: u64,
+    /// Deferrals and failures at a loopback relay, by relay: counted in the totals and per
+    /// sender, never against a recipient domain or as a failing recipient.
+    pub local_relays: HashMap<Box<str>, LocalRelay>,
+    /// Domains this host delivered mail to (lower case, capped): part of
+    /// [`own_domains`](Self::own_domains).
+    pub delivered_here: HashSet<Box<str>>,
+    /// The log has lines only a cPanel server writes ([`is_cpanel_line`]): cPanel's
+    /// defer/fail rule applies to it.
+    pub cpanel: bool,
     pub messages: u64,
     pub bounce_messages: u64,
     pub recipients: u64,
@@ -89,6 +108,9 @@ pub struct Aggregates<'c> {
     pub auth_failures_by_ip: HashMap<Box<str>, u64>,
     /// Counted outcomes by cause (deferred, bounced, rejected, expired).
     pub causes: BTreeMap<Cause, u64>,
+    /// Lines counted as `domain_invalid`, per recipient domain not delivered to so far
+    /// (capped): corrected to `network` if mail to the domain is delivered later.
+    invalid_domains: HashMap<Box<str>, u64>,
 }
 
 impl<'c> Aggregates<'c> {
@@ -99,6 +121,11 @@ impl<'c> Aggregates<'c> {
             classifier,
             verdicts: HashMap::default(),
             totals: Counts::default(),
+            not_attempted: 0,
+            handed_off: 0,
+            local_relays: HashMap::default(),
+            delivered_here: HashSet::default(),
+            cpanel: false,
             messages: 0,
             bounce_messages: 0,
             recipients: 0,
@@ -121,6 +148,7 @@ impl<'c> Aggregates<'c> {
             auth_failures: 0,
             auth_failures_by_ip: HashMap::default(),
             causes: BTreeMap::new(),
+            invalid_domains: HashMap::default(),
         }
     }
 
@@ -148,26 +176,13 @@ impl<'c> Aggregates<'c> {
         v
     }
 
-    /// The cause last recorded for this recipient and sender, if any.
-    fn previous_verdict(&self, o: &Outcome<'_>) -> Option<crate::classify::Classification> {
-        let rcpt = o.recipient.or(o.original_recipient)?;
-        let r = self
-            .failing
-            .get(lower(rcpt).as_ref())?
-            .iter()
-            .find(|r| r.sender.as_deref() == o.sender)?;
-        Some(crate::classify::Classification {
-            cause: r.cause,
-            permanence: r.permanence,
-        })
-    }
-
     /// The cause and permanence of a counted line that is not a delivery (`None` for a
     /// delivery), counted by cause and, per recipient domain, by destination host.
     fn cause_of(
         &mut self,
         o: &Outcome<'_>,
         rcpt_domain: Option<&str>,
+        dest_host: Option<&str>,
     ) -> Option<(Cause, Permanence)> {
         if o.kind == OutcomeKind::Delivered {
             return None;
@@ -186,14 +201,12 @@ impl<'c> Aggregates<'c> {
                 cause: Cause::Expired,
                 permanence: Permanence::Permanent,
             }
-        } else if let Some(prev) = o.retry_not_due.then(|| self.previous_verdict(o)).flatten() {
-            // "retry time not reached": no attempt was made; the reason is the last one.
-            prev
         } else {
-            self.classify(o.code, o.status, o.text.unwrap_or(""))
+            let v = self.classify(o.code, o.status, o.text.unwrap_or(""));
+            self.check_domain_invalid(o, rcpt_domain, v)
         };
         *self.causes.entry(v.cause).or_default() += 1;
-        if let (Some(d), Some(host)) = (rcpt_domain, o.host) {
+        if let (Some(d), Some(host)) = (rcpt_domain, dest_host) {
             let hosts = entry(&mut self.recipient_domain_hosts, d);
             if hosts.len() < 64 || hosts.contains_key(host) {
                 entry(hosts, host).add(o.kind);
@@ -230,23 +243,22 @@ fn hash_without_addresses(text: &str, h: &mut impl std::hash::Hasher) {
     }
 }
 
-impl Sink for Aggregates<'_> {
-    fn outcome(&mut self, o: &Outcome<'_>) {
-        if !self.filter.outcome_ok(o) {
-            return;
+impl Aggregates<'_> {
+    fn note_period(&mut self, t: &Timestamp) {
+        if self.first.is_none_or(|f| *t < f) {
+            self.first = Some(*t);
         }
-        self.totals.add(o.kind);
-        if self.first.is_none_or(|f| o.time < f) {
-            self.first = Some(o.time);
+        if self.last.is_none_or(|l| *t > l) {
+            self.last = Some(*t);
         }
-        if self.last.is_none_or(|l| o.time > l) {
-            self.last = Some(o.time);
-        }
-        let h = Hour::of(&o.time);
-        self.by_hour.entry(h).or_default().add(o.kind);
+    }
 
-        let sender_domain = sender_domain_key(o.sender);
-        entry(&mut self.by_sender_domain, &sender_domain).add(h, o.kind);
+    /// One counted line that was a delivery attempt (or a rejection or expiry): the totals,
+    /// the per-hour tables, the causes, the evidence and the failing recipients.
+    fn count_line(&mut self, o: &Outcome<'_>, h: Hour, sender_domain: &str) {
+        self.totals.add(o.kind);
+        self.by_hour.entry(h).or_default().add(o.kind);
+        entry(&mut self.by_sender_domain, sender_domain).add(h, o.kind);
         if let Some(a) = o.account {
             entry(&mut self.by_account, &lower(a)).add(h, o.kind);
         }
@@ -256,54 +268,95 @@ impl Sink for Aggregates<'_> {
             None => UNKNOWN,
         };
         entry(&mut self.by_sender, &lower(sender_key)).add(h, o.kind);
+        // A loopback relay is our own content filter or relay: what fails there says nothing
+        // about the recipient's domain or its servers.
+        let local_relay = local::at_local_relay(o);
         let rcpt_domain = o
             .recipient
             .or(o.original_recipient)
             .and_then(domain_of)
-            .map(lower);
+            .map(lower)
+            .filter(|_| !local_relay);
         if let Some(d) = &rcpt_domain {
             entry(&mut self.by_recipient_domain, d).add(h, o.kind);
+            if o.kind == OutcomeKind::Delivered {
+                self.domain_reached(d);
+            }
         }
+        // The host of a rejection is the client we refused, not a destination's MX.
+        let dest_host = o
+            .host
+            .filter(|_| !local_relay && o.kind != OutcomeKind::Rejected);
 
-        // cPanel's rule counts the mail of identified local senders (an authenticated
-        // account, a local user, cPanel's `Sender identification`): mail relayed in from
-        // outside is not charged to its sender's domain. The null sender and unknown senders
-        // have no domain to block.
-        let local_sender = is_local_sender(o);
-        if rule_counts(o, &sender_domain) {
-            let d = sender_domain.clone();
-            self.replay_line(&d, h, o);
-        }
-        if o.limit.is_some() {
-            self.record_log_limit(o, &sender_domain);
-        }
-
-        let verdict = self.cause_of(o, rcpt_domain.as_deref());
+        let verdict = self.cause_of(o, rcpt_domain.as_deref(), dest_host);
         if let Some(a) = o.account {
             self.record_evidence(
                 SubjectKind::Account,
                 &lower(a),
                 o,
                 verdict,
-                rcpt_domain.as_deref(),
+                (rcpt_domain.as_deref(), dest_host),
             );
         }
         // An SMTP-time rejection without an account is someone else's mail refused at our
         // door (inbound spam): it says nothing about our senders, and keeping evidence for
         // every forged sender domain would grow with the log.
-        let ours = local_sender || o.kind != OutcomeKind::Rejected;
+        let ours = is_local_sender(o) || o.kind != OutcomeKind::Rejected;
         if sender_domain != UNKNOWN && ours {
-            let d = sender_domain.clone();
             self.record_evidence(
                 SubjectKind::SenderDomain,
-                &d,
+                sender_domain,
                 o,
                 verdict,
-                rcpt_domain.as_deref(),
+                (rcpt_domain.as_deref(), dest_host),
             );
         }
         let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));
-        self.record_failing(o, cause, permanence);
+        if local_relay {
+            self.record_local_relay(o, cause);
+        } else {
+            self.record_failing(o, (cause, permanence), dest_host);
+        }
+    }
+}
+
+/// Returns true if and only if the line is a deferral that made no delivery attempt (retry
+/// time not reached, a queue-only or held domain, Postfix's suspended destination).
+fn is_not_attempted(o: &Outcome<'_>) -> bool {
+    o.retry_not_due && o.kind == OutcomeKind::Deferred
+}
+
+impl Sink for Aggregates<'_> {
+    fn outcome(&mut self, o: &Outcome<'_>) {
+        // Which domains are ours is a fact of the whole log, whatever the selection.
+        self.record_own_domain(o);
+        if !self.filter.outcome_ok(o) {
+            return;
+        }
+        self.note_period(&o.time);
+        let h = Hour::of(&o.time);
+        let sender_domain = sender_domain_key(o.sender);
+        // cPanel's rule counts the mail of identified local senders (an authenticated
+        // account, a local user, cPanel's `Sender identification`): mail relayed in from
+        // outside is not charged to its sender's domain. The null sender and unknown senders
+        // have no domain to block. It counts every `==` line, those that made no attempt too.
+        if rule_counts(o, &sender_domain) {
+            self.replay_line(&sender_domain, h, o);
+        }
+        if o.limit.is_some() {
+            self.record_log_limit(o, &sender_domain);
+        }
+        if is_not_attempted(o) {
+            // Queued, not attempted: not a failed delivery, so no failure rate, cause,
+            // evidence or failing recipient counts it.
+            self.not_attempted += 1;
+            return;
+        }
+        self.count_line(o, h, &sender_domain);
+    }
+
+    fn hand_off(&mut self, o: &Outcome<'_>) {
+        self.record_hand_off(o);
     }
 
     fn message_done(&mut self, m: Message) {
@@ -328,6 +381,9 @@ impl Sink for Aggregates<'_> {
     }
 
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
+        if !self.cpanel && is_cpanel_line(e) {
+            self.cpanel = true;
+        }
         if e.kind == Kind::AuthFailed && self.filter.time_ok(&e.time) {
             self.auth_failures += 1;
             if let Some(ip) = e.ip

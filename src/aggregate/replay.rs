@@ -1,8 +1,8 @@
 //! cPanel's "max defers and failures per hour" rule replayed per sender domain and hour,
-//! and the limit trips the log itself records.
+//! the limit trips the log itself records, and whether the log is from a cPanel server.
 
 use super::{Aggregates, HashSet, MAX_SET, entry};
-use crate::model::event::{LimitKind, Timestamp};
+use crate::model::event::{Event, Kind, LimitKind, Timestamp};
 use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::{Outcome, OutcomeKind};
 
@@ -136,4 +136,31 @@ impl Aggregates<'_> {
             rec.messages.insert(q.to_string());
         }
     }
+}
+
+/// Routers only cPanel's Exim configuration has.
+const CPANEL_ROUTERS: [&str; 4] = [
+    "enforce_mail_permissions",
+    "dkim_lookuphost",
+    "virtual_user_spam",
+    "virtual_aliases_nostar",
+];
+
+/// Returns true if and only if the line is one only a cPanel server writes: `Sender
+/// identification`, `SMTP connection outbound`, `SMTP connection identification`, `nobody
+/// send identification`, or a delivery through a cPanel router (`enforce_mail_permissions`,
+/// `dkim_lookuphost`, `virtual_user_spam`, `virtual_aliases_nostar`, `boxtrapper_*`).
+pub fn is_cpanel_line(e: &Event<'_>) -> bool {
+    const TEXTS: [&str; 3] = [
+        "SMTP connection outbound ",
+        "SMTP connection identification ",
+        "nobody send identification ",
+    ];
+    e.kind == Kind::SenderIdentified
+        || e.limit.is_some()
+        || e.router
+            .is_some_and(|r| CPANEL_ROUTERS.contains(&r) || r.starts_with("boxtrapper_"))
+        || (e.kind == Kind::Info
+            && e.text
+                .is_some_and(|t| TEXTS.iter().any(|p| t.starts_with(p))))
 }

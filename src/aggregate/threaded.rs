@@ -42,9 +42,13 @@ type PackedLimit = (LimitKind, Span, Option<i64>, Option<i64>, Option<i64>);
 #[allow(clippy::large_enum_variant)] // outcomes are most items; boxing them would allocate
 enum Item {
     Outcome(PackedOutcome),
+    /// A hop to a local content filter ([`Sink::hand_off`]).
+    HandOff(PackedOutcome),
     Done(Box<Message>),
     /// A failed login: time, account, ip.
     AuthFailed(Timestamp, Mta, Span, Span),
+    /// The first line only a cPanel server writes.
+    Cpanel,
 }
 
 #[derive(Default)]
@@ -70,6 +74,8 @@ fn get<'t>(text: &'t str, span: &Span) -> Option<&'t str> {
 /// The sending half: a [`Sink`] for the correlator.
 pub struct Sender {
     batch: Batch,
+    /// A cPanel line was seen (and sent).
+    cpanel: bool,
     tx: SyncSender<Batch>,
     spare: Receiver<Batch>,
 }
@@ -96,28 +102,27 @@ impl Sender {
     }
 }
 
-impl Sink for Sender {
-    fn outcome(&mut self, o: &Outcome<'_>) {
-        let b = &mut self.batch;
+impl Batch {
+    fn pack(&mut self, o: &Outcome<'_>) -> PackedOutcome {
         let fields = [
-            b.put(o.queue_id),
-            b.put(o.sender),
-            b.put(o.account),
-            b.put(o.charged_domain),
-            b.put(o.client_ip),
-            b.put(o.script),
-            b.put(o.recipient),
-            b.put(o.original_recipient),
-            b.put(o.host),
-            b.put(o.ip),
-            b.put(o.status),
-            b.put(o.text),
-            b.put(o.router),
+            self.put(o.queue_id),
+            self.put(o.sender),
+            self.put(o.account),
+            self.put(o.charged_domain),
+            self.put(o.client_ip),
+            self.put(o.script),
+            self.put(o.recipient),
+            self.put(o.original_recipient),
+            self.put(o.host),
+            self.put(o.ip),
+            self.put(o.status),
+            self.put(o.text),
+            self.put(o.router),
         ];
         let limit = o
             .limit
-            .map(|l| (l.kind, b.put(l.domain), l.count, l.max, l.percent));
-        self.push(Item::Outcome(PackedOutcome {
+            .map(|l| (l.kind, self.put(l.domain), l.count, l.max, l.percent));
+        PackedOutcome {
             kind: o.kind,
             time: o.time,
             mta: o.mta,
@@ -126,7 +131,19 @@ impl Sink for Sender {
             is_bounce: o.is_bounce,
             limit,
             fields,
-        }));
+        }
+    }
+}
+
+impl Sink for Sender {
+    fn outcome(&mut self, o: &Outcome<'_>) {
+        let p = self.batch.pack(o);
+        self.push(Item::Outcome(p));
+    }
+
+    fn hand_off(&mut self, o: &Outcome<'_>) {
+        let p = self.batch.pack(o);
+        self.push(Item::HandOff(p));
     }
 
     fn message_done(&mut self, m: Message) {
@@ -134,6 +151,10 @@ impl Sink for Sender {
     }
 
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
+        if !self.cpanel && super::is_cpanel_line(e) {
+            self.cpanel = true;
+            self.push(Item::Cpanel);
+        }
         if e.kind == Kind::AuthFailed {
             let account = self.batch.put(e.account);
             let ip = self.batch.put(e.ip);
@@ -147,42 +168,10 @@ fn replay(batch: &mut Batch, agg: &mut Aggregates<'_>) {
     let text = batch.text.as_str();
     for item in batch.items.drain(..) {
         match item {
-            Item::Outcome(p) => {
-                let f = |i: usize| get(text, &p.fields[i]);
-                let o = Outcome {
-                    kind: p.kind,
-                    time: p.time,
-                    mta: p.mta,
-                    queue_id: f(0),
-                    sender: f(1),
-                    account: f(2),
-                    charged_domain: f(3),
-                    client_ip: f(4),
-                    script: f(5),
-                    recipient: f(6),
-                    original_recipient: f(7),
-                    host: f(8),
-                    ip: f(9),
-                    code: p.code,
-                    status: f(10),
-                    text: f(11),
-                    router: f(12),
-                    limit: p
-                        .limit
-                        .as_ref()
-                        .map(|(kind, d, count, max, percent)| Limit {
-                            kind: *kind,
-                            domain: get(text, d),
-                            count: *count,
-                            max: *max,
-                            percent: *percent,
-                        }),
-                    retry_not_due: p.retry_not_due,
-                    is_bounce: p.is_bounce,
-                };
-                agg.outcome(&o);
-            }
+            Item::Outcome(p) => agg.outcome(&unpack(text, &p)),
+            Item::HandOff(p) => agg.hand_off(&unpack(text, &p)),
             Item::Done(m) => agg.message_done(*m),
+            Item::Cpanel => agg.cpanel = true,
             Item::AuthFailed(time, mta, account, ip) => {
                 let mut e = Event::new(time, mta, Kind::AuthFailed);
                 e.account = get(text, &account);
@@ -190,6 +179,42 @@ fn replay(batch: &mut Batch, agg: &mut Aggregates<'_>) {
                 agg.event(&e, None);
             }
         }
+    }
+}
+
+/// The outcome a [`PackedOutcome`] holds, its text borrowed from the batch buffer.
+fn unpack<'t>(text: &'t str, p: &PackedOutcome) -> Outcome<'t> {
+    let f = |i: usize| get(text, &p.fields[i]);
+    Outcome {
+        kind: p.kind,
+        time: p.time,
+        mta: p.mta,
+        queue_id: f(0),
+        sender: f(1),
+        account: f(2),
+        charged_domain: f(3),
+        client_ip: f(4),
+        script: f(5),
+        recipient: f(6),
+        original_recipient: f(7),
+        host: f(8),
+        ip: f(9),
+        code: p.code,
+        status: f(10),
+        text: f(11),
+        router: f(12),
+        limit: p
+            .limit
+            .as_ref()
+            .map(|(kind, d, count, max, percent)| Limit {
+                kind: *kind,
+                domain: get(text, d),
+                count: *count,
+                max: *max,
+                percent: *percent,
+            }),
+        retry_not_due: p.retry_not_due,
+        is_bounce: p.is_bounce,
     }
 }
 
@@ -213,6 +238,7 @@ where
         });
         let mut sender = Sender {
             batch: Batch::default(),
+            cpanel: false,
             tx,
             spare: spare_rx,
         };

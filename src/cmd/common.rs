@@ -176,7 +176,7 @@ pub(crate) fn use_color(arg: ColorArg) -> bool {
 /// cPanel's "max defers and failures per hour" rule of `--limit-min` and `--limit-percent`.
 pub(crate) fn limit_rule(args: &LimitArgs) -> LimitRule {
     LimitRule {
-        min: args.limit_min.max(1),
+        min: args.limit_min.unwrap_or(5).max(1),
         percent: args.limit_percent,
     }
 }

@@ -50,6 +50,7 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
             top: args.top,
             redact: args.redact,
             thresholds: args.thresholds.clone(),
+            limit_given: args.limit.limit_min.is_some() || args.limit.limit_percent.is_some(),
         },
     );
     if let Some(path) = &args.suppression_list {

@@ -3,7 +3,7 @@
 //! deferral, bounce, rejection, expiry), and its life cycle (bounce notice, freezing,
 //! completion, removal), then what follows from it (a chained or bounce message, the end).
 
-use super::{Correlator, Ending, Message, PendingScript, Sink, own, set_if_none};
+use super::{Correlator, Ending, Message, PendingScript, Sink, is_loopback, own, set_if_none};
 use crate::model::event::{Event, Kind, Mta};
 use crate::model::outcome::{Outcome, OutcomeKind};
 
@@ -55,6 +55,10 @@ impl Correlator {
         }
         let script = self.script.take();
         let keep_texts = self.keep_texts;
+        // A delivery re-queued under a queue ID this log already follows is a hop.
+        let into_open = e.kind == Kind::Delivered
+            && e.related_id
+                .is_some_and(|n| n != qid && self.open.contains_key(n));
         let msg = self.open.get_mut(qid).expect("inserted above");
         msg.last_seen = e.time;
         let next = match e.kind {
@@ -67,7 +71,7 @@ impl Correlator {
                 Next::Nothing
             }
             Kind::Delivered | Kind::Deferred | Kind::Bounced | Kind::Rejected | Kind::Expired => {
-                match outcome(msg, qid, e, keep_texts, sink) {
+                match outcome(msg, qid, e, keep_texts, into_open, sink) {
                     Some(new_id) => Next::Chain(new_id),
                     None => Next::Nothing,
                 }
@@ -181,14 +185,26 @@ fn described(msg: &mut Message, e: &Event<'_>, keep_texts: bool) {
     }
 }
 
+/// Returns true if and only if a delivery handed the message on within this host: it
+/// names the queue ID the message continues under (`queued as`, `forwarded as`), and that
+/// ID is already open in this log (`into_open`), or the relay is a loopback address or
+/// Postfix's `local` delivery agent. A `queued as` from a remote server (a smarthost's own
+/// queue ID) is a real delivery.
+fn is_hand_off(qid: &str, e: &Event<'_>, into_open: bool) -> bool {
+    e.kind == Kind::Delivered
+        && e.related_id.is_some_and(|n| n != qid)
+        && (into_open || is_loopback(e.host, e.ip) || (e.ip.is_none() && e.host == Some("local")))
+}
+
 /// A delivery, deferral, bounce, rejection or expiry: updates the recipient's state and
-/// hands the counted line to the sink. Returns the queue ID a delivery re-queued the
-/// message under, if any.
+/// hands the counted line (or the hand-off) to the sink. Returns the queue ID a delivery
+/// re-queued the message under, if any.
 fn outcome<'e>(
     msg: &mut Message,
     qid: &str,
     e: &Event<'e>,
     keep_texts: bool,
+    into_open: bool,
     sink: &mut impl Sink,
 ) -> Option<&'e str> {
     set_if_none(&mut msg.sender, e.sender);
@@ -208,12 +224,19 @@ fn outcome<'e>(
         }
     } else if let Some(rcpt) = e.original_recipient.or(e.recipient) {
         let r = msg.recipient_mut(rcpt);
-        r.attempts += 1;
         if kind == OutcomeKind::Deferred {
             r.deferrals += 1;
         }
-        r.last = Some(kind);
-        if kind != OutcomeKind::Delivered && keep_texts {
+        // A deferral with no delivery attempt (retry time not reached, queue-only domain)
+        // leaves the last real attempt, its code and its text, standing.
+        let attempted = !e.retry_not_due;
+        if attempted {
+            r.attempts += 1;
+            r.last = Some(kind);
+        } else {
+            r.last.get_or_insert(kind);
+        }
+        if kind != OutcomeKind::Delivered && keep_texts && (attempted || r.last_text.is_none()) {
             r.last_text = own(e.text);
             r.last_code = e.code;
             r.last_status = own(e.status);
@@ -221,7 +244,7 @@ fn outcome<'e>(
     }
     let counted = kind != OutcomeKind::Rejected || e.recipient.is_some();
     if counted {
-        sink.outcome(&Outcome {
+        let o = Outcome {
             kind,
             time: e.time,
             mta: e.mta,
@@ -242,7 +265,12 @@ fn outcome<'e>(
             limit: e.limit,
             retry_not_due: e.retry_not_due,
             is_bounce: msg.is_bounce(),
-        });
+        };
+        if is_hand_off(qid, e, into_open) {
+            sink.hand_off(&o);
+        } else {
+            sink.outcome(&o);
+        }
     }
     if kind == OutcomeKind::Delivered {
         e.related_id

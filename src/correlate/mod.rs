@@ -3,8 +3,9 @@
 //! The [`Correlator`] keeps one [`Message`] per open queue ID and, for every delivery,
 //! deferral, failure, rejection or expiry line, hands an [`Outcome`] to a [`Sink`] with the
 //! message's envelope sender and sending account filled in (from the arrival line, `F=`, cPanel
-//! `Sender identification`, Postfix `client=`/`sasl_username=` or a content-filter parent).
-//! Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
+//! `Sender identification`, Postfix `client=`/`sasl_username=` or a content-filter parent);
+//! a delivery that only handed the message on within this host (a content filter) goes to
+//! [`Sink::hand_off`] instead. Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
 //! dropped, and a queue ID with no line for longer than `max_age` is folded as incomplete,
 //! so memory stays bounded by the messages in flight.
 //!
@@ -135,6 +136,14 @@ impl Message {
 pub trait Sink {
     /// One counted line.
     fn outcome(&mut self, o: &Outcome<'_>);
+    /// A delivery that handed the message on within this host: to a local content filter or
+    /// another queue (`queued as NEWID`, `forwarded as NEWID`, on a loopback relay or into a
+    /// queue ID this log already has). It is a hop in the message's chain, not a delivery;
+    /// the message's real outcome comes under the new queue ID. The default counts it like
+    /// any other line.
+    fn hand_off(&mut self, o: &Outcome<'_>) {
+        self.outcome(o);
+    }
     /// A message left the correlator (finished, removed, or folded as incomplete); the sink
     /// owns it from here.
     fn message_done(&mut self, m: Message);
@@ -162,6 +171,25 @@ pub struct Correlator {
     /// Keep each recipient's last error text and the Message-ID (for `trace`); the report
     /// takes texts from the outcomes and does not need the copies.
     keep_texts: bool,
+}
+
+/// Returns true if and only if the host or IP of a relay is this host itself: a loopback
+/// address (`127.0.0.0/8`, `::1`, IPv4-mapped `::ffff:127.x`) or `localhost`. A relay there is
+/// a local content filter or relay, never a remote destination.
+pub fn is_loopback(host: Option<&str>, ip: Option<&str>) -> bool {
+    fn addr(a: &str) -> bool {
+        let a = a.trim_start_matches('[').trim_end_matches(']');
+        let a = a.strip_prefix("::ffff:").unwrap_or(a);
+        a.starts_with("127.") || a == "::1"
+    }
+    match ip {
+        Some(ip) => addr(ip),
+        None => host.is_some_and(|h| {
+            addr(h)
+                || h.eq_ignore_ascii_case("localhost")
+                || h.eq_ignore_ascii_case("localhost.localdomain")
+        }),
+    }
 }
 
 fn own(s: Option<&str>) -> Option<String> {
@@ -251,6 +279,7 @@ mod tests {
     #[derive(Default)]
     struct Collect {
         outcomes: Vec<Seen>,
+        hand_offs: Vec<Option<String>>,
         done: Vec<Message>,
     }
 
@@ -258,6 +287,9 @@ mod tests {
         fn outcome(&mut self, o: &Outcome<'_>) {
             self.outcomes
                 .push((o.kind, own(o.sender), own(o.account), own(o.recipient)));
+        }
+        fn hand_off(&mut self, o: &Outcome<'_>) {
+            self.hand_offs.push(own(o.recipient));
         }
         fn message_done(&mut self, m: Message) {
             self.done.push(m);
@@ -381,6 +413,60 @@ mod tests {
         let counted: Vec<_> = s.done.iter().filter(|m| m.counts_as_message()).collect();
         assert_eq!(counted.len(), 1);
         assert_eq!(s.done[1].client_ip.as_deref(), Some("198.51.100.7"));
+    }
+
+    #[test]
+    fn a_requeue_on_this_host_is_a_hand_off_and_a_smarthost_queue_id_a_delivery() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        let sent = |qid, host, ip, new_id| {
+            let mut d = ev("2026-11-26 10:00:01", Kind::Delivered, Some(qid));
+            d.mta = Mta::Postfix;
+            d.recipient = Some("bob@gmail.com");
+            d.host = host;
+            d.ip = ip;
+            d.related_id = Some(new_id);
+            d
+        };
+        // To amavis on a loopback relay.
+        c.feed(
+            &sent("AAA111", Some("127.0.0.1"), Some("127.0.0.1"), "BBB222"),
+            &mut s,
+        );
+        // Into a queue ID this log already has open (a second instance on another address).
+        c.feed(
+            &ev("2026-11-26 10:00:01", Kind::Arrival, Some("DDD444")),
+            &mut s,
+        );
+        c.feed(
+            &sent("CCC333", Some("10.0.0.5"), Some("10.0.0.5"), "DDD444"),
+            &mut s,
+        );
+        // To a smarthost: its `queued as` names its own queue.
+        c.feed(
+            &sent(
+                "EEE555",
+                Some("smtp.isp.example"),
+                Some("203.0.113.5"),
+                "4F9kQz1L",
+            ),
+            &mut s,
+        );
+        assert_eq!(s.hand_offs.len(), 2);
+        assert_eq!(s.outcomes.len(), 1);
+        assert_eq!(s.outcomes[0].0, OutcomeKind::Delivered);
+    }
+
+    #[test]
+    fn loopback_relays_are_this_host() {
+        assert!(is_loopback(Some("127.0.0.1"), Some("127.0.0.1")));
+        assert!(is_loopback(Some("localhost"), None));
+        assert!(is_loopback(None, Some("::1")));
+        assert!(is_loopback(None, Some("::ffff:127.0.0.1")));
+        assert!(is_loopback(Some("[127.0.0.1]"), None));
+        assert!(!is_loopback(Some("localhost"), Some("192.0.2.1")));
+        assert!(!is_loopback(Some("mx.example"), Some("203.0.113.5")));
+        assert!(!is_loopback(None, None));
     }
 
     #[test]

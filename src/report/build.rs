@@ -1,18 +1,18 @@
 //! [`Report::build`]: the report's sections from the aggregates and the diagnoses, one
 //! function per section.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{
-    AccountRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary, HourRow,
-    KeyHourRow, LimitRow, LimitSource, Period, REPORT_SCHEMA_VERSION, RecipientDomainRow, Report,
-    SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
+    AccountRow, BackscatterRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary,
+    HourRow, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period, REPORT_SCHEMA_VERSION,
+    RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
 };
-use crate::aggregate::{Aggregates, DomainHour, LogLimit};
+use crate::aggregate::{Aggregates, DomainHour, FailRec, LogLimit};
 use crate::classify::{Cause, Permanence};
 use crate::diagnose::Diagnosis;
 use crate::model::cpanel::{LimitRule, REPLAY_PERCENTS};
-use crate::model::event::{LimitKind, domain_of};
+use crate::model::event::{LimitKind, domain_of, lower};
 use crate::model::hour::{Hour, HourSeries};
 use crate::model::outcome::OutcomeKind;
 use crate::parse::scan::FileStats;
@@ -30,19 +30,23 @@ impl Report {
     ) -> Report {
         let top = opts.top;
         let hourly = opts.hourly_tables;
+        let own = agg.own_domains();
         // Read before the failing recipients are moved out.
-        let domain_causes = domain_causes(agg);
+        let domain_causes = domain_causes(agg, &own);
+        let backscatter = backscatter(agg, &own);
         let all_findings = crate::diagnose::findings::findings(agg, diagnoses, &opts.thresholds);
         let shown = match top {
             0 => all_findings.len(),
             n => all_findings.len().min(n),
         };
-        let failed_recipients = failed_recipients(agg);
+        let failed_recipients = failed_recipients(agg, &own);
         let mut report = Report {
             version: REPORT_SCHEMA_VERSION,
             settings: Settings {
                 limit_min: agg.rule.min,
                 limit_percent: agg.rule.percent,
+                cpanel: agg.cpanel,
+                limit_replayed: agg.cpanel || opts.limit_given,
                 top,
                 redacted: opts.redact,
                 thresholds: opts.thresholds.clone(),
@@ -55,7 +59,7 @@ impl Report {
             lines: files.iter().map(|f| f.lines).sum(),
             unrecognised_lines: files.iter().map(|f| f.unrecognised).sum(),
             malformed_lines: files.iter().map(|f| f.malformed).sum(),
-            totals: totals(agg),
+            totals: totals(agg, &own, &backscatter),
             findings: all_findings[..shown]
                 .iter()
                 .map(super::findings::FindingRow::from)
@@ -83,11 +87,14 @@ impl Report {
             by_recipient_domain: key_hour_rows(&agg.by_recipient_domain, hourly, |domain, row| {
                 SenderDomainRow { domain, row }
             }),
-            limits: limits(agg),
+            limits: limits(agg, agg.cpanel || opts.limit_given),
             failing_senders: take(failing_senders(agg), top),
             failed_recipients,
             failed_recipients_unlisted_lines: agg.failing_unlisted_lines,
-            recipient_domains: take(recipient_domains(agg, &domain_causes), top),
+            recipient_domains: take(recipient_domains(agg, &domain_causes, &own), top),
+            local_relays: local_relays(agg),
+            own_domains: own.iter().cloned().collect(),
+            backscatter,
             causes: causes(agg),
             diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
@@ -107,7 +114,45 @@ fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
     v
 }
 
-fn totals(agg: &Aggregates<'_>) -> Totals {
+/// Returns true if and only if a failing-recipient row is an inbound refusal: its last line
+/// is an SMTP-time rejection of mail to one of our own domains.
+fn is_inbound(r: &FailRec, own: &BTreeSet<String>) -> bool {
+    r.last == OutcomeKind::Rejected && is_own(&r.recipient, own)
+}
+
+fn is_own(addr: &str, own: &BTreeSet<String>) -> bool {
+    domain_of(addr).is_some_and(|d| own.contains(lower(d).as_ref()))
+}
+
+/// Refused bounces for mail we never sent, per own domain (most first): null-sender
+/// rejections to an address that does not exist here (`user_unknown`) or that sent no mail
+/// in the log.
+fn backscatter(agg: &Aggregates<'_>, own: &BTreeSet<String>) -> Vec<BackscatterRow> {
+    let mut by_domain: BTreeMap<String, u64> = BTreeMap::new();
+    for r in agg.failing.values().flatten() {
+        let never_sent = r.cause == Cause::UserUnknown
+            || !agg.by_sender.contains_key(lower(&r.recipient).as_ref());
+        if r.sender.as_deref() == Some("") && is_inbound(r, own) && never_sent {
+            let d = domain_of(&r.recipient)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            *by_domain.entry(d).or_default() += r.counts.rejected;
+        }
+    }
+    let mut rows: Vec<BackscatterRow> = by_domain
+        .into_iter()
+        .map(|(domain, lines)| BackscatterRow { domain, lines })
+        .collect();
+    rows.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.domain.cmp(&b.domain)));
+    rows
+}
+
+fn totals(agg: &Aggregates<'_>, own: &BTreeSet<String>, backscatter: &[BackscatterRow]) -> Totals {
+    let inbound_refused = own
+        .iter()
+        .filter_map(|d| agg.by_recipient_domain.get(d.as_str()))
+        .map(|s| s.total().rejected)
+        .sum();
     Totals {
         messages: agg.messages,
         bounce_messages: agg.bounce_messages,
@@ -117,6 +162,10 @@ fn totals(agg: &Aggregates<'_>) -> Totals {
         bounced: agg.totals.bounced,
         rejected: agg.totals.rejected,
         expired: agg.totals.expired,
+        not_attempted: agg.not_attempted,
+        handed_off: agg.handed_off,
+        inbound_refused,
+        backscatter: backscatter.iter().map(|b| b.lines).sum(),
         incomplete_messages: agg.incomplete_messages,
         admin_removed: agg.admin_removed,
         frozen: agg.frozen_messages,
@@ -149,15 +198,20 @@ fn key_hour_rows<R>(
     rows.into_iter().map(|r| row(r.key.clone(), r)).collect()
 }
 
-/// Sending limits: the log's own trips, then the replay, by hour, domain, source and
-/// percentage (highest first).
-fn limits(agg: &Aggregates<'_>) -> Vec<LimitRow> {
+/// Sending limits: the log's own trips, then the replay (when `replayed`: the log is from a
+/// cPanel server or the rule was given), by hour, domain, source and percentage (highest
+/// first).
+fn limits(agg: &Aggregates<'_>, replayed: bool) -> Vec<LimitRow> {
     let mut limits: Vec<LimitRow> = agg
         .log_limits
         .iter()
         .map(|l| log_limit_row(agg, l))
         .collect();
-    let mut replay_domains: Vec<_> = agg.replay.iter().collect();
+    let mut replay_domains: Vec<_> = if replayed {
+        agg.replay.iter().collect()
+    } else {
+        Vec::new()
+    };
     replay_domains.sort_by(|a, b| a.0.cmp(b.0));
     for (domain, hours) in replay_domains {
         for (h, dh) in hours {
@@ -287,10 +341,19 @@ fn failing_senders(agg: &Aggregates<'_>) -> Vec<SenderRow> {
     rows
 }
 
-/// Per recipient domain (lower case), the problem lines of its failing recipients by cause.
-fn domain_causes(agg: &Aggregates<'_>) -> HashMap<String, BTreeMap<Cause, u64>> {
+/// Per recipient domain (lower case), the problem lines of its failing recipients by cause
+/// (inbound refusals left out).
+fn domain_causes(
+    agg: &Aggregates<'_>,
+    own: &BTreeSet<String>,
+) -> HashMap<String, BTreeMap<Cause, u64>> {
     let mut out: HashMap<String, BTreeMap<Cause, u64>> = HashMap::new();
-    for r in agg.failing.values().flatten() {
+    for r in agg
+        .failing
+        .values()
+        .flatten()
+        .filter(|r| !is_inbound(r, own))
+    {
         if let Some(d) = domain_of(&r.recipient) {
             *out.entry(d.to_ascii_lowercase())
                 .or_default()
@@ -301,13 +364,13 @@ fn domain_causes(agg: &Aggregates<'_>) -> HashMap<String, BTreeMap<Cause, u64>> 
     out
 }
 
-/// The recipients still failing at the end, moved out of `agg`: most attempts first, then
-/// by sender and recipient.
-fn failed_recipients(agg: &mut Aggregates<'_>) -> Vec<FailedRecipient> {
+/// The recipients still failing at the end, moved out of `agg`, inbound refusals left out:
+/// most attempts first, then by sender and recipient.
+fn failed_recipients(agg: &mut Aggregates<'_>, own: &BTreeSet<String>) -> Vec<FailedRecipient> {
     let mut failed: Vec<FailedRecipient> = std::mem::take(&mut agg.failing)
         .into_values()
         .flatten()
-        .filter(|r| r.last != OutcomeKind::Delivered)
+        .filter(|r| r.last != OutcomeKind::Delivered && !is_inbound(r, own))
         .map(|r| FailedRecipient {
             attempts: r.attempts(),
             recipient: r.recipient,
@@ -335,16 +398,21 @@ fn failed_recipients(agg: &mut Aggregates<'_>) -> Vec<FailedRecipient> {
 }
 
 /// Recipient domains with problems, most problems first: their busiest failing hosts and
-/// the top cause of their failing recipients.
+/// the top cause of their failing recipients. Our own domains' rejections are inbound
+/// refusals, not problems of the domain.
 fn recipient_domains(
     agg: &Aggregates<'_>,
     domain_causes: &HashMap<String, BTreeMap<Cause, u64>>,
+    own: &BTreeSet<String>,
 ) -> Vec<RecipientDomainRow> {
     let mut rows: Vec<RecipientDomainRow> = agg
         .by_recipient_domain
         .iter()
         .filter_map(|(d, s)| {
-            let c = s.total();
+            let mut c = s.total();
+            if own.contains(d.as_ref()) {
+                c.rejected = 0;
+            }
             if c.problems() == 0 {
                 return None;
             }
@@ -377,6 +445,34 @@ fn recipient_domains(
             .problems()
             .cmp(&a.counts.problems())
             .then(a.domain.cmp(&b.domain))
+    });
+    rows
+}
+
+/// Deferrals and failures at loopback relays, most lines first, then by relay.
+fn local_relays(agg: &Aggregates<'_>) -> Vec<LocalRelayRow> {
+    let mut rows: Vec<LocalRelayRow> = agg
+        .local_relays
+        .iter()
+        .map(|(relay, r)| LocalRelayRow {
+            relay: relay.to_string(),
+            deferred: r.counts.deferred,
+            bounced: r.counts.bounced,
+            first: r.first,
+            last: r.last,
+            top_cause: r
+                .causes
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(c, _)| *c),
+            code: r.code,
+            text: r.text.clone(),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.deferred + b.bounced)
+            .cmp(&(a.deferred + a.bounced))
+            .then(a.relay.cmp(&b.relay))
     });
     rows
 }

@@ -77,6 +77,19 @@ pub struct Totals {
     pub bounced: u64,
     pub rejected: u64,
     pub expired: u64,
+    /// Queued, not attempted: deferrals that made no delivery attempt (retry time not
+    /// reached, a queue-only or held domain, a suspended destination). They are not in
+    /// `deferred` nor in any failure rate.
+    pub not_attempted: u64,
+    /// Deliveries that handed the message on to a local content filter or another queue of
+    /// this host: hops in the message's chain, not deliveries (not in `delivered`).
+    pub handed_off: u64,
+    /// Rejections (part of `rejected`) of mail to our own domains: inbound traffic, not
+    /// listed as failing recipients or recipient-domain problems.
+    pub inbound_refused: u64,
+    /// Inbound refusals of bounces (null sender) for mail we never sent: to addresses that
+    /// do not exist here or never sent mail in the log (backscatter).
+    pub backscatter: u64,
     pub incomplete_messages: u64,
     pub admin_removed: u64,
     pub frozen: u64,
@@ -179,6 +192,29 @@ pub struct RecipientDomainRow {
     pub top_cause: Option<Cause>,
 }
 
+/// Refused bounces for mail we never sent, to one of our domains.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackscatterRow {
+    pub domain: String,
+    pub lines: u64,
+}
+
+/// Deferrals and failures at a loopback relay: our own content filter or relay, not a
+/// remote destination.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalRelayRow {
+    /// The relay's host (or IP).
+    pub relay: String,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    pub top_cause: Option<Cause>,
+    /// The last line's code and text.
+    pub code: Option<u16>,
+    pub text: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CauseRow {
     pub cause: Cause,
@@ -190,6 +226,12 @@ pub struct CauseRow {
 pub struct Settings {
     pub limit_min: u64,
     pub limit_percent: Option<u64>,
+    /// The log has lines only a cPanel server writes (`Sender identification`,
+    /// `enforce_mail_permissions`, …).
+    pub cpanel: bool,
+    /// cPanel's defer/fail rule is replayed: on a cPanel log, or when `--limit-min` or
+    /// `--limit-percent` was given. Otherwise `limits` holds only the trips the log records.
+    pub limit_replayed: bool,
     pub top: usize,
     pub redacted: bool,
     pub thresholds: Thresholds,
@@ -222,6 +264,13 @@ pub struct Report {
     /// `failed_recipients`, but in every total).
     pub failed_recipients_unlisted_lines: u64,
     pub recipient_domains: Vec<RecipientDomainRow>,
+    /// Deferrals and failures at loopback relays, most lines first.
+    pub local_relays: Vec<LocalRelayRow>,
+    /// Our own domains (lower case): those this host delivered to and those our users sent
+    /// from. Rejections of mail to them are inbound (`totals.inbound_refused`).
+    pub own_domains: Vec<String>,
+    /// Backscatter by our domain, most first.
+    pub backscatter: Vec<BackscatterRow>,
     pub causes: Vec<CauseRow>,
     pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,
@@ -288,6 +337,9 @@ pub struct BuildOptions {
     pub top: usize,
     pub redact: bool,
     pub thresholds: Thresholds,
+    /// `--limit-min` or `--limit-percent` was given: replay cPanel's rule even on a log that
+    /// is not from a cPanel server.
+    pub limit_given: bool,
 }
 
 impl Report {
@@ -334,6 +386,9 @@ impl Report {
             a(&mut r.recipient);
             ao(&mut r.sender);
             ao(&mut r.account);
+            t(&mut r.text);
+        }
+        for r in &mut self.local_relays {
             t(&mut r.text);
         }
         for d in &mut self.diagnoses {

@@ -460,7 +460,7 @@ impl<W: Write> Gen<'_, W> {
                 " R={rr} T={rt} defer (-54): retry time not reached for any host for '{rdom}'"
             );
             self.end();
-            self.count(Count::Deferred, a.skey);
+            self.count_apart(Count::Deferred, a.skey);
             self.tally(r.scen, "retry_not_due_lines");
             r.next_retry = r.next_retry.max(self.dead_until[di as usize]);
             return false;

@@ -51,7 +51,7 @@ pub use day::{
     Subject, generate_day,
 };
 pub use rng::SplitMix64;
-pub use truth::{Counts, Trip, Truth};
+pub use truth::{ApartTruth, Counts, Trip, Truth};
 
 use sim::Gen;
 

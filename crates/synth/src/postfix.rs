@@ -332,7 +332,7 @@ impl<W: Write> Gen<'_, W> {
                 "dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to {mx}[{ip}]:25: Connection timed out)"
             );
             self.end();
-            self.count(Count::Deferred, a.skey);
+            self.count_apart(Count::Deferred, a.skey);
             self.tally(r.scen, "retry_not_due_lines");
             return false;
         }
@@ -588,7 +588,7 @@ impl<W: Write> Gen<'_, W> {
                 fid.as_str()
             );
             self.end();
-            self.count(Count::Delivered, skey);
+            self.count_apart(Count::Delivered, skey);
         }
         self.pfm("postfix/qmgr", 1120, &id);
         self.s("removed");

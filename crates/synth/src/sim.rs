@@ -11,7 +11,7 @@ use crate::day::{Day, DayEv};
 use crate::names::SUBJECTS;
 use crate::output::b62;
 use crate::rng::SplitMix64;
-use crate::truth::{Counts, Tracker, Trip};
+use crate::truth::{Apart, Counts, Tracker, Trip};
 use crate::world::{Provider, World};
 
 pub(crate) const SECOND: u64 = 1000;
@@ -262,6 +262,8 @@ pub(crate) struct Gen<'a, W: Write> {
     pub(crate) totals: Counts,
     pub(crate) by_hour: Vec<Counts>,
     pub(crate) by_dom_hour: Vec<Vec<Counts>>,
+    /// The counted lines that a report keeps apart, as in [`Truth::apart`](crate::Truth).
+    pub(crate) apart: Apart,
     pub(crate) trackers: Vec<Tracker>,
     pub(crate) trips: Vec<Trip>,
     pub(crate) start_epoch: i64,
@@ -324,6 +326,7 @@ impl<'a, W: Write> Gen<'a, W> {
             totals: Counts::default(),
             by_hour: Vec::new(),
             by_dom_hour: vec![Vec::new(); nkeys],
+            apart: Apart::default(),
             trackers: vec![Tracker::default(); nlocal],
             trips: Vec::new(),
             start_epoch,

@@ -69,12 +69,25 @@ pub struct Truth {
     /// `{domain: {hour: counts}}`.
     #[serde(serialize_with = "nested_map")]
     pub by_sender_domain_hour: BTreeMap<(String, String), Counts>,
+    /// The part of the counts above that a report keeps apart: in `deferred`, the deferrals
+    /// that made no delivery attempt (Exim `defer (-54): retry time not reached`, Postfix
+    /// `delivery temporarily suspended`); in `delivered`, the hand-offs to the content filter
+    /// (Postfix `relay=127.0.0.1[127.0.0.1]:10024 … queued as NEWID`). The other counts are 0.
+    pub apart: ApartTruth,
     /// cPanel trips in order (empty unless `cpanel`).
     pub trips: Vec<Trip>,
     /// The hosted (local) sender domains: the only ones the cPanel limit applies to.
     pub local_domains: Vec<String>,
     pub bytes: u64,
     pub lines: u64,
+}
+
+/// Adds one `k` at index `h`, growing the vector as needed.
+fn add_at(v: &mut Vec<Counts>, h: usize, k: Count) {
+    if v.len() <= h {
+        v.resize(h + 1, Counts::default());
+    }
+    v[h].add(k);
 }
 
 pub(crate) fn nested_map<S: Serializer>(
@@ -90,6 +103,23 @@ pub(crate) fn nested_map<S: Serializer>(
         map.serialize_entry(d, hours)?;
     }
     map.end()
+}
+
+/// [`Truth::apart`]: the same three views as the main counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApartTruth {
+    pub totals: Counts,
+    pub by_hour: BTreeMap<String, Counts>,
+    #[serde(serialize_with = "nested_map")]
+    pub by_sender_domain_hour: BTreeMap<(String, String), Counts>,
+}
+
+/// The generator's running tally of [`ApartTruth`], by hour index and sender key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Apart {
+    totals: Counts,
+    by_hour: Vec<Counts>,
+    by_dom_hour: Vec<Vec<Counts>>,
 }
 
 #[derive(Clone, Copy)]
@@ -167,6 +197,44 @@ impl<W: Write> Gen<'_, W> {
         }
     }
 
+    /// Records one counted line that a report keeps apart ([`Truth::apart`]): counted like
+    /// any other line, and once more in the apart tally.
+    pub(crate) fn count_apart(&mut self, k: Count, skey: u32) {
+        self.count(k, skey);
+        let h = self.hour_index() as usize;
+        let a = &mut self.apart;
+        a.totals.add(k);
+        add_at(&mut a.by_hour, h, k);
+        let key = skey as usize;
+        if a.by_dom_hour.len() <= key {
+            a.by_dom_hour.resize(key + 1, Vec::new());
+        }
+        add_at(&mut a.by_dom_hour[key], h, k);
+    }
+
+    /// Per-hour counts by hour key, and per (sender key, hour) counts by name and hour key.
+    fn keyed(
+        &self,
+        by_hour: &[Counts],
+        by_dom_hour: &[Vec<Counts>],
+    ) -> (BTreeMap<String, Counts>, BTreeMap<(String, String), Counts>) {
+        let mut hours = BTreeMap::new();
+        for (h, c) in by_hour.iter().enumerate() {
+            if !c.is_zero() {
+                hours.insert(self.hour_key(h as u32), *c);
+            }
+        }
+        let mut by_dom = BTreeMap::new();
+        for (k, hs) in by_dom_hour.iter().enumerate() {
+            for (h, c) in hs.iter().enumerate() {
+                if !c.is_zero() {
+                    by_dom.insert((self.w.keys[k].clone(), self.hour_key(h as u32)), *c);
+                }
+            }
+        }
+        (hours, by_dom)
+    }
+
     /// The tracker of a hosted domain, reset at the top of each hour.
     pub(crate) fn tracker(&mut self, dom: u16) -> &mut Tracker {
         let h = self.hour_index();
@@ -209,26 +277,19 @@ impl<W: Write> Gen<'_, W> {
         self.flushed += self.buf.len() as u64;
         self.buf.clear();
         self.out.flush()?;
-        let mut by_hour = BTreeMap::new();
-        for (h, c) in self.by_hour.iter().enumerate() {
-            if !c.is_zero() {
-                by_hour.insert(self.hour_key(h as u32), *c);
-            }
-        }
-        let mut by_dom = BTreeMap::new();
-        for (k, hours) in self.by_dom_hour.iter().enumerate() {
-            for (h, c) in hours.iter().enumerate() {
-                if !c.is_zero() {
-                    by_dom.insert((self.w.keys[k].clone(), self.hour_key(h as u32)), *c);
-                }
-            }
-        }
+        let (by_hour, by_dom) = self.keyed(&self.by_hour, &self.by_dom_hour);
+        let (apart_hour, apart_dom) = self.keyed(&self.apart.by_hour, &self.apart.by_dom_hour);
         Ok(Truth {
             messages: self.truth_messages,
             arrival_lines: self.arrival_lines,
             totals: self.totals,
             by_hour,
             by_sender_domain_hour: by_dom,
+            apart: ApartTruth {
+                totals: self.apart.totals,
+                by_hour: apart_hour,
+                by_sender_domain_hour: apart_dom,
+            },
             trips: self.trips,
             local_domains: self.w.locals.iter().map(|l| l.name.clone()).collect(),
             bytes: self.flushed,

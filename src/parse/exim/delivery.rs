@@ -336,14 +336,16 @@ pub(super) fn finish_failure<'a>(ev: &mut Event<'a>, errno: Option<&'a str>) {
 }
 
 /// Deferral texts that say no delivery was attempted, whatever the errno: the retry time,
-/// or a queue-only routing (`domain matches queue_smtp_domains, or -odqs set`, `domain is in
-/// queue_domains`), which Exim logs with errno -1 on some versions.
+/// or a queue-only routing (`domain matches queue_smtp_domains, or -odqs set`, in newer
+/// versions `first-pass only routing due to -odqs, queue_smtp_domains or control=queue`,
+/// `domain is in queue_domains`), which Exim logs with errno -1.
 fn is_not_attempted_text(t: &str) -> bool {
-    const TEXTS: [&[u8]; 4] = [
+    const TEXTS: [&[u8]; 5] = [
         b"retry time not reached",
         b"matches queue_smtp_domains",
         b"domain is in queue_domains",
         b"-odqs set",
+        b"first-pass only routing",
     ];
     TEXTS
         .iter()

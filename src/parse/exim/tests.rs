@@ -324,6 +324,7 @@ fn deferrals() {
     for line in [
         "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup defer (-1): domain matches queue_smtp_domains, or -odqs set",
         "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@local.example routing defer (-56): domain is in queue_domains",
+        "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=smarthost T=smtp defer (-1): first-pass only routing due to -odqs, queue_smtp_domains or control=queue",
         "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup T=remote_smtp defer (-55): ",
         "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup T=remote_smtp defer (-23): domain held",
         "2026-03-01 10:01:00 1rAbCd-0001AB-Ef == a@remote.example R=dnslookup T=remote_smtp defer (-57): transport concurrency limit reached",

@@ -168,6 +168,20 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
     ] {
         rows.push(vec![name.into(), thousands(n), pct(n, attempts)]);
     }
+    if t.inbound_refused > 0 {
+        rows.push(vec![
+            "Inbound refused".into(),
+            thousands(t.inbound_refused),
+            pct(t.inbound_refused, attempts),
+        ]);
+    }
+    if t.not_attempted > 0 {
+        rows.push(vec![
+            "Queued, not attempted".into(),
+            thousands(t.not_attempted),
+            String::new(),
+        ]);
+    }
     d.push(Block::Table {
         headers: vec!["".into(), "Count".into(), "Share".into()],
         right: vec![false, true, true],
@@ -175,6 +189,35 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
         flex: None,
     });
     let mut notes = Vec::new();
+    if t.not_attempted > 0 {
+        notes.push(format!(
+            "{} deferral line(s) made no delivery attempt (retry time not reached, a \
+             queue-only or held domain, a suspended destination): they are counted as queued, \
+             not attempted, outside the shares and the failure rates.",
+            thousands(t.not_attempted)
+        ));
+    }
+    inbound_notes(r, &mut notes);
+    if t.handed_off > 0 {
+        notes.push(format!(
+            "{} delivery line(s) handed the message to a local content filter or another \
+             queue of this host: hops, not deliveries; the message's own delivery is counted.",
+            thousands(t.handed_off)
+        ));
+    }
+    for l in &r.local_relays {
+        notes.push(format!(
+            "{} deferral(s) and {} failure(s) stopped at {} on this host (a local content \
+             filter or relay, not a remote destination){}.",
+            thousands(l.deferred),
+            thousands(l.bounced),
+            l.relay,
+            match &l.text {
+                Some(t) => format!("; last error: {}", shorten(reply_part(t), 120)),
+                None => String::new(),
+            }
+        ));
+    }
     if t.bounce_messages > 0 {
         notes.push(format!(
             "{} of the messages are bounces or other reports from the null sender.",
@@ -195,6 +238,42 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
     }
     if !notes.is_empty() {
         d.push(Block::Para(notes.join(" ")));
+    }
+}
+
+/// Refused bounces for mail we never sent, from this many lines on, suggest that our domain
+/// is forged as a sender elsewhere.
+const BACKSCATTER_HINT: u64 = 5;
+
+/// What the Summary says about inbound refusals and backscatter.
+fn inbound_notes(r: &Report, notes: &mut Vec<String>) {
+    let t = &r.totals;
+    if t.inbound_refused == 0 {
+        return;
+    }
+    let mut domains: Vec<&str> = r.own_domains.iter().map(String::as_str).take(5).collect();
+    if r.own_domains.len() > 5 {
+        domains.push("…");
+    }
+    notes.push(format!(
+        "Inbound refused: {} of the {} rejection(s) were mail to our own domains ({}) refused \
+         at SMTP time, spam and bounces to addresses that do not exist here; they are not \
+         failing recipients or problems of those domains.",
+        thousands(t.inbound_refused),
+        thousands(t.rejected),
+        domains.join(", ")
+    ));
+    if t.backscatter >= BACKSCATTER_HINT
+        && let Some(top) = r.backscatter.first()
+    {
+        notes.push(format!(
+            "{} refused bounce(s) from <> were for mail never sent from here (to addresses \
+             that do not exist or sent nothing): someone is probably forging {} as the \
+             sender (backscatter). SPF and a DMARC policy (p=quarantine or p=reject) for it \
+             make receivers refuse the forgeries instead of bouncing them to us.",
+            thousands(t.backscatter),
+            top.domain
+        ));
     }
 }
 
@@ -221,7 +300,14 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
             r.settings.limit_min
         ),
     };
-    if shown.is_empty() {
+    if shown.is_empty() && !r.settings.limit_replayed {
+        d.push(Block::Para(
+            "The log is not from a cPanel server (no Sender identification or \
+             enforce_mail_permissions lines), so cPanel's defer/fail limit does not apply and \
+             is not replayed (pass --limit-min or --limit-percent to replay it)."
+                .into(),
+        ));
+    } else if shown.is_empty() {
         d.push(Block::Para(format!(
             "No sender domain tripped or came within 80% of the limit (rule: {rule})."
         )));
