@@ -5,6 +5,7 @@ mod corpus;
 mod day;
 mod diagnose;
 mod docs;
+mod escape;
 mod follow;
 mod follow_cmd;
 mod golden;
