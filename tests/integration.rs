@@ -8,6 +8,7 @@ mod docs;
 mod escape;
 mod follow;
 mod follow_cmd;
+mod fuzz_mutate;
 mod golden;
 mod postfix_bodies;
 mod report;
