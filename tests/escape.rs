@@ -511,3 +511,69 @@ fn the_checker_finds_every_forbidden_class() {
     assert!(forbidden("\u{9b}".as_bytes()).is_some());
     assert!(forbidden("ok \\x1b[31m Û ╛ …\n".as_bytes()).is_none());
 }
+
+/// Markup planted in a reply text, a subject, the sender's domain and the account.
+const MARKUP: &str = "[click](http://evil.example) **bold** ![i](http://evil.example/x.png) <b>x</b> https://evil.example www.evil.example ~~s~~ &#x202e;";
+
+/// `line` without its code spans (`` `…` ``, ``` ``…`` ```), where nothing is markup.
+fn outside_code(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find('`') {
+        out.push_str(&rest[..i]);
+        let run = rest[i..].bytes().take_while(|&b| b == b'`').count();
+        let fence = &rest[i..i + run];
+        match rest[i + run..].find(fence) {
+            Some(j) => rest = &rest[i + run + j + run..],
+            None => {
+                out.push_str(&rest[i..]);
+                return out;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// No log text becomes a link, an image, an autolink, raw HTML, emphasis or an entity in
+/// the Markdown report: outside code spans, the planted markup shows only escaped.
+#[test]
+#[ignore = "fails until report/doc.rs renders log text with sanitize::markdown (issue 12)"]
+fn markdown_report_keeps_log_text_inert() {
+    let link = "[t](http://evil.example)";
+    let mut log = format!(
+        "2026-11-26 14:05:11 {EXIM_ID} <= info@shop{link}.example H=(h) [203.0.113.77]:52144 P=esmtpsa A=dovecot_login:acc{link} S=4312 id=x@shop.example T=\"subj {MARKUP}\" for r@gmail.com\n"
+    );
+    for n in 0..6 {
+        log.push_str(&format!(
+            "2026-11-26 14:05:1{n} {EXIM_ID} ** r{n}@gmail.com R=dkim_lookuphost T=dkim_remote_smtp H=host [192.0.2.201]: SMTP error from remote mail server after RCPT TO:<r{n}@gmail.com>: 550 5.1.1 {}\n",
+            MARKUP.replace('<', "(").replace('>', ")")
+        ));
+    }
+    log.push_str(&format!("2026-11-26 14:05:20 {EXIM_ID} Completed\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exim_mainlog");
+    std::fs::write(&path, log).unwrap();
+    let out = mailtrace()
+        .args(["report", "--format", "markdown", "--top", "0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    let live: Vec<String> = md
+        .lines()
+        .map(outside_code)
+        .filter(|l| {
+            ["](", "![", "<b>", "://", "www.", "**bold**", "~~s~~", "&#x"]
+                .iter()
+                .any(|m| l.contains(m))
+        })
+        .collect();
+    assert!(live.is_empty(), "live markup:\n{}", live.join("\n"));
+}
+
+#[test]
+fn code_spans_are_left_out_of_the_markup_check() {
+    assert_eq!(outside_code("a `[x](y)` b ``c`d`` e"), "a  b  e");
+    assert_eq!(outside_code("a `open"), "a `open");
+}
