@@ -88,8 +88,7 @@ pub fn csv_cell(s: &str) -> String {
 /// Characters that a backslash keeps from meaning anything in GitHub-flavoured Markdown:
 /// links and images (`[ ] ( ) !`), raw HTML and autolinks (`< >`), emphasis and
 /// strikethrough (`* _ ~`), code (`` ` ``), headings and references (`#`), table cells
-/// (`|`), entities (`&`), math (`$`), the backslash itself, and the `@` and `:` around
-/// which GitHub autolinks e-mail addresses and URLs.
+/// (`|`), entities (`&`), math (`$`) and the backslash itself.
 fn is_markdown_special(c: char) -> bool {
     matches!(
         c,
@@ -108,30 +107,58 @@ fn is_markdown_special(c: char) -> bool {
             | '~'
             | '&'
             | '$'
-            | '@'
-            | ':'
     )
+}
+
+/// Returns true if and only if the character at byte `i` of `s` is where GitHub would
+/// start an autolink: the `:` of `scheme://`, `mailto:` or `xmpp:`, the `@` of an e-mail
+/// address, the `.` of `www.`.
+fn is_autolink_point(s: &str, i: usize, c: char) -> bool {
+    let b = s.as_bytes();
+    let before = |n: usize, word: &[u8]| i >= n && b[i - n..i].eq_ignore_ascii_case(word);
+    match c {
+        ':' => b[i + 1..].starts_with(b"//") || before(6, b"mailto") || before(4, b"xmpp"),
+        '@' => {
+            let local = |x: u8| x.is_ascii_alphanumeric() || b".+-_".contains(&x);
+            let domain = |x: u8| x.is_ascii_alphanumeric() || b"-_".contains(&x);
+            i > 0 && local(b[i - 1]) && b.get(i + 1).is_some_and(|&x| domain(x))
+        }
+        '.' => before(3, b"www"),
+        _ => false,
+    }
+}
+
+/// The byte offset of the character that would make `s`, at the start of a line, a list
+/// item (`- `, `+ `, `1. `, `1) `), a thematic break (`---`) or a setext underline (`===`).
+fn block_marker(s: &str) -> Option<usize> {
+    // Up to three spaces of indentation still start a block.
+    let lead = s.bytes().take_while(|&b| b == b' ').count();
+    let rest = &s.as_bytes()[lead..];
+    let spaced = |at: usize| rest.get(at).is_none_or(|&b| b == b' ');
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    match rest.first()? {
+        b'-' | b'+' if spaced(1) => Some(lead),
+        &c @ (b'-' | b'=') if rest.iter().all(|&b| b == c || b == b' ') => Some(lead),
+        _ if digits > 0 && matches!(rest.get(digits), Some(b'.' | b')')) && spaced(digits + 1) => {
+            Some(lead + digits)
+        }
+        _ => None,
+    }
 }
 
 /// Markdown text or a table cell: [`clean`], then every Markdown special character
 /// backslash-escaped, so that no log text becomes a link, an image, an autolink, raw HTML,
-/// emphasis, a heading or a table break. A leading `-`, `+`, `=` or `1.` (list item,
-/// setext underline) is escaped too, and the `.` of `www.` (GitHub's bare-domain
-/// autolink). GitHub's @mentions and `#123` references are resolved after Markdown and
-/// escape-blind: put addresses in [`markdown_code`] spans to keep them inert.
+/// emphasis, an entity, a heading or a table break. Where GitHub autolinks (the `:` of
+/// `http://`, the `@` of an address, the `.` of `www.`) and before a leading `-`, `+`, `=`
+/// or `1.` (list item, setext underline) a backslash is added too. GitHub's @mentions and
+/// `#123` references are resolved after Markdown and ignore escapes: put addresses in
+/// [`markdown_code`] spans to keep them inert.
 pub fn markdown(s: &str) -> String {
     let s = clean(s);
     let mut out = String::with_capacity(s.len() + 8);
-    // Up to three spaces of indentation still start a block.
-    let lead = s.bytes().take_while(|&b| b == b' ').count();
-    let digits = s[lead..].bytes().take_while(u8::is_ascii_digit).count();
+    let marker = block_marker(&s);
     for (i, c) in s.char_indices() {
-        let block_marker = (i == lead && matches!(c, '-' | '+' | '='))
-            || (digits > 0 && i == lead + digits && matches!(c, '.' | ')'));
-        let www = c == '.'
-            && out.len() >= 3
-            && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www");
-        if is_markdown_special(c) || block_marker || www {
+        if is_markdown_special(c) || Some(i) == marker || is_autolink_point(&s, i, c) {
             out.push('\\');
         }
         out.push(c);
@@ -307,6 +334,7 @@ mod tests {
     #[test]
     fn markdown_escapes_links_emphasis_html_and_tables() {
         assert_eq!(markdown("plain text 42"), "plain text 42");
+        assert_eq!(markdown("at 14:00, 5/5 - ok."), "at 14:00, 5/5 - ok.");
         assert_eq!(
             markdown("[click](http://x.example)"),
             "\\[click\\]\\(http\\://x.example\\)"
@@ -325,6 +353,11 @@ mod tests {
     #[test]
     fn markdown_defuses_autolinks_and_block_markers() {
         assert_eq!(markdown("bob@example.com"), "bob\\@example.com");
+        assert_eq!(markdown("a.b+c@x-y.example"), "a.b+c\\@x-y.example");
+        assert_eq!(markdown("<> @ @x x@"), "\\<\\> @ @x x@");
+        assert_eq!(markdown("mailto:bob"), "mailto\\:bob");
+        assert_eq!(markdown("XMPP:bob"), "XMPP\\:bob");
+        assert_eq!(markdown("ftp://x"), "ftp\\://x");
         assert_eq!(markdown("https://evil.example"), "https\\://evil.example");
         assert_eq!(markdown("see www.evil.example"), "see www\\.evil.example");
         assert_eq!(markdown("WWW.x"), "WWW\\.x");
@@ -334,7 +367,12 @@ mod tests {
         assert_eq!(markdown("12. item"), "12\\. item");
         assert_eq!(markdown("1) item"), "1\\) item");
         assert_eq!(markdown("  - item"), "  \\- item");
-        assert_eq!(markdown("5.1.1 x-y"), "5\\.1.1 x-y");
+        assert_eq!(markdown("5.1.1 x-y"), "5.1.1 x-y");
+        assert_eq!(markdown("40.0%"), "40.0%");
+        assert_eq!(markdown("-2"), "-2");
+        assert_eq!(markdown("3."), "3\\.");
+        assert_eq!(markdown("---"), "\\---");
+        assert_eq!(markdown("= ="), "\\= =");
         assert_eq!(markdown("éwww.x"), "éwww\\.x");
         assert_eq!(markdown("é."), "é.");
     }
