@@ -3,7 +3,7 @@
 //! verdict per recipient — exigrep for both MTAs.
 //!
 //! The tracer rides on the correlator: it keeps the raw lines of each open queue ID and
-//! prints a message's group when the message finishes, if it matched. [`render`] turns a
+//! prints a message's group when the message finishes, if it matched. `render` turns a
 //! group into text.
 
 mod render;
