@@ -411,3 +411,25 @@ fn fuzz_mutate_finds_a_planted_panic() {
             .any(|w| w == b"\x1b[")
     );
 }
+
+/// Panics the long runs found outside `sanitize` and `trace`, minimised, with where they
+/// panic; each becomes a regression test once its parser is fixed.
+const KNOWN_PANICS: &[(&str, &[u8], &str)] = &[(
+    "exim",
+    "2026-11-26 03:14:25 SMTP connection r=<>é".as_bytes(),
+    "src/parse/exim.rs:1468: s[i..] with i inside a multi-byte character",
+)];
+
+#[test]
+#[ignore = "the parsers named in KNOWN_PANICS still panic on these inputs"]
+fn fuzz_mutate_known_panics_are_fixed() {
+    let still: Vec<&str> = KNOWN_PANICS
+        .iter()
+        .filter(|(name, input, _)| {
+            let (_, target) = targets::TARGETS.iter().find(|(n, _)| n == name).unwrap();
+            catch_unwind(|| target(input)).is_err()
+        })
+        .map(|(_, _, what)| *what)
+        .collect();
+    assert!(still.is_empty(), "still panicking:\n{}", still.join("\n"));
+}
