@@ -3,7 +3,10 @@
 //! verdict per recipient — exigrep for both MTAs.
 //!
 //! The tracer rides on the correlator: it keeps the raw lines of each open queue ID and
-//! prints a message's group when the message finishes, if it matched.
+//! prints a message's group when the message finishes, if it matched. `render` turns a
+//! group into text.
+
+mod render;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -11,9 +14,8 @@ use std::io::{self, Write};
 use crate::classify::{CachedClassifier, Classifier};
 use crate::correlate::{Message, Sink};
 use crate::model::event::{Event, domain_of};
-use crate::model::outcome::{Outcome, OutcomeKind};
-use crate::util::redact;
-use crate::util::sanitize::clean;
+use crate::model::outcome::Outcome;
+use render::Show;
 
 /// What to look for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +88,7 @@ fn is_queue_id(s: &str) -> bool {
 }
 
 struct Group {
-    lines: Vec<(usize, u64, String)>,
+    lines: Vec<render::Line>,
     matched: bool,
 }
 
@@ -101,7 +103,7 @@ pub struct Tracer<'w, 'c> {
     open: HashMap<String, Group>,
     /// Matched messages (for linking their bounces and continuations).
     matched_ids: HashSet<String>,
-    redact: bool,
+    show: Show,
     filter: crate::aggregate::Filter,
     /// Messages printed.
     pub printed: u64,
@@ -128,7 +130,7 @@ impl<'w, 'c> Tracer<'w, 'c> {
             pending: None,
             open: HashMap::new(),
             matched_ids: HashSet::new(),
-            redact,
+            show: Show { redact },
             filter,
             printed: 0,
             standalone: 0,
@@ -147,15 +149,6 @@ impl<'w, 'c> Tracer<'w, 'c> {
         self.pending = Some((number, text.to_string()));
     }
 
-    fn show(&self, s: &str) -> String {
-        let s = if self.redact {
-            redact::text(s).into_owned()
-        } else {
-            s.to_string()
-        };
-        clean(&s).into_owned()
-    }
-
     fn write(&mut self, s: &str) {
         if self.error.is_none()
             && let Err(e) = self.out.write_all(s.as_bytes())
@@ -165,85 +158,9 @@ impl<'w, 'c> Tracer<'w, 'c> {
     }
 
     fn print_group(&mut self, m: &Message, g: Group) {
-        let mut s = String::new();
-        let from = match m.sender.as_deref() {
-            Some("") => "<>".to_string(),
-            Some(x) => self.show(x),
-            None => "(unknown sender)".into(),
-        };
-        s.push_str(&format!("== {} from {}", self.show(&m.id), from));
-        if let Some(a) = &m.account {
-            s.push_str(&format!(", account {}", self.show(a)));
-        }
-        if let Some(ip) = &m.client_ip {
-            s.push_str(&format!(", client {}", self.show(ip)));
-        }
-        if let Some(p) = &m.parent {
-            s.push_str(&format!(" (bounce of {})", self.show(p)));
-        }
-        if let Some(p) = &m.chained_from {
-            s.push_str(&format!(
-                " (continues {} after a content filter)",
-                self.show(p)
-            ));
-        }
-        s.push('\n');
-        for (f, n, text) in &g.lines {
-            let name = self.files.get(*f).cloned().unwrap_or_default();
-            s.push_str(&format!("  {}:{}: {}\n", clean(&name), n, self.show(text)));
-        }
-        for r in &m.recipients {
-            s.push_str(&format!(
-                "  -> {}: {}\n",
-                self.show(&r.address),
-                self.verdict(r, m)
-            ));
-        }
-        if m.recipients.is_empty() && m.ending == Some(crate::correlate::Ending::Incomplete) {
-            s.push_str("  -> no delivery lines; still queued at the end of the log\n");
-        }
-        s.push('\n');
+        let s = render::group(self.show, &self.files, &mut self.classifier, m, &g.lines);
         self.write(&s);
         self.printed += 1;
-    }
-
-    fn verdict(&mut self, r: &crate::correlate::RecipientState, m: &Message) -> String {
-        let after = |n: u32| match n {
-            0 => String::new(),
-            1 => " after 1 deferral".into(),
-            n => format!(" after {n} deferrals"),
-        };
-        let why = |me: &mut Self| {
-            let text = r.last_text.as_deref().unwrap_or("");
-            let v = me
-                .classifier
-                .classify(r.last_code, r.last_status.as_deref(), text);
-            let mut s = v.cause.as_str().replace('_', " ");
-            if !text.is_empty() {
-                s.push_str(&format!(
-                    " ({})",
-                    crate::util::text::shorten(crate::util::text::reply_part(text), 70)
-                ));
-            }
-            s
-        };
-        match r.last {
-            Some(OutcomeKind::Delivered) => format!("delivered{}", after(r.deferrals)),
-            Some(OutcomeKind::Bounced) => format!("bounced{}: {}", after(r.deferrals), why(self)),
-            Some(OutcomeKind::Rejected) => format!("rejected: {}", why(self)),
-            Some(OutcomeKind::Expired) => {
-                format!("expired after {} deferrals: {}", r.deferrals, why(self))
-            }
-            Some(OutcomeKind::Deferred) => {
-                let state = if m.ending == Some(crate::correlate::Ending::Incomplete) {
-                    "still queued at the end of the log"
-                } else {
-                    "then removed from the queue"
-                };
-                format!("deferred {} time(s), {state}: {}", r.deferrals, why(self))
-            }
-            None => "no delivery attempt logged".into(),
-        }
     }
 }
 
@@ -258,13 +175,13 @@ impl Sink for Tracer<'_, '_> {
                 && self.filter.time_ok(&e.time)
                 && let Some((n, text)) = raw
             {
-                let name = self.files.get(self.file).cloned().unwrap_or_default();
-                let line = format!(
-                    "== {} (no queue ID)\n  {}:{}: {}\n\n",
+                let name = self.files.get(self.file).map(String::as_str);
+                let line = render::standalone(
+                    self.show,
                     e.kind.as_str(),
-                    clean(&name),
+                    name.unwrap_or_default(),
                     n,
-                    self.show(&text)
+                    &text,
                 );
                 self.write(&line);
                 self.standalone += 1;
