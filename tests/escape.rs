@@ -538,7 +538,6 @@ fn outside_code(line: &str) -> String {
 /// No log text becomes a link, an image, an autolink, raw HTML, emphasis or an entity in
 /// the Markdown report: outside code spans, the planted markup shows only escaped.
 #[test]
-#[ignore = "fails until report/doc.rs renders log text with sanitize::markdown (issue 12)"]
 fn markdown_report_keeps_log_text_inert() {
     let link = "[t](http://evil.example)";
     let mut log = format!(

@@ -6,21 +6,10 @@ use std::io::{self, Write};
 
 use crate::classify::Cause;
 use crate::report::{FailedRecipient, Report};
-use crate::util::sanitize::clean;
 
 /// One CSV field.
 pub fn field(s: &str) -> String {
-    let s = clean(s);
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.into_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+    crate::util::sanitize::csv_cell(s)
 }
 
 fn row(w: &mut dyn Write, cells: &[&str]) -> io::Result<()> {

@@ -1,21 +1,20 @@
 //! `--format markdown`: the document as GitHub-flavoured Markdown. Every string passes
-//! through [`clean`] on the way out.
+//! through the Markdown sanitiser on the way out ([`sanitize::markdown`], or a code span).
 
 use std::io::{self, Write};
 
 use super::Block;
-use crate::util::sanitize::clean;
+use crate::util::sanitize;
 
+/// A table cell: every Markdown special character escaped (no log text becomes a link,
+/// emphasis or a table break), on one line.
 fn md_cell(s: &str) -> String {
-    clean(s)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', " ")
+    sanitize::markdown(&s.replace('\n', " "))
 }
 
+/// Running text: the same escaping (addresses and angle brackets stay inert).
 fn md_text(s: &str) -> String {
-    // Keep addresses and angle brackets from turning into HTML or links.
-    clean(s).replace('<', "&lt;").replace('>', "&gt;")
+    sanitize::markdown(s)
 }
 
 /// Renders GitHub-flavoured Markdown that pastes cleanly into a ticket or chat.
@@ -62,11 +61,12 @@ pub fn render_markdown(blocks: &[Block], w: &mut dyn Write) -> io::Result<()> {
                         "| {} |",
                         row.iter()
                             .map(|c| {
-                                let c = md_cell(c);
+                                // Addresses in code spans: GitHub resolves @mentions and
+                                // autolinks after escapes, never inside code.
                                 if c.contains('@') || c.contains('<') {
-                                    format!("`{}`", c.replace('`', "'"))
+                                    sanitize::markdown_code_cell(&c.replace('\n', " "))
                                 } else {
-                                    c
+                                    md_cell(c)
                                 }
                             })
                             .collect::<Vec<_>>()
