@@ -17,6 +17,7 @@ mod fuzz_mutate;
 mod generated_docs;
 mod golden;
 mod gzip;
+mod layers;
 mod postfix_bodies;
 mod progress;
 mod redact;

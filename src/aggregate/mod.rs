@@ -26,16 +26,16 @@ use crate::model::outcome::{Outcome, OutcomeKind};
 mod dns;
 mod evidence;
 mod failing;
-mod filter;
+
 mod local;
 mod replay;
 #[cfg(test)]
 mod tests;
 pub mod threaded;
 
+pub use crate::correlate::Filter;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
-pub use filter::Filter;
 pub use local::LocalRelay;
 pub use replay::{DomainHour, LogLimit, TripMark, is_cpanel_line};
 

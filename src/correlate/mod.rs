@@ -17,6 +17,9 @@ use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::util::hash::HashMap;
 
 mod feed;
+mod filter;
+
+pub use filter::Filter;
 
 /// The state of one recipient of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -104,7 +104,7 @@ pub struct Tracer<'w, 'c> {
     /// Matched messages (for linking their bounces and continuations).
     matched_ids: HashSet<String>,
     show: Show,
-    filter: crate::aggregate::Filter,
+    filter: crate::correlate::Filter,
     /// Messages printed.
     pub printed: u64,
     /// Standalone (NOQUEUE) lines printed.
@@ -119,7 +119,7 @@ impl<'w, 'c> Tracer<'w, 'c> {
         out: &'w mut dyn Write,
         classifier: &'c Classifier,
         redact: bool,
-        filter: crate::aggregate::Filter,
+        filter: crate::correlate::Filter,
     ) -> Self {
         Tracer {
             target,

@@ -1,6 +1,6 @@
 //! The report's selection: `--since`, `--until`, `--sender`, `--account`, `--domain`.
 
-use crate::correlate::Message;
+use super::Message;
 use crate::model::event::{Timestamp, domain_of};
 use crate::model::outcome::Outcome;
 
