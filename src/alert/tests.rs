@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::correlate::Correlator;
+use crate::model::cpanel::LimitRule;
 use crate::model::event::{Event, Kind, Limit, Mta};
 
 fn ts(s: &str) -> Timestamp {
