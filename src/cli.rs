@@ -10,7 +10,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// The exit statuses, as `--help` and the man page state them.
-pub const EXIT_STATUS_HELP: &str = "Exit status: 0 no problems found (or events/trace printed), \
+pub(crate) const EXIT_STATUS_HELP: &str = "Exit status: 0 no problems found (or events/trace printed), \
 1 the report found problems (a sending limit tripped or nearly tripped, or an offender was \
 diagnosed) or trace found nothing, 2 an error (bad arguments, an unreadable, corrupt or \
 unknown-format input, or nothing to analyse: no log line in the time range).";
@@ -52,7 +52,7 @@ impl Cli {
     }
 
     /// The error for a bare first FILE that looks like a mistyped subcommand or flag.
-    pub fn check_reserved_names(&self) -> Result<(), clap::Error> {
+    pub(crate) fn check_reserved_names(&self) -> Result<(), clap::Error> {
         let Some(first) = self.report.input.files.first() else {
             return Ok(());
         };

@@ -189,8 +189,9 @@ mailtrace: tracing deliveries and failures\n"
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stdout(&out).starts_with(
+            // Markdown: the error text from the input is escaped like any other text.
             "INCOMPLETE REPORT: 1 of 2 inputs failed:\n\n\
-1. /nonexistent/mainlog: No such file or directory (os error 2)\n\n\
+1. /nonexistent/mainlog: No such file or directory \\(os error 2\\)\n\n\
 # mailtrace: tracing deliveries and failures\n"
         ),
         "{}",

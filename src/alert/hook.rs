@@ -21,7 +21,7 @@ use super::Alert;
 pub const QUEUE: usize = 64;
 
 /// The command runner.
-pub struct Hook {
+pub(crate) struct Hook {
     tx: Option<SyncSender<Vec<u8>>>,
     done: Receiver<()>,
     thread: Option<JoinHandle<()>>,

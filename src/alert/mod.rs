@@ -195,20 +195,20 @@ impl<'c> Engine<'c> {
     }
 
     /// Marks the lines fed from now on as read back (`replayed` in alerts) or live.
-    pub fn set_replaying(&mut self, replaying: bool) {
+    pub(crate) fn set_replaying(&mut self, replaying: bool) {
         self.replaying = replaying;
     }
 
     /// Alerts of hours before `hour` are counted but not raised (the baseline read back
     /// before the current hour).
-    pub fn set_quiet_before(&mut self, hour: Option<Hour>) {
+    pub(crate) fn set_quiet_before(&mut self, hour: Option<Hour>) {
         self.quiet_before = hour;
     }
 
     /// Tells the engine that the log covers every hour from `hour` on (it has older lines),
     /// so hours without mail since then count as quiet hours in the volume baseline rather
     /// than as unseen.
-    pub fn observed_from(&mut self, hour: Hour) {
+    pub(crate) fn observed_from(&mut self, hour: Hour) {
         self.first_hour = Some(self.first_hour.map_or(hour, |f| f.min(hour)));
     }
 
@@ -218,7 +218,7 @@ impl<'c> Engine<'c> {
     }
 
     /// The time of the latest line seen.
-    pub fn last_time(&self) -> Option<Timestamp> {
+    pub(crate) fn last_time(&self) -> Option<Timestamp> {
         self.last_time
     }
 
@@ -605,7 +605,7 @@ impl<'c> Engine<'c> {
     }
 
     /// The current hour's sender domains, most urgent first.
-    pub fn domain_rows(&self) -> Vec<DomainRow> {
+    pub(crate) fn domain_rows(&self) -> Vec<DomainRow> {
         let target = self.cfg.percent() as f64;
         let mut rows: Vec<DomainRow> = self
             .domains

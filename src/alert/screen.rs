@@ -11,7 +11,7 @@ use crate::util::sanitize::clean;
 use crate::util::text::thousands;
 
 /// Moves the cursor home and clears the screen.
-pub const CLEAR: &str = "\x1b[H\x1b[2J";
+pub(crate) const CLEAR: &str = "\x1b[H\x1b[2J";
 
 const RESET: &str = "\x1b[0m";
 
@@ -25,7 +25,7 @@ fn kind_color(kind: AlertKind) -> &'static str {
 }
 
 /// An alert as one line for a terminal or a plain text stream, safe to print.
-pub fn alert_line(a: &Alert, color: bool) -> String {
+pub(crate) fn alert_line(a: &Alert, color: bool) -> String {
     let label = format!("{:<7}", a.kind.label());
     let label = if color {
         format!("{}{label}{RESET}", kind_color(a.kind))
@@ -140,7 +140,7 @@ pub fn table(rows: &[DomainRow], max_rows: usize, width: Option<u16>) -> String 
 }
 
 /// A whole screen: clear, header, the recent alerts, the table.
-pub fn frame(header: &str, recent: &[String], table: &str) -> String {
+pub(crate) fn frame(header: &str, recent: &[String], table: &str) -> String {
     let mut s = String::with_capacity(4096);
     s.push_str(CLEAR);
     s.push_str(header);

@@ -33,7 +33,7 @@ impl AlertKind {
     }
 
     /// The label in text output.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             AlertKind::Warning => "WARNING",
             AlertKind::Tripped => "TRIPPED",
@@ -155,17 +155,6 @@ impl Alert {
             figures,
         }
     }
-
-    /// The alert as one line of text: `2026-11-26 10:04:01 WARNING shop.example: …`. Not
-    /// yet cleaned for a terminal: print it through [`crate::util::sanitize::clean`].
-    pub fn line(&self) -> String {
-        format!(
-            "{} {:<7} {}",
-            self.time.local.format("%Y-%m-%d %H:%M:%S"),
-            self.kind.label(),
-            self.text
-        )
-    }
 }
 
 /// Thresholds of the alerts (see the module documentation).
@@ -174,7 +163,7 @@ pub struct AlertConfig {
     pub rule: LimitRule,
     /// `--warn-at`: percentage of the trip condition that raises a warning (1–100).
     pub warn_at: u64,
-    /// `--burst`: failures of one cause in [`BURST_WINDOW_MINUTES`] (0 = off).
+    /// `--burst`: failures of one cause in [`BURST_WINDOW_MINUTES`](super::BURST_WINDOW_MINUTES) (0 = off).
     pub burst: u64,
     /// `--account-factor`.
     pub account_factor: f64,
@@ -210,12 +199,12 @@ impl AlertConfig {
     }
 
     /// Defers+failures that raise a warning: ⌈warn_at × min / 100⌉, at least 1.
-    pub fn warn_defer_fail(&self) -> u64 {
+    pub(crate) fn warn_defer_fail(&self) -> u64 {
         (self.warn_at * self.rule.min).div_ceil(100).max(1)
     }
 
     /// The percentage that (with [`AlertConfig::warn_defer_fail`]) raises a warning.
-    pub fn warn_percent(&self) -> f64 {
+    pub(crate) fn warn_percent(&self) -> f64 {
         self.warn_at as f64 * self.percent() as f64 / 100.0
     }
 
@@ -225,7 +214,7 @@ impl AlertConfig {
     }
 
     /// Returns true if and only if these counts reach the warning level.
-    pub fn warns(&self, c: &Counts) -> bool {
+    pub(crate) fn warns(&self, c: &Counts) -> bool {
         c.defer_fail() >= self.warn_defer_fail() && c.defer_fail_percent() >= self.warn_percent()
     }
 

@@ -24,7 +24,7 @@ impl Filter {
             && self.domain.is_none()
     }
 
-    pub fn time_ok(&self, t: &Timestamp) -> bool {
+    pub(crate) fn time_ok(&self, t: &Timestamp) -> bool {
         self.since.is_none_or(|s| t.local >= s) && self.until.is_none_or(|u| t.local < u)
     }
 
@@ -61,14 +61,14 @@ impl Filter {
         }
     }
 
-    pub fn outcome_ok(&self, o: &Outcome<'_>) -> bool {
+    pub(crate) fn outcome_ok(&self, o: &Outcome<'_>) -> bool {
         self.time_ok(&o.time)
             && self.sender_ok(o.sender)
             && self.account_ok(o.account)
             && self.domain_ok(o.sender, o.recipient)
     }
 
-    pub fn message_ok(&self, m: &Message) -> bool {
+    pub(crate) fn message_ok(&self, m: &Message) -> bool {
         self.time_ok(&m.first_seen)
             && self.sender_ok(m.sender.as_deref())
             && self.account_ok(m.account.as_deref())

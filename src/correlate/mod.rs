@@ -101,13 +101,13 @@ impl Message {
     }
 
     /// Returns true if and only if this is a bounce or other null-sender report.
-    pub fn is_bounce(&self) -> bool {
+    pub(crate) fn is_bounce(&self) -> bool {
         self.sender.as_deref() == Some("") || self.parent.is_some()
     }
 
     /// Returns true if and only if the message counts as a message of its own (content-filter
     /// continuations are part of the message they came from).
-    pub fn counts_as_message(&self) -> bool {
+    pub(crate) fn counts_as_message(&self) -> bool {
         self.chained_from.is_none() && (self.arrived || !self.recipients.is_empty())
     }
 
@@ -179,7 +179,7 @@ pub struct Correlator {
 /// Returns true if and only if the host or IP of a relay is this host itself: a loopback
 /// address (`127.0.0.0/8`, `::1`, IPv4-mapped `::ffff:127.x`) or `localhost`. A relay there is
 /// a local content filter or relay, never a remote destination.
-pub fn is_loopback(host: Option<&str>, ip: Option<&str>) -> bool {
+pub(crate) fn is_loopback(host: Option<&str>, ip: Option<&str>) -> bool {
     fn addr(a: &str) -> bool {
         let a = a.trim_start_matches('[').trim_end_matches(']');
         let a = a.strip_prefix("::ffff:").unwrap_or(a);
@@ -223,13 +223,13 @@ impl Correlator {
 
     /// Drops the per-recipient copies of error texts and Message-IDs that only `trace`
     /// shows, so messages in flight take less memory.
-    pub fn without_texts(mut self) -> Self {
+    pub(crate) fn without_texts(mut self) -> Self {
         self.keep_texts = false;
         self
     }
 
     /// Number of queue IDs currently open.
-    pub fn open_messages(&self) -> usize {
+    pub(crate) fn open_messages(&self) -> usize {
         self.open.len()
     }
 

@@ -17,13 +17,13 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fs::{Mode, OFlags};
 
 /// How long to wait for a writer before the caller is told (`on_wait`).
-pub const WAIT_NOTICE_AFTER: Duration = Duration::from_secs(1);
+pub(crate) const WAIT_NOTICE_AFTER: Duration = Duration::from_secs(1);
 
 /// One poll step: how often the stop condition is checked.
 const STEP: Duration = Duration::from_millis(100);
 
 /// Returns true if and only if `path` names a FIFO.
-pub fn is_fifo(path: &Path) -> bool {
+pub(crate) fn is_fifo(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
     std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }
@@ -31,7 +31,7 @@ pub fn is_fifo(path: &Path) -> bool {
 /// Opens the FIFO at `path` for reading once a writer has written to it. `stop` is checked
 /// every 100 ms (return `Ok(None)` when it says so); `on_wait` is called once, after
 /// [`WAIT_NOTICE_AFTER`] without a writer, so the caller can say what it is waiting for.
-pub fn open_fifo(
+pub(crate) fn open_fifo(
     path: &Path,
     stop: &dyn Fn() -> bool,
     on_wait: &mut dyn FnMut(),

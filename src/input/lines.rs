@@ -54,7 +54,7 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// Line number of the last line returned (1-based).
-    pub fn line_no(&self) -> u64 {
+    pub(crate) fn line_no(&self) -> u64 {
         self.line_no
     }
 
@@ -65,7 +65,7 @@ impl<R: BufRead> LineReader<R> {
 
     /// Returns true if and only if the last line returned ended with `\n`, rather than at
     /// the end of the input (an unfinished line of a file still being written).
-    pub fn line_complete(&self) -> bool {
+    pub(crate) fn line_complete(&self) -> bool {
         self.complete
     }
 

@@ -21,7 +21,7 @@ pub use lines::{Line, LineFlags, LineReader, MAX_LINE};
 pub use rotation::{order_rotated, previous_rotated};
 
 /// Logs looked for, in order, when no file is given.
-pub const DEFAULT_LOGS: &[&str] = &[
+pub(crate) const DEFAULT_LOGS: &[&str] = &[
     "/var/log/exim_mainlog",
     "/var/log/exim4/mainlog",
     "/var/log/exim/mainlog",
@@ -37,7 +37,7 @@ pub enum Input {
 }
 
 impl Input {
-    pub fn from_arg(arg: &str) -> Input {
+    pub(crate) fn from_arg(arg: &str) -> Input {
         if arg == "-" {
             Input::Stdin
         } else {
@@ -46,7 +46,7 @@ impl Input {
     }
 
     /// The name used in messages and in the `file` field of events.
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         match self {
             Input::Stdin => "<stdin>".to_string(),
             Input::Path(p) => p.display().to_string(),
@@ -54,7 +54,7 @@ impl Input {
     }
 
     /// The file's modification time as (year, month), for year-less timestamps.
-    pub fn mtime_year_month(&self) -> Option<(i32, u32)> {
+    pub(crate) fn mtime_year_month(&self) -> Option<(i32, u32)> {
         use chrono::Datelike;
         let t = match self {
             Input::Stdin => std::time::SystemTime::now(),
@@ -70,7 +70,7 @@ pub fn find_default_log() -> Result<PathBuf, InputError> {
     find_default_log_in(DEFAULT_LOGS)
 }
 
-pub fn find_default_log_in(candidates: &[&str]) -> Result<PathBuf, InputError> {
+pub(crate) fn find_default_log_in(candidates: &[&str]) -> Result<PathBuf, InputError> {
     candidates
         .iter()
         .map(PathBuf::from)
@@ -88,7 +88,7 @@ pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, InputError> {
 /// [`open`], calling `on_wait(path)` once when a FIFO has had no writer for a second (so the
 /// caller can say what it waits for). A FIFO is opened without blocking in `open(2)`, so
 /// Ctrl-C always works (see [`fifo`]).
-pub fn open_with(
+pub(crate) fn open_with(
     input: &Input,
     on_wait: &mut dyn FnMut(&str),
 ) -> Result<Box<dyn BufRead + Send>, InputError> {

@@ -7,10 +7,10 @@ use crate::model::hour::Counts;
 use crate::model::outcome::{Outcome, OutcomeKind};
 
 /// The sender-domain key of outcomes whose envelope sender is not known.
-pub const UNKNOWN: &str = "(unknown)";
+pub(crate) const UNKNOWN: &str = "(unknown)";
 
 /// The percentages at which the trip rule is replayed when `--limit-percent` is off.
-pub const REPLAY_PERCENTS: [u64; 3] = [100, 50, 25];
+pub(crate) const REPLAY_PERCENTS: [u64; 3] = [100, 50, 25];
 
 /// cPanel rule settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct LimitRule {
 impl LimitRule {
     /// Returns true if and only if the rule trips at `percent` for these counts: at least
     /// `min` defers+failures and a defer+fail percentage of at least `percent`.
-    pub fn trips_at(&self, c: &Counts, percent: u64) -> bool {
+    pub(crate) fn trips_at(&self, c: &Counts, percent: u64) -> bool {
         c.defer_fail() >= self.min && c.defer_fail_percent() >= percent as f64
     }
 }
@@ -43,7 +43,7 @@ pub fn sender_domain_key<'a>(sender: Option<&'a str>) -> std::borrow::Cow<'a, st
 /// Returns true if and only if the outcome belongs to an identified local sender (an
 /// authenticated account, a local user, cPanel's `Sender identification`, or a cPanel limit
 /// line): the mail cPanel charges to its sender's domain. Mail relayed in from outside is not.
-pub fn is_local_sender(o: &Outcome<'_>) -> bool {
+pub(crate) fn is_local_sender(o: &Outcome<'_>) -> bool {
     o.account.is_some() || o.charged_domain.is_some() || o.limit.is_some()
 }
 

@@ -285,7 +285,7 @@ impl<'a> Event<'a> {
 }
 
 /// An event with the file and line it came from: the unit printed by `mailtrace events`.
-pub struct Located<'e, 'a> {
+pub(crate) struct Located<'e, 'a> {
     pub event: &'e Event<'a>,
     pub file: &'e str,
     pub line: u64,
@@ -329,12 +329,12 @@ impl Serialize for Located<'_, '_> {
 }
 
 /// The null sender is stored as `""` and shown as `<>`.
-pub fn display_sender(s: &str) -> &str {
+pub(crate) fn display_sender(s: &str) -> &str {
     if s.is_empty() { "<>" } else { s }
 }
 
 /// Lower-cases a domain without allocating when it already is.
-pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(s.to_ascii_lowercase())
     } else {

@@ -144,7 +144,7 @@ impl HourSeries {
     }
 
     /// The hour with the most defers+failures (ties: the earliest).
-    pub fn worst_hour(&self) -> Option<(Hour, Counts)> {
+    pub(crate) fn worst_hour(&self) -> Option<(Hour, Counts)> {
         self.hours
             .iter()
             .filter(|(_, c)| c.defer_fail() + c.rejected > 0)

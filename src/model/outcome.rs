@@ -33,7 +33,7 @@ impl OutcomeKind {
     }
 
     /// Returns true if and only if this outcome counts toward cPanel's defer+fail figure.
-    pub fn is_defer_fail(self) -> bool {
+    pub(crate) fn is_defer_fail(self) -> bool {
         matches!(self, OutcomeKind::Deferred | OutcomeKind::Bounced)
     }
 }

@@ -7,7 +7,7 @@
 
 /// An enhanced status code `class.subject.detail` (RFC 3463), e.g. `5.1.1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Status {
+pub(crate) struct Status {
     /// 2 (success), 4 (persistent transient failure) or 5 (permanent failure).
     pub class: u8,
     pub subject: u16,
@@ -17,7 +17,7 @@ pub struct Status {
 impl Status {
     /// Reads a status at the start of `b`: class 2, 4 or 5, then `.subject.detail` with 1–3
     /// digits each. Returns the status and its length in bytes.
-    pub fn lex(b: &[u8]) -> Option<(Status, usize)> {
+    pub(crate) fn lex(b: &[u8]) -> Option<(Status, usize)> {
         let class = match b.first()? {
             c @ (b'2' | b'4' | b'5') => c - b'0',
             _ => return None,
@@ -66,7 +66,7 @@ fn number(b: &[u8], i: usize) -> Option<(u16, usize)> {
 }
 
 /// Reads a basic reply code at the start of `b`: three digits, the first 2–5.
-pub fn reply_code(b: &[u8]) -> Option<u16> {
+pub(crate) fn reply_code(b: &[u8]) -> Option<u16> {
     match b.get(..3)? {
         &[c0 @ b'2'..=b'5', c1, c2] if c1.is_ascii_digit() && c2.is_ascii_digit() => {
             Some(u16::from(c0 - b'0') * 100 + u16::from(c1 - b'0') * 10 + u16::from(c2 - b'0'))

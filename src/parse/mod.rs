@@ -65,7 +65,7 @@ impl YearSource {
     }
 
     /// The year of a file's first year-less line, dated in `month`.
-    pub fn first_line_year(&self, month: u32) -> i32 {
+    pub(crate) fn first_line_year(&self, month: u32) -> i32 {
         match self {
             YearSource::Fixed(y) => *y,
             YearSource::Mtime(m) => m.first_line_year(month),

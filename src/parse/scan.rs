@@ -178,7 +178,7 @@ pub fn scan_reader<F: Flow>(
 /// The time of the last event in `input`, for `--since 1h` (back from the log's end).
 /// A plain file is read from its last 256 KiB; a compressed one is read through.
 /// Standard input cannot be read twice: `None`.
-pub fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::NaiveDateTime> {
+pub(crate) fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chrono::NaiveDateTime> {
     use std::io::{Seek, SeekFrom};
     let Input::Path(p) = input else { return None };
     let mut last = None;

@@ -162,7 +162,7 @@ const NOT_POSTFIX: &[&str] = &[
 ];
 
 /// A journald record: (time, SYSLOG_IDENTIFIER, SYSLOG_PID, MESSAGE).
-pub type JournalRecord<'a> = (Timestamp, Cow<'a, str>, Option<Cow<'a, str>>, Cow<'a, str>);
+pub(crate) type JournalRecord<'a> = (Timestamp, Cow<'a, str>, Option<Cow<'a, str>>, Cow<'a, str>);
 
 /// Reads a `journalctl -o json` record: (time, SYSLOG_IDENTIFIER, pid, MESSAGE).
 /// `MESSAGE` may be a string, an array of strings, or an array of byte values.

@@ -235,7 +235,7 @@ pub struct MtimeYear {
 }
 
 impl MtimeYear {
-    pub fn first_line_year(&self, first_month: u32) -> i32 {
+    pub(crate) fn first_line_year(&self, first_month: u32) -> i32 {
         if first_month > self.month {
             self.year - 1
         } else {

@@ -57,7 +57,7 @@ impl From<&Finding> for FindingRow {
 }
 
 /// "act now", "check", "note".
-pub fn severity_words(s: Severity) -> &'static str {
+pub(crate) fn severity_words(s: Severity) -> &'static str {
     match s {
         Severity::ActNow => "act now",
         Severity::Check => "check",

@@ -346,7 +346,7 @@ impl Report {
     /// Returns true if and only if the report found something a person should act on: a
     /// limit tripped (in the log, or by the configured rule or at 100% when none is set) or
     /// came within 80% of it, or an offender was diagnosed.
-    pub fn has_problems(&self) -> bool {
+    pub(crate) fn has_problems(&self) -> bool {
         !self.diagnoses.is_empty()
             || self.limits.iter().any(|l| {
                 l.source == LimitSource::Log

@@ -209,7 +209,7 @@ impl Redactor {
     }
 
     /// The token of a bare local part (a mailbox name without domain): `None` when empty.
-    pub fn local_part_token(&self, l: &str) -> Option<Token> {
+    pub(crate) fn local_part_token(&self, l: &str) -> Option<Token> {
         (!l.is_empty()).then(|| self.hash(b"local part\0", &[l]))
     }
 
@@ -321,7 +321,7 @@ pub fn set_key(key: Key) -> Result<(), KeyError> {
 }
 
 /// The process-wide redactor: the key [`set_key`] gave, else a random one drawn now.
-pub fn global() -> &'static Redactor {
+pub(crate) fn global() -> &'static Redactor {
     GLOBAL.get_or_init(|| Redactor::new(Key::random()))
 }
 

@@ -16,7 +16,7 @@ pub fn thousands(n: u64) -> String {
 
 /// Which MTA wrapping [`unwrap_reply`] removes from a reply text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wrapping {
+pub(crate) enum Wrapping {
     /// Table cells: Exim's "SMTP error from remote mail server after …: " and "LMTP error
     /// after …: " prefixes (the command part ends after the address, at `>: `, else at the
     /// first `: `), Postfix's `host mx[ip] said: ` and any "(in reply to …)" tail.
@@ -28,7 +28,7 @@ pub enum Wrapping {
 
 /// The part of an error text worth reading: the remote reply without the MTA's wrapping
 /// (see [`Wrapping`]). JSON and CSV keep the full text.
-pub fn unwrap_reply(text: &str, wrapping: Wrapping) -> &str {
+pub(crate) fn unwrap_reply(text: &str, wrapping: Wrapping) -> &str {
     let mut t = text.trim();
     let prefixes: &[&str] = match wrapping {
         Wrapping::Cell => &[
@@ -75,16 +75,16 @@ pub fn unwrap_reply(text: &str, wrapping: Wrapping) -> &str {
 }
 
 /// The reply of an error text in a narrow table column ([`Wrapping::Cell`]).
-pub fn reply_part(text: &str) -> &str {
+pub(crate) fn reply_part(text: &str) -> &str {
     unwrap_reply(text, Wrapping::Cell)
 }
 
 /// Characters of a reply quoted in diagnosis evidence.
-pub const EVIDENCE_REPLY_CHARS: usize = 110;
+pub(crate) const EVIDENCE_REPLY_CHARS: usize = 110;
 
 /// The reply of an error text as diagnosis evidence quotes it ([`Wrapping::Evidence`]): on
 /// one line and cut to [`EVIDENCE_REPLY_CHARS`].
-pub fn short_reply(text: &str) -> String {
+pub(crate) fn short_reply(text: &str) -> String {
     shorten(unwrap_reply(text, Wrapping::Evidence), EVIDENCE_REPLY_CHARS)
 }
 
@@ -122,7 +122,7 @@ pub fn cut(s: &str, n: usize) -> String {
 }
 
 /// Rounds to one decimal, for JSON figures.
-pub fn round1(x: f64) -> f64 {
+pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
@@ -145,7 +145,7 @@ pub fn percent(part: u64, whole: u64) -> u64 {
 }
 
 /// `1 recipient`, `2 recipients`.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

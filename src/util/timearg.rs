@@ -83,7 +83,7 @@ pub fn parse(s: &str, now: NaiveDateTime) -> Result<TimeArg, String> {
 
 impl TimeArg {
     /// Returns true if and only if the value needs the log's last time.
-    pub fn needs_log_end(&self) -> bool {
+    pub(crate) fn needs_log_end(&self) -> bool {
         matches!(self, TimeArg::BeforeLogEnd(_))
     }
 

@@ -5,7 +5,7 @@
 
 /// The hard-bounce rate (dead addresses among the recipients tried) a stale list has at
 /// least.
-pub const MIN_DEAD_PERCENT: u64 = 5;
+pub(crate) const MIN_DEAD_PERCENT: u64 = 5;
 
 use super::Candidate;
 use crate::diagnose::subject::{Subject, ind};

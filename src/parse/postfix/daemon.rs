@@ -50,7 +50,7 @@ const DAEMON_NOTES: &[&str] = &[
 ];
 
 /// Lines without a queue ID that are not the SMTP server's or client's.
-pub fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
+pub(crate) fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
     let b = msg.as_bytes();
     if b[0].is_ascii_uppercase() {
         if msg.starts_with("CONNECT from ") || msg.starts_with("DISCONNECT ") {

@@ -88,7 +88,7 @@ fn relay<'a>(e: &mut Event<'a>, val: &'a str) {
 /// qmgr `from=<s>, size=N, nrcpt=N (queue active)` → Arrival, and
 /// `from=<s>, status=expired, returned to sender` (or `force-expired`) → Expired.
 /// `s` is the text after `from=`.
-pub fn queue_from<'a>(cx: &Cx<'a>, qid: Option<&'a str>, s: &'a str) -> Option<Event<'a>> {
+pub(crate) fn queue_from<'a>(cx: &Cx<'a>, qid: Option<&'a str>, s: &'a str) -> Option<Event<'a>> {
     let (sender, mut s) = lex::value(s);
     let mut e = cx.event(Kind::Arrival, qid);
     e.sender = Some(sender);
@@ -123,7 +123,12 @@ pub fn queue_from<'a>(cx: &Cx<'a>, qid: Option<&'a str>, s: &'a str) -> Option<E
 /// `host mx[ip] said: ... (in reply to RCPT TO command)`, `host mx[ip] refused to talk to
 /// me: ...`, `lost connection with mx[ip] while ...`, `conversation with mx[ip] timed out
 /// while ...`. `at` is where the peer starts.
-pub fn remote_info<'a>(cx: &Cx<'a>, qid: Option<&'a str>, rest: &'a str, at: usize) -> Event<'a> {
+pub(crate) fn remote_info<'a>(
+    cx: &Cx<'a>,
+    qid: Option<&'a str>,
+    rest: &'a str,
+    at: usize,
+) -> Event<'a> {
     let mut e = cx.text(Kind::Info, qid, rest);
     if let Some((p, _)) = lex::peer(&rest[at..]) {
         e.host = p.host;

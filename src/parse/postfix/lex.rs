@@ -10,7 +10,7 @@ use crate::model::smtp::{self, Status};
 /// Splits a leading `QUEUEID: ` off `msg`: `NOQUEUE`, a short ID (upper-case hex, at least 6
 /// digits) or a long ID (`enable_long_queue_ids`: base-52 time, `z`, base-51 inode).
 /// Returns the ID and the text after `: `.
-pub fn split_queue_id(msg: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_queue_id(msg: &str) -> Option<(&str, &str)> {
     // One pass: the ID's length, whether it is upper-case hex, and where its last `z` is.
     let b = msg.as_bytes();
     let (mut n, mut hex, mut last_z) = (0, true, 0);
@@ -49,7 +49,7 @@ fn long_id(len: usize, last_z: usize) -> bool {
 
 /// A fixed string to search for, with its searchers built on first use and kept, so a
 /// search costs no set-up per line.
-pub struct Needle {
+pub(crate) struct Needle {
     text: &'static str,
     fwd: OnceLock<Finder<'static>>,
     rev: OnceLock<FinderRev<'static>>,
@@ -110,7 +110,7 @@ needles! {
 
 /// A remote or client end as Postfix logs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Peer<'a> {
+pub(crate) struct Peer<'a> {
     /// The name before `[`; `None` when empty (postscreen's `[ip]:port`).
     pub host: Option<&'a str>,
     /// The address inside `[...]`; `None` for `unknown` and for socket paths
@@ -120,7 +120,7 @@ pub struct Peer<'a> {
 
 /// Reads `host[ip]` with an optional `:port` at the start of `s`; returns the peer and the
 /// text after it. The host may be empty; it never contains a space.
-pub fn peer(s: &str) -> Option<(Peer<'_>, &str)> {
+pub(crate) fn peer(s: &str) -> Option<(Peer<'_>, &str)> {
     let b = s.as_bytes();
     let open = memchr::memchr2(b'[', b' ', b)?;
     if b[open] != b'[' {
@@ -154,7 +154,7 @@ pub fn peer(s: &str) -> Option<(Peer<'_>, &str)> {
 
 /// Finds ` from host[ip]` in `s` (the first ` from ` followed by a bracketed peer) and
 /// returns the text before it, the peer and the text after it.
-pub fn from_peer(s: &str) -> Option<(&str, Peer<'_>, &str)> {
+pub(crate) fn from_peer(s: &str) -> Option<(&str, Peer<'_>, &str)> {
     let mut at = 0;
     while let Some(i) = FROM.find(&s[at..]) {
         let start = at + i;
@@ -191,7 +191,7 @@ pub fn value(s: &str) -> (&str, &str) {
 
 /// Skips the separators between `key=value` items: commas, spaces and the stray double
 /// quotes of CSV-mangled logs.
-pub fn skip_sep(s: &str) -> &str {
+pub(crate) fn skip_sep(s: &str) -> &str {
     let n = s
         .bytes()
         .take_while(|c| matches!(c, b',' | b' ' | b'"'))
@@ -215,7 +215,7 @@ pub fn key(s: &str) -> Option<(&str, &str)> {
 
 /// Reads an enhanced status code at the start of `s`, followed by a space, `;`, `)`, `,` or
 /// the end. Returns the code and the rest (without the following space).
-pub fn enhanced_status(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn enhanced_status(s: &str) -> Option<(&str, &str)> {
     let (_, end) = Status::lex(s.as_bytes())?;
     match s.as_bytes().get(end) {
         None => Some((s, "")),
@@ -227,7 +227,7 @@ pub fn enhanced_status(s: &str) -> Option<(&str, &str)> {
 
 /// Reads a reply code at the start of `s`, followed by a space, `-` (multi-line replies), or
 /// the end. Returns the code and the rest after the separator.
-pub fn reply_code(s: &str) -> Option<(u16, &str)> {
+pub(crate) fn reply_code(s: &str) -> Option<(u16, &str)> {
     let code = smtp::reply_code(s.as_bytes())?;
     match s.as_bytes().get(3) {
         None => Some((code, "")),
@@ -268,7 +268,7 @@ pub fn remote_reply(text: &str) -> (Option<u16>, Option<&str>) {
 
 /// The token after the last `marker` in `text` (letters, digits, `-`, `_`, `.` — a trailing
 /// `.` dropped), e.g. the new queue ID in `250 2.0.0 Ok: queued as 4Q2Xk10Abcz2Rt`.
-pub fn id_after<'a>(text: &'a str, marker: &Needle) -> Option<&'a str> {
+pub(crate) fn id_after<'a>(text: &'a str, marker: &Needle) -> Option<&'a str> {
     // Usually the last word: `... queued as 8B22B43C3`.
     let last = memchr::memrchr(b' ', text.as_bytes()).map_or(0, |i| i + 1);
     let rest = if text[..last].ends_with(marker.as_str()) {
@@ -286,7 +286,7 @@ pub fn id_after<'a>(text: &'a str, marker: &Needle) -> Option<&'a str> {
 
 /// The first `host[address]` in a free text (`connect to mx.example[192.0.2.1]:25: ...`),
 /// with a host name made of name characters and an address with `.` or `:` in it.
-pub fn text_peer(text: &str) -> Option<Peer<'_>> {
+pub(crate) fn text_peer(text: &str) -> Option<Peer<'_>> {
     let b = text.as_bytes();
     let mut at = 0;
     while let Some(i) = memchr::memchr(b'[', &b[at..]) {
@@ -315,7 +315,7 @@ pub fn text_peer(text: &str) -> Option<Peer<'_>> {
 }
 
 /// The first `[...]` in `s`, as an address (postscreen and dnsblog lines).
-pub fn first_bracketed(s: &str) -> Option<&str> {
+pub(crate) fn first_bracketed(s: &str) -> Option<&str> {
     let b = s.as_bytes();
     let open = memchr::memchr(b'[', b)?;
     let close = memchr::memchr(b']', &b[open + 1..])? + open + 1;

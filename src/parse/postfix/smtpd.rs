@@ -187,7 +187,11 @@ fn fields<'a>(e: &mut Event<'a>, mut s: &'a str) -> &'a str {
 /// `lost connection after CMD from host[ip]`, `timeout after CMD from ...`, `too many
 /// errors after CMD from ...`, `improper command pipelining after CMD from host[ip]: ...`,
 /// `bare <LF> received after CMD from ...` → ProtocolError, text = the part before ` from `.
-pub fn session_trouble<'a>(cx: &Cx<'a>, qid: Option<&'a str>, msg: &'a str) -> Option<Event<'a>> {
+pub(crate) fn session_trouble<'a>(
+    cx: &Cx<'a>,
+    qid: Option<&'a str>,
+    msg: &'a str,
+) -> Option<Event<'a>> {
     const TROUBLE: &[&str] = &[
         "lost connection after ",
         "timeout after ",
@@ -265,7 +269,7 @@ pub fn severity<'a>(cx: &Cx<'a>, msg: &'a str, rest: &'a str) -> Event<'a> {
 /// Fills host/ip of a warning from its usual shapes: `hostname H does not resolve to
 /// address IP`, `IP: address not listed for hostname H`, `IP: hostname H verification
 /// failed`, `... from host[ip] ...`.
-pub fn warning_peer<'a>(e: &mut Event<'a>, rest: &'a str) {
+pub(crate) fn warning_peer<'a>(e: &mut Event<'a>, rest: &'a str) {
     if let Some(r) = rest.strip_prefix("hostname ") {
         if let Some((host, r)) = r.split_once(' ') {
             e.host = Some(host);
@@ -297,7 +301,7 @@ pub fn warning_peer<'a>(e: &mut Event<'a>, rest: &'a str) {
 }
 
 /// smtpd, smtp and tlsproxy lines without a queue ID.
-pub fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
+pub(crate) fn unqueued<'a>(cx: &Cx<'a>, msg: &'a str) -> Option<Event<'a>> {
     let b = msg.as_bytes();
     match b[0] {
         b'c' if msg.starts_with("connect from ") => {

@@ -69,7 +69,7 @@ pub fn render(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 
 /// Returns true if and only if the address should come off mailing lists: a permanent
 /// failure saying it does not exist, is disabled, or its domain is invalid.
-pub fn is_suppressible(f: &FailedRecipient) -> bool {
+pub(crate) fn is_suppressible(f: &FailedRecipient) -> bool {
     f.permanent
         && matches!(
             f.cause,
@@ -78,7 +78,7 @@ pub fn is_suppressible(f: &FailedRecipient) -> bool {
 }
 
 /// The suppression list: `sender,address,cause,last_seen,count`.
-pub fn render_suppression(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_suppression(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     row(w, &["sender", "address", "cause", "last_seen", "count"])?;
     for f in r.failed_recipients.iter().filter(|f| is_suppressible(f)) {
         let count = (f.attempts).to_string();
