@@ -491,17 +491,23 @@ fn destinations<'a>(
             continue;
         };
         let (from, to) = (Hour::of(&f), Hour::of(&l));
-        let (mut delivered, mut failed) = (0, 0);
+        // An outage, not the odd timeout: at least two clock hours in which most of the mail
+        // to it failed (lines with an attempt; "retry time not reached" is not one, so a
+        // ratio over the whole window would be swamped by the retries delivered after it).
+        let (mut delivered, mut trouble_hours) = (0, 0);
         if let Some(series) = agg.by_recipient_domain.get(domain.as_str()) {
             for (h, c) in &series.hours {
                 if *h >= from && *h <= to {
-                    delivered += c.delivered;
-                    failed += c.deferred + c.bounced + c.expired;
+                    let failed = c.deferred + c.bounced + c.expired;
+                    if failed >= 2 && failed * 100 >= (failed + c.delivered) * t.share {
+                        trouble_hours += 1;
+                    } else {
+                        delivered += c.delivered;
+                    }
                 }
             }
         }
-        // Most of the mail to it failed while the trouble lasted.
-        if failed * 100 < (failed + delivered) * t.share {
+        if trouble_hours < 2 {
             continue;
         }
         let mut hosts: BTreeMap<&str, u64> = BTreeMap::new();
