@@ -230,6 +230,14 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
             thousands(t.incomplete_messages)
         ));
     }
+    if t.folded_early > 0 {
+        notes.push(format!(
+            "Memory was capped: {} message(s) were folded as incomplete before the end because \
+             --max-open messages were open at once; their later lines count as for messages \
+             that started before the log. Raise --max-open (0 = no cap) to follow them whole.",
+            thousands(t.folded_early)
+        ));
+    }
     if t.auth_failures > 0 {
         notes.push(format!(
             "{} failed SMTP logins.",
