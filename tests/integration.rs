@@ -18,6 +18,7 @@ mod generated_docs;
 mod golden;
 mod gzip;
 mod layers;
+mod max_open;
 mod postfix_bodies;
 mod progress;
 mod redact;
