@@ -19,6 +19,7 @@ mod golden;
 mod gzip;
 mod layers;
 mod local_faults;
+mod max_open;
 mod postfix_bodies;
 mod progress;
 mod redact;

@@ -116,15 +116,17 @@ fn mx_lookups_failing_everywhere_are_the_resolver_not_invalid_domains() {
 
 #[test]
 fn one_destination_down_is_a_destination_finding_not_a_local_fault() {
-    // Three senders' mail to one domain times out; the other eleven domains accept it.
+    // Three senders' mail to one domain times out for two hours; the other eleven domains
+    // accept it.
     let mut f = tempfile::NamedTempFile::new().unwrap();
     let mut n = 0;
-    for s in 0..3 {
+    // Two hours of it: an outage, not the odd timeout.
+    for (s, hour) in (0..3).flat_map(|s| [(s, 10), (s, 11)]) {
         for d in 0..12 {
             n += 1;
             let id = format!("B{n:09X}");
             let dom = format!("dest{d}.example");
-            let t = format!("Nov 26 11:{:02}:{:02}", n / 60, n % 60);
+            let t = format!("Nov 26 {hour}:{:02}:{:02}", n % 60, n % 59);
             writeln!(f, "{t} mx1 postfix/submission/smtpd[2001]: {id}: client=unknown[203.0.113.{s}], sasl_method=PLAIN, sasl_username=user{s}@shop{s}.example").unwrap();
             writeln!(f, "{t} mx1 postfix/qmgr[1001]: {id}: from=<user{s}@shop{s}.example>, size=1200, nrcpt=4 (queue active)").unwrap();
             for p in 0..4 {

@@ -34,14 +34,14 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
     let classifier = common::load_classifier(args)?;
     let rule = common::limit_rule(&args.limit);
     let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
-    let reading = analyse(&inputs, args, &how, &mut agg)?;
+    let (reading, folded_early) = analyse(&inputs, args, &how, &mut agg)?;
     if !reading.check_analysed(&how.window) {
         std::mem::forget(agg);
         return Ok(Exit::Error);
     }
     common::apply_redaction_key(&args.redact_key)?;
     let diagnoses = crate::diagnose::diagnose(&agg, &args.thresholds);
-    let report = Report::build(
+    let mut report = Report::build(
         &mut agg,
         &diagnoses,
         &reading.stats,
@@ -53,6 +53,7 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
             limit_given: args.limit.limit_min.is_some() || args.limit.limit_percent.is_some(),
         },
     );
+    report.totals.folded_early = folded_early;
     if let Some(path) = &args.suppression_list {
         let file = File::create(path).map_err(|source| Error::Output {
             path: path.clone(),
@@ -95,14 +96,17 @@ impl<S: Sink> PerInput for Correlate<'_, S> {
 }
 
 /// Reads every input through the correlator into the aggregates (on a second thread).
+/// Returns the reading and the number of messages folded early (past `--max-open`).
 fn analyse(
     inputs: &[Input],
     args: &ReportArgs,
     how: &How,
     agg: &mut Aggregates<'_>,
-) -> Result<Reading> {
+) -> Result<(Reading, u64)> {
     crate::aggregate::threaded::run(agg, |sink| {
-        let mut correlator = Correlator::new(args.max_age).without_texts();
+        let mut correlator = Correlator::new(args.max_age)
+            .with_max_open(args.max_open)
+            .without_texts();
         let mut per_input = Correlate {
             correlator: &mut correlator,
             sink,
@@ -110,13 +114,15 @@ fn analyse(
         let out = common::read_inputs(inputs, &args.input, how, &mut per_input);
         if args.input.verbose {
             common::warn(&format!(
-                "{} queue IDs still open at the end, {} folded after --max-age",
+                "{} queue IDs still open at the end, {} folded after --max-age, {} folded \
+                 early past --max-open",
                 correlator.open_messages(),
-                correlator.folded_stale
+                correlator.folded_stale,
+                correlator.folded_early
             ));
         }
         correlator.finish(sink);
-        out
+        out.map(|r| (r, correlator.folded_early))
     })
 }
 

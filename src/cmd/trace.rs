@@ -33,7 +33,7 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
     let tracer = Tracer::new(target, &mut out, &classifier, args.redact, filter);
     let mut per_input = Trace {
         tracer,
-        correlator: Correlator::new(48),
+        correlator: Correlator::new(48).with_max_open(args.max_open),
     };
     let how = How {
         summaries: Summaries::VerboseOrError,

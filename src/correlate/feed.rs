@@ -44,22 +44,21 @@ impl Correlator {
             sink.event(e, None);
             return;
         };
-        if !self.open.contains_key(qid) {
+        if !self.open.contains(qid) {
             // Lines that only close or describe a message we never saw open nothing.
             if matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
                 sink.event(e, None);
                 return;
             }
-            self.open
-                .insert(qid.to_string(), Message::new(qid, e.mta, e.time));
+            self.open_new(qid, e.mta, e.time, sink);
         }
         let script = self.script.take();
         let keep_texts = self.keep_texts;
         // A delivery re-queued under a queue ID this log already follows is a hop.
         let into_open = e.kind == Kind::Delivered
             && e.related_id
-                .is_some_and(|n| n != qid && self.open.contains_key(n));
-        let msg = self.open.get_mut(qid).expect("inserted above");
+                .is_some_and(|n| n != qid && self.open.contains(n));
+        let msg = self.open.touch(qid).expect("inserted above");
         msg.last_seen = e.time;
         let next = match e.kind {
             Kind::Arrival => {
@@ -87,7 +86,7 @@ impl Correlator {
         match next {
             Next::Nothing => {}
             Next::Chain(new_id) if new_id != qid => {
-                let parent = &self.open[qid];
+                let parent = self.open.get(qid).expect("open: this event's message");
                 let (sender, account, host, ip, charged) = (
                     parent.sender.clone(),
                     parent.account.clone(),
@@ -95,10 +94,7 @@ impl Correlator {
                     parent.client_ip.clone(),
                     parent.charged_domain.clone(),
                 );
-                let child = self
-                    .open
-                    .entry(new_id.to_string())
-                    .or_insert_with(|| Message::new(new_id, e.mta, e.time));
+                let child = self.child(new_id, e, sink);
                 child.chained_from = Some(qid.to_string());
                 // The filter re-injects from localhost: the real client is the parent's.
                 child.client_host = host.or(child.client_host.take());
@@ -108,10 +104,7 @@ impl Correlator {
                 set_if_none(&mut child.charged_domain, charged.as_deref());
             }
             Next::BounceChild(new_id) if new_id != qid => {
-                let child = self
-                    .open
-                    .entry(new_id.to_string())
-                    .or_insert_with(|| Message::new(new_id, e.mta, e.time));
+                let child = self.child(new_id, e, sink);
                 child.parent = Some(qid.to_string());
             }
             Next::Chain(_) | Next::BounceChild(_) => {}
@@ -124,6 +117,14 @@ impl Correlator {
                 }
             }
         }
+    }
+
+    /// The message of `id` (a chained or bounce message of this event's), opened if new.
+    fn child(&mut self, id: &str, e: &Event<'_>, sink: &mut impl Sink) -> &mut Message {
+        if !self.open.contains(id) {
+            self.open_new(id, e.mta, e.time, sink);
+        }
+        self.open.touch(id).expect("opened above")
     }
 }
 

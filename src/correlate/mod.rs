@@ -7,17 +7,21 @@
 //! a delivery that only handed the message on within this host (a content filter) goes to
 //! [`Sink::hand_off`] instead. Finished messages (Exim `Completed`, Postfix `removed`) are handed to the sink and
 //! dropped, and a queue ID with no line for longer than `max_age` is folded as incomplete,
-//! so memory stays bounded by the messages in flight.
+//! so memory stays bounded by the messages in flight. A hard cap on open messages
+//! (`max_open`) bounds it whatever the log holds: a new queue ID past the cap first folds
+//! the message whose last line is the oldest, as incomplete (counted in `folded_early`).
 //!
 //! The types and the folding are here; [`Correlator::feed`], which applies one event, is in
-//! `feed.rs`.
+//! `feed.rs`; the open-message table with its recency order is in `open.rs`.
 
 use crate::model::event::{Event, Mta, Timestamp};
 use crate::model::outcome::{Outcome, OutcomeKind};
-use crate::util::hash::HashMap;
 
 mod feed;
 mod filter;
+mod open;
+
+use open::OpenTable;
 
 pub use filter::Filter;
 
@@ -164,13 +168,17 @@ struct PendingScript {
 
 /// Queue-ID state across all inputs, read in order.
 pub struct Correlator {
-    open: HashMap<String, Message>,
+    open: OpenTable,
+    /// The most messages open at once; a new queue ID past it folds the oldest.
+    max_open: usize,
     max_age_secs: i64,
     seen: u64,
     now: Option<Timestamp>,
     script: Option<PendingScript>,
     /// Messages folded because they were silent for longer than `max_age`.
     pub folded_stale: u64,
+    /// Messages folded because a new queue ID would have exceeded `max_open`.
+    pub folded_early: u64,
     /// Keep each recipient's last error text and the Message-ID (for `trace`); the report
     /// takes texts from the outcomes and does not need the copies.
     keep_texts: bool,
@@ -209,16 +217,27 @@ fn set_if_none(slot: &mut Option<String>, v: Option<&str>) {
 
 impl Correlator {
     /// `max_age_hours`: a queue ID with no new line for this long is folded as incomplete.
+    /// No cap on open messages until [`Correlator::with_max_open`].
     pub fn new(max_age_hours: u64) -> Self {
         Correlator {
-            open: HashMap::default(),
+            open: OpenTable::default(),
+            max_open: usize::MAX,
             max_age_secs: (max_age_hours as i64).saturating_mul(3600),
             seen: 0,
             now: None,
             script: None,
             folded_stale: 0,
+            folded_early: 0,
             keep_texts: true,
         }
+    }
+
+    /// At most `max_open` messages open at once (0 = no cap): a new queue ID past it first
+    /// folds the message whose last line is the oldest, as incomplete. Its later lines, if
+    /// any, open a new message as for one that arrived before the log starts.
+    pub fn with_max_open(mut self, max_open: usize) -> Self {
+        self.max_open = if max_open == 0 { usize::MAX } else { max_open };
+        self
     }
 
     /// Drops the per-recipient copies of error texts and Message-IDs that only `trace`
@@ -237,12 +256,9 @@ impl Correlator {
     pub fn fold_stale(&mut self, sink: &mut impl Sink) {
         let Some(now) = self.now else { return };
         let max_age = self.max_age_secs;
-        let stale: Vec<String> = self
+        let stale = self
             .open
-            .iter()
-            .filter(|(_, m)| (now.local - m.last_seen.local).num_seconds() > max_age)
-            .map(|(k, _)| k.clone())
-            .collect();
+            .keys_where(|m| (now.local - m.last_seen.local).num_seconds() > max_age);
         for k in stale {
             if let Some(mut m) = self.open.remove(&k) {
                 m.ending.get_or_insert(Ending::Incomplete);
@@ -252,9 +268,23 @@ impl Correlator {
         }
     }
 
+    /// Opens a message for the new queue ID `id`, first folding the messages with the
+    /// oldest last line while the cap would be exceeded.
+    fn open_new(&mut self, id: &str, mta: Mta, time: Timestamp, sink: &mut impl Sink) {
+        while self.open.len() >= self.max_open {
+            let Some(mut m) = self.open.pop_oldest() else {
+                break;
+            };
+            m.ending.get_or_insert(Ending::Incomplete);
+            self.folded_early += 1;
+            sink.message_done(m);
+        }
+        self.open.insert(id, Message::new(id, mta, time));
+    }
+
     /// Folds every message still open (end of input), oldest first.
     pub fn finish(&mut self, sink: &mut impl Sink) {
-        let mut rest: Vec<Message> = self.open.drain().map(|(_, m)| m).collect();
+        let mut rest = self.open.drain();
         rest.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.id.cmp(&b.id)));
         for mut m in rest {
             m.ending.get_or_insert(Ending::Incomplete);
@@ -489,6 +519,51 @@ mod tests {
         assert_eq!(s.done[0].id, "1a");
         assert_eq!(c.open_messages(), 1);
         assert_eq!(c.folded_stale, 1);
+    }
+
+    #[test]
+    fn past_max_open_the_oldest_by_last_line_are_folded_early() {
+        let mut c = Correlator::new(48).with_max_open(3);
+        let mut s = Collect::default();
+        for (i, id) in ["1a", "1b", "1c"].iter().enumerate() {
+            let mut a = ev(&format!("2026-11-26 10:00:0{i}"), Kind::Arrival, Some(id));
+            a.sender = Some("s@shop.example");
+            c.feed(&a, &mut s);
+        }
+        // A later line of 1a makes 1b the oldest.
+        let mut d = ev("2026-11-26 10:00:03", Kind::Deferred, Some("1a"));
+        d.recipient = Some("r@x.example");
+        c.feed(&d, &mut s);
+        for (i, id) in ["1d", "1e"].iter().enumerate() {
+            c.feed(
+                &ev(
+                    &format!("2026-11-26 10:00:0{}", 4 + i),
+                    Kind::Arrival,
+                    Some(id),
+                ),
+                &mut s,
+            );
+        }
+        assert_eq!(c.folded_early, 2);
+        assert_eq!(c.open_messages(), 3);
+        let folded: Vec<&str> = s.done.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(folded, ["1b", "1c"]);
+        assert!(s.done.iter().all(|m| m.ending == Some(Ending::Incomplete)));
+        // A later line of a folded message opens it anew, as one that arrived before the log.
+        let mut b = ev("2026-11-26 10:00:06", Kind::Bounced, Some("1b"));
+        b.recipient = Some("r@x.example");
+        c.feed(&b, &mut s);
+        assert_eq!(s.outcomes.last().unwrap().1, None);
+        assert_eq!(c.folded_early, 3);
+        assert_eq!(s.done[2].id, "1a");
+        c.feed(
+            &ev("2026-11-26 10:00:07", Kind::Completed, Some("1c")),
+            &mut s,
+        );
+        c.finish(&mut s);
+        let reopened = s.done.iter().find(|m| m.id == "1b" && !m.arrived).unwrap();
+        assert_eq!(reopened.recipients[0].last, Some(OutcomeKind::Bounced));
+        assert_eq!(s.done.len(), 6);
     }
 
     #[test]

@@ -167,6 +167,7 @@ fn totals(agg: &Aggregates<'_>, own: &BTreeSet<String>, backscatter: &[Backscatt
         inbound_refused,
         backscatter: backscatter.iter().map(|b| b.lines).sum(),
         incomplete_messages: agg.incomplete_messages,
+        folded_early: 0,
         admin_removed: agg.admin_removed,
         frozen: agg.frozen_messages,
         auth_failures: agg.auth_failures,

@@ -91,9 +91,17 @@ pub struct Totals {
     /// do not exist here or never sent mail in the log (backscatter).
     pub backscatter: u64,
     pub incomplete_messages: u64,
+    /// Messages folded as incomplete before the end because `--max-open` messages were
+    /// open; in the JSON only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folded_early: u64,
     pub admin_removed: u64,
     pub frozen: u64,
     pub auth_failures: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize)]

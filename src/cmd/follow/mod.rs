@@ -354,7 +354,7 @@ impl<'c, 'w> Live<'c, 'w> {
         });
         Live {
             engine,
-            correlator: Correlator::new(args.max_age),
+            correlator: Correlator::new(args.max_age).with_max_open(args.max_open),
             parsers: HashMap::new(),
             mta: common::scan_options(&args.input).mta,
             year: args.input.year,

@@ -57,7 +57,8 @@ fn findings(r: &Report, d: &mut Vec<Block>) {
     d.push(Block::Heading("Findings".into()));
     if r.findings.is_empty() {
         d.push(Block::Para(
-            "Nothing to act on: no blocked domain, no listed server, no destination in              trouble and no sender with the pattern of a problem."
+            "Nothing to act on: no blocked domain, no listed server, no destination in \
+             trouble and no sender with the pattern of a problem."
                 .into(),
         ));
         return;
@@ -228,6 +229,14 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
         notes.push(format!(
             "{} message(s) were still queued at the end of the log or started before it.",
             thousands(t.incomplete_messages)
+        ));
+    }
+    if t.folded_early > 0 {
+        notes.push(format!(
+            "Memory was capped: {} message(s) were folded as incomplete before the end because \
+             --max-open messages were open at once; their later lines count as for messages \
+             that started before the log. Raise --max-open (0 = no cap) to follow them whole.",
+            thousands(t.folded_early)
         ));
     }
     if t.auth_failures > 0 {
