@@ -352,10 +352,11 @@ pub struct BuildOptions {
 
 impl Report {
     /// Returns true if and only if the report found something a person should act on: a
-    /// limit tripped (in the log, or by the configured rule or at 100% when none is set) or
-    /// came within 80% of it, or an offender was diagnosed.
+    /// finding, or a limit tripped (in the log, or by the configured rule or at 100% when
+    /// none is set) or came within 80% of it.
     pub(crate) fn has_problems(&self) -> bool {
-        !self.diagnoses.is_empty()
+        !self.findings.is_empty()
+            || self.findings_not_shown > 0
             || self.limits.iter().any(|l| {
                 l.source == LimitSource::Log
                     || l.tripped_at.is_none()
