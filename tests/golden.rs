@@ -210,6 +210,8 @@ fn json_report_has_the_documented_fields() {
         "version",
         "period",
         "totals",
+        "findings",
+        "findings_not_shown",
         "by_hour",
         "by_sender_domain",
         "by_account",
