@@ -69,7 +69,7 @@ fn domains(by_domain: &[(String, u64)]) -> String {
 }
 
 /// `a, b, c and 4 more`.
-fn name_list<S: AsRef<str>>(items: &[S], show: usize) -> String {
+pub(super) fn name_list<S: AsRef<str>>(items: &[S], show: usize) -> String {
     let mut s = items
         .iter()
         .take(show)
@@ -573,7 +573,7 @@ fn purge_command(d: &Diagnosis) -> Option<String> {
     })
 }
 
-fn capitalise(s: &str) -> String {
+pub(super) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

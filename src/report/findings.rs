@@ -108,19 +108,6 @@ fn list(items: &[(String, u64)], show: usize) -> String {
     s
 }
 
-fn names(items: &[String], show: usize) -> String {
-    let mut s = items
-        .iter()
-        .take(show)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > show {
-        s.push_str(&format!(" and {} more", items.len() - show));
-    }
-    s
-}
-
 fn reply(text: &Option<String>) -> String {
     text.as_deref()
         .map(|t| {
@@ -139,7 +126,7 @@ fn words(f: &Finding) -> (String, Vec<String>, String) {
             let ev = advice::evidence(d);
             let summary = format!(
                 "{} {} {}: {}.",
-                capital(kind_words(f.kind)),
+                advice::capitalise(kind_words(f.kind)),
                 f.subject,
                 window(f),
                 ev.first().cloned().unwrap_or_default()
@@ -191,14 +178,6 @@ fn conf_words(c: Confidence) -> &'static str {
     }
 }
 
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
-
 fn server_words(
     f: &Finding,
     ip: &str,
@@ -208,7 +187,7 @@ fn server_words(
     let lists_s = if lists.is_empty() {
         "a block list".to_string()
     } else {
-        names(lists, 3)
+        advice::name_list(lists, 3)
     };
     let summary = format!(
         "This server's IP {ip} is refused as listed at {lists_s} {}: {} at {} ({}) for {} ({}).",
@@ -350,7 +329,7 @@ fn limit_words(f: &Finding) -> (String, Vec<String>, String) {
     let dead = if failed.is_empty() {
         String::new()
     } else {
-        format!(" Failed addresses: {}.", names(failed, 5))
+        format!(" Failed addresses: {}.", advice::name_list(failed, 5))
     };
     let summary = format!(
         "cPanel blocked {} at {}{figures}{blocks}: the recipients failing in the hour before \
@@ -369,13 +348,13 @@ fn limit_words(f: &Finding) -> (String, Vec<String>, String) {
     if !failed.is_empty() {
         evidence.push(format!(
             "Addresses that failed before the block: {}",
-            names(failed, 10)
+            advice::name_list(failed, 10)
         ));
     }
     if !refused.is_empty() {
         evidence.push(format!(
             "Recipients of refused messages (send again after {next}): {}",
-            names(refused, 5)
+            advice::name_list(refused, 5)
         ));
     }
     let advice = format!(

@@ -191,12 +191,11 @@ pub struct Finding {
     pub detail: Detail,
 }
 
-/// Failing-recipient records grouped by what explains them, for folding sender diagnoses.
+/// Failing recipients explained by server/destination findings, per subject (account or
+/// sender domain), for folding sender diagnoses.
 #[derive(Default)]
-struct Explained<'a> {
-    /// (sender domain or account) → recipients explained by server/destination findings.
+struct Explained {
     by_subject: BTreeMap<String, u64>,
-    records: Vec<&'a FailRec>,
 }
 
 /// Builds the findings from the aggregates and the sender diagnoses, ranked.
@@ -237,12 +236,11 @@ pub fn findings(agg: &Aggregates<'_>, diagnoses: &[Diagnosis], t: &Thresholds) -
     out
 }
 
-fn explain<'a>(e: &mut Explained<'a>, rs: &[&'a FailRec]) {
+fn explain(e: &mut Explained, rs: &[&FailRec]) {
     for r in rs {
         for key in subjects_of(r) {
             *e.by_subject.entry(key).or_default() += 1;
         }
-        e.records.push(r);
     }
 }
 
@@ -260,7 +258,7 @@ fn subjects_of(r: &FailRec) -> Vec<String> {
 
 /// Returns true if and only if the diagnosis is explained by a server, destination or local
 /// finding (most of its failing recipients are theirs) or repeats one.
-fn folded(d: &Diagnosis, e: &Explained<'_>, found: &[Finding]) -> bool {
+fn folded(d: &Diagnosis, e: &Explained, found: &[Finding]) -> bool {
     if let Remedy::RemoteServerTrouble { domain, .. } = &d.remedy
         && found
             .iter()
