@@ -219,11 +219,17 @@ pub fn findings(agg: &Aggregates<'_>, diagnoses: &[Diagnosis], t: &Thresholds) -
         out.push(f);
     }
     out.extend(limits(agg, &recs));
+    let windows = if diagnoses.is_empty() {
+        BTreeMap::new()
+    } else {
+        windows_by_subject(&recs)
+    };
     for d in diagnoses {
         if folded(d, &explained, &out) {
             continue;
         }
-        out.push(sender_finding(d, agg));
+        let (first, last) = windows.get(&d.subject).copied().unwrap_or((None, None));
+        out.push(sender_finding(d, first, last, agg.last));
     }
     out.sort_by(|a, b| {
         a.severity
@@ -322,6 +328,26 @@ fn in_last_hour(t: Option<Timestamp>, last: Option<Timestamp>) -> bool {
         (Some(t), Some(l)) => (l.local - t.local).num_minutes() < 60,
         _ => false,
     }
+}
+
+/// First and last failure per subject (account and sender domain, as [`subjects_of`]), in
+/// one pass over the failing recipients.
+fn windows_by_subject(
+    recs: &[&FailRec],
+) -> BTreeMap<String, (Option<Timestamp>, Option<Timestamp>)> {
+    let mut m: BTreeMap<String, (Option<Timestamp>, Option<Timestamp>)> = BTreeMap::new();
+    for r in recs {
+        for key in subjects_of(r) {
+            let w = m.entry(key).or_insert((None, None));
+            if w.0.is_none_or(|t| r.first.local < t.local) {
+                w.0 = Some(r.first);
+            }
+            if w.1.is_none_or(|t| r.last_time.local >= t.local) {
+                w.1 = Some(r.last_time);
+            }
+        }
+    }
+    m
 }
 
 fn window(rs: &[&FailRec]) -> (Option<Timestamp>, Option<Timestamp>) {
@@ -629,7 +655,12 @@ fn local_fault<'a>(
 }
 
 /// A sender diagnosis as a finding.
-fn sender_finding(d: &Diagnosis, agg: &Aggregates<'_>) -> Finding {
+fn sender_finding(
+    d: &Diagnosis,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    log_end: Option<Timestamp>,
+) -> Finding {
     let kind = match d.subject_kind {
         SubjectKind::SenderDomain => FindingKind::SenderDomain,
         _ => FindingKind::Account,
@@ -659,13 +690,6 @@ fn sender_finding(d: &Diagnosis, agg: &Aggregates<'_>) -> Finding {
         (_, Confidence::Low) => Severity::Note,
         _ => Severity::Check,
     };
-    let rs: Vec<&FailRec> = agg
-        .failing
-        .values()
-        .flatten()
-        .filter(|r| subjects_of(r).iter().any(|s| s == &d.subject))
-        .collect();
-    let (first, last) = window(&rs);
     Finding {
         kind,
         subject: d.subject.clone(),
@@ -674,7 +698,7 @@ fn sender_finding(d: &Diagnosis, agg: &Aggregates<'_>) -> Finding {
         confidence,
         first,
         last,
-        ongoing: in_last_hour(last, agg.last),
+        ongoing: in_last_hour(last, log_end),
         harm: Harm {
             failing_recipients: d.failures.recipients,
             failure_lines: d.failures.lines,
