@@ -91,6 +91,9 @@ fn add_hour(series: &mut Vec<(Hour, u64)>, h: Hour, n: u64) {
         Some((_, x)) => *x += n,
         None => {
             let at = series.partition_point(|(x, _)| *x < h);
+            if series.len() < 4 {
+                series.reserve_exact(1);
+            }
             series.insert(at, (h, n));
         }
     }
@@ -100,12 +103,13 @@ fn add_hour(series: &mut Vec<(Hour, u64)>, h: Hour, n: u64) {
 /// allocating.
 #[derive(Debug, Default, Clone)]
 pub struct EvidenceMaps {
-    pub accounts: HashMap<Box<str>, Evidence>,
-    pub sender_domains: HashMap<Box<str>, Evidence>,
+    /// Boxed: a table of a million subjects moves and over-allocates pointers, not records.
+    pub accounts: HashMap<Box<str>, Box<Evidence>>,
+    pub sender_domains: HashMap<Box<str>, Box<Evidence>>,
 }
 
 impl EvidenceMaps {
-    fn map(&self, kind: SubjectKind) -> Option<&HashMap<Box<str>, Evidence>> {
+    fn map(&self, kind: SubjectKind) -> Option<&HashMap<Box<str>, Box<Evidence>>> {
         match kind {
             SubjectKind::Account => Some(&self.accounts),
             SubjectKind::SenderDomain => Some(&self.sender_domains),
@@ -115,21 +119,21 @@ impl EvidenceMaps {
 
     /// The evidence about one subject (accounts and sender domains are kept).
     pub fn get(&self, kind: SubjectKind, subject: &str) -> Option<&Evidence> {
-        self.map(kind)?.get(subject)
+        self.map(kind)?.get(subject).map(|e| &**e)
     }
 
     pub(super) fn get_mut(&mut self, kind: SubjectKind, subject: &str) -> Option<&mut Evidence> {
         match kind {
-            SubjectKind::Account => self.accounts.get_mut(subject),
-            SubjectKind::SenderDomain => self.sender_domains.get_mut(subject),
+            SubjectKind::Account => self.accounts.get_mut(subject).map(|e| &mut **e),
+            SubjectKind::SenderDomain => self.sender_domains.get_mut(subject).map(|e| &mut **e),
             _ => None,
         }
     }
 
     pub(super) fn slot(&mut self, kind: SubjectKind, subject: &str) -> &mut Evidence {
         match kind {
-            SubjectKind::Account => entry(&mut self.accounts, subject),
-            _ => entry(&mut self.sender_domains, subject),
+            SubjectKind::Account => entry::<Box<Evidence>>(&mut self.accounts, subject),
+            _ => entry::<Box<Evidence>>(&mut self.sender_domains, subject),
         }
     }
 
@@ -137,11 +141,11 @@ impl EvidenceMaps {
     pub fn iter(&self) -> impl Iterator<Item = (SubjectKind, &str, &Evidence)> {
         self.accounts
             .iter()
-            .map(|(k, v)| (SubjectKind::Account, k.as_ref(), v))
+            .map(|(k, v)| (SubjectKind::Account, k.as_ref(), &**v))
             .chain(
                 self.sender_domains
                     .iter()
-                    .map(|(k, v)| (SubjectKind::SenderDomain, k.as_ref(), v)),
+                    .map(|(k, v)| (SubjectKind::SenderDomain, k.as_ref(), &**v)),
             )
     }
 }
@@ -274,8 +278,9 @@ impl Aggregates<'_> {
             }
             if let Some(ip) = &m.client_ip
                 && ev.client_ips.len() < MAX_SET
+                && !ev.client_ips.contains(&**ip)
             {
-                ev.client_ips.insert(ip.clone());
+                ev.client_ips.insert(ip.to_string());
             }
             if let Some(sc) = &m.script
                 && ev.scripts.len() < 32

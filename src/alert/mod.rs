@@ -530,8 +530,9 @@ impl<'c> Engine<'c> {
         a.messages += 1;
         if let Some(ip) = &m.client_ip
             && a.ips.len() < MAX_IPS
+            && !a.ips.contains(&**ip)
         {
-            a.ips.insert(ip.clone());
+            a.ips.insert(ip.to_string());
         }
         let messages = a.messages;
         let ips: Vec<String> = a.ips.iter().cloned().collect();

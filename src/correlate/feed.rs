@@ -3,9 +3,12 @@
 //! deferral, bounce, rejection, expiry), and its life cycle (bounce notice, freezing,
 //! completion, removal), then what follows from it (a chained or bounce message, the end).
 
-use super::{Correlator, Ending, Message, PendingScript, Sink, is_loopback, own, set_if_none};
+use super::{
+    Correlator, Ending, Message, PendingScript, Sink, is_loopback, own, set_if_none, share,
+};
 use crate::model::event::{Event, Kind, Mta};
 use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::intern::Interner;
 
 /// What an event leaves to do once its message is updated.
 enum Next<'a> {
@@ -59,18 +62,19 @@ impl Correlator {
             && e.related_id
                 .is_some_and(|n| n != qid && self.open.contains(n));
         let msg = self.open.touch(qid).expect("inserted above");
+        let pool = &mut self.intern;
         msg.last_seen = e.time;
         let next = match e.kind {
             Kind::Arrival => {
-                arrival(msg, e, script, keep_texts);
+                arrival(msg, e, script, keep_texts, pool);
                 Next::Nothing
             }
             Kind::Client | Kind::MessageId | Kind::SenderIdentified => {
-                described(msg, e, keep_texts);
+                described(msg, e, keep_texts, pool);
                 Next::Nothing
             }
             Kind::Delivered | Kind::Deferred | Kind::Bounced | Kind::Rejected | Kind::Expired => {
-                match outcome(msg, qid, e, keep_texts, into_open, sink) {
+                match outcome(msg, qid, e, keep_texts, into_open, pool, sink) {
                     Some(new_id) => Next::Chain(new_id),
                     None => Next::Nothing,
                 }
@@ -99,9 +103,9 @@ impl Correlator {
                 // The filter re-injects from localhost: the real client is the parent's.
                 child.client_host = host.or(child.client_host.take());
                 child.client_ip = ip.or(child.client_ip.take());
-                set_if_none(&mut child.sender, sender.as_deref());
-                set_if_none(&mut child.account, account.as_deref());
-                set_if_none(&mut child.charged_domain, charged.as_deref());
+                child.sender = child.sender.take().or(sender);
+                child.account = child.account.take().or(account);
+                child.charged_domain = child.charged_domain.take().or(charged);
             }
             Next::BounceChild(new_id) if new_id != qid => {
                 let child = self.child(new_id, e, sink);
@@ -130,20 +134,26 @@ impl Correlator {
 
 /// The arrival line: envelope sender, account, client, size, subject, recipients, and the
 /// script a cPanel `cwd=` line right before a local submission names.
-fn arrival(msg: &mut Message, e: &Event<'_>, script: Option<PendingScript>, keep_texts: bool) {
+fn arrival(
+    msg: &mut Message,
+    e: &Event<'_>,
+    script: Option<PendingScript>,
+    keep_texts: bool,
+    pool: &mut Interner,
+) {
     msg.arrived = true;
     if let Some(s) = e.sender {
-        msg.sender = Some(s.to_string());
+        msg.sender = Some(pool.get(s));
     }
-    set_if_none(&mut msg.account, e.account);
-    set_if_none(&mut msg.client_host, e.host);
-    set_if_none(&mut msg.client_ip, e.ip);
+    share(&mut msg.account, e.account, pool);
+    share(&mut msg.client_host, e.host, pool);
+    share(&mut msg.client_ip, e.ip, pool);
     msg.size = e.size.or(msg.size);
     set_if_none(&mut msg.subject, e.subject);
     if keep_texts {
         set_if_none(&mut msg.message_id, e.message_id);
     }
-    set_if_none(&mut msg.protocol, e.protocol);
+    share(&mut msg.protocol, e.protocol, pool);
     if e.mta == Mta::Exim
         && let Some(parent) = e.related_id
     {
@@ -165,22 +175,22 @@ fn arrival(msg: &mut Message, e: &Event<'_>, script: Option<PendingScript>, keep
 
 /// Lines that describe the message besides its arrival: Postfix `client=`, the Message-ID,
 /// cPanel `Sender identification`.
-fn described(msg: &mut Message, e: &Event<'_>, keep_texts: bool) {
+fn described(msg: &mut Message, e: &Event<'_>, keep_texts: bool, pool: &mut Interner) {
     match e.kind {
         Kind::Client => {
-            set_if_none(&mut msg.account, e.account);
-            set_if_none(&mut msg.client_host, e.host);
-            set_if_none(&mut msg.client_ip, e.ip);
-            set_if_none(&mut msg.sender, e.sender);
+            share(&mut msg.account, e.account, pool);
+            share(&mut msg.client_host, e.host, pool);
+            share(&mut msg.client_ip, e.ip, pool);
+            share(&mut msg.sender, e.sender, pool);
         }
         Kind::MessageId if keep_texts => set_if_none(&mut msg.message_id, e.message_id),
         Kind::SenderIdentified => {
             // cPanel's `U=` names the cPanel user that owns the domain; an SMTP AUTH login
             // (the mailbox whose password was used) is the more precise account, so `U=`
             // only fills the account of mail sent without a login (scripts, local users).
-            set_if_none(&mut msg.account, e.account);
-            set_if_none(&mut msg.charged_domain, e.domain);
-            set_if_none(&mut msg.sender, e.sender);
+            share(&mut msg.account, e.account, pool);
+            share(&mut msg.charged_domain, e.domain, pool);
+            share(&mut msg.sender, e.sender, pool);
         }
         _ => {}
     }
@@ -206,9 +216,10 @@ fn outcome<'e>(
     e: &Event<'e>,
     keep_texts: bool,
     into_open: bool,
+    pool: &mut Interner,
     sink: &mut impl Sink,
 ) -> Option<&'e str> {
-    set_if_none(&mut msg.sender, e.sender);
+    share(&mut msg.sender, e.sender, pool);
     let kind = match e.kind {
         Kind::Delivered => OutcomeKind::Delivered,
         Kind::Deferred => OutcomeKind::Deferred,

@@ -14,8 +14,11 @@
 //! The types and the folding are here; [`Correlator::feed`], which applies one event, is in
 //! `feed.rs`; the open-message table with its recency order is in `open.rs`.
 
+use std::sync::Arc;
+
 use crate::model::event::{Event, Mta, Timestamp};
 use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::intern::Interner;
 
 mod feed;
 mod filter;
@@ -53,16 +56,16 @@ pub enum Ending {
 pub struct Message {
     pub id: String,
     pub mta: Mta,
-    pub sender: Option<String>,
-    pub account: Option<String>,
-    pub charged_domain: Option<String>,
-    pub client_host: Option<String>,
-    pub client_ip: Option<String>,
+    pub sender: Option<Arc<str>>,
+    pub account: Option<Arc<str>>,
+    pub charged_domain: Option<Arc<str>>,
+    pub client_host: Option<Arc<str>>,
+    pub client_ip: Option<Arc<str>>,
     pub script: Option<String>,
     pub size: Option<u64>,
     pub subject: Option<String>,
     pub message_id: Option<String>,
-    pub protocol: Option<String>,
+    pub protocol: Option<Arc<str>>,
     /// The arrival line was seen (false when the message arrived before the log starts).
     pub arrived: bool,
     pub first_seen: Timestamp,
@@ -123,6 +126,11 @@ impl Message {
         {
             Some(i) => i,
             None => {
+                // Most messages have one recipient: no spare capacity for three more on the
+                // first (later pushes grow the usual way).
+                if self.recipients.capacity() == 0 {
+                    self.recipients.reserve_exact(1);
+                }
                 self.recipients.push(RecipientState {
                     address: address.to_string(),
                     last: None,
@@ -182,6 +190,8 @@ pub struct Correlator {
     /// Keep each recipient's last error text and the Message-ID (for `trace`); the report
     /// takes texts from the outcomes and does not need the copies.
     keep_texts: bool,
+    /// Shared copies of the fields that repeat across messages (sender, account, client).
+    intern: Interner,
 }
 
 /// Returns true if and only if the host or IP of a relay is this host itself: a loopback
@@ -207,6 +217,15 @@ fn own(s: Option<&str>) -> Option<String> {
     s.map(str::to_string)
 }
 
+/// Fills an empty field with the pool's shared copy of `v`.
+fn share(slot: &mut Option<Arc<str>>, v: Option<&str>, pool: &mut Interner) {
+    if slot.is_none()
+        && let Some(v) = v
+    {
+        *slot = Some(pool.get(v));
+    }
+}
+
 fn set_if_none(slot: &mut Option<String>, v: Option<&str>) {
     if slot.is_none()
         && let Some(v) = v
@@ -229,6 +248,7 @@ impl Correlator {
             folded_stale: 0,
             folded_early: 0,
             keep_texts: true,
+            intern: Interner::default(),
         }
     }
 
@@ -286,7 +306,8 @@ impl Correlator {
     pub fn finish(&mut self, sink: &mut impl Sink) {
         let mut rest = self.open.drain();
         rest.sort_by(|a, b| a.first_seen.cmp(&b.first_seen).then(a.id.cmp(&b.id)));
-        for mut m in rest {
+        for m in rest {
+            let mut m = *m;
             m.ending.get_or_insert(Ending::Incomplete);
             sink.message_done(m);
         }

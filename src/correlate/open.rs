@@ -8,11 +8,13 @@ use std::sync::Arc;
 use super::Message;
 use crate::util::hash::HashMap;
 
-/// An open message and the tick of its last touch.
+/// An open message and the tick of its last touch. The message is boxed so the table's
+/// buckets stay small (a resize moves 32-byte entries, not whole messages, and the spare
+/// capacity of a half-full table costs little).
 #[derive(Debug)]
 struct Slot {
     touched: u64,
-    msg: Message,
+    msg: Box<Message>,
 }
 
 /// Open messages by queue ID, in the order of their last touch.
@@ -35,7 +37,7 @@ impl OpenTable {
     }
 
     pub(super) fn get(&self, id: &str) -> Option<&Message> {
-        self.map.get(id).map(|s| &s.msg)
+        self.map.get(id).map(|s| &*s.msg)
     }
 
     /// Adds (or replaces) the message of `id`, as the most recently touched.
@@ -44,7 +46,13 @@ impl OpenTable {
         let key: Arc<str> = Arc::from(id);
         self.tick += 1;
         let touched = self.tick;
-        self.map.insert(key.clone(), Slot { touched, msg });
+        self.map.insert(
+            key.clone(),
+            Slot {
+                touched,
+                msg: Box::new(msg),
+            },
+        );
         self.order.push_back((touched, key));
     }
 
@@ -57,11 +65,11 @@ impl OpenTable {
         self.order.push_back((tick, key));
         let slot = self.map.get_mut(id).expect("found above");
         slot.touched = tick;
-        Some(&mut slot.msg)
+        Some(&mut *slot.msg)
     }
 
     pub(super) fn remove(&mut self, id: &str) -> Option<Message> {
-        self.map.remove(id).map(|s| s.msg)
+        self.map.remove(id).map(|s| *s.msg)
     }
 
     /// Removes and returns the message whose last touch is the oldest.
@@ -83,8 +91,12 @@ impl OpenTable {
             .collect()
     }
 
-    /// Removes every message, in no particular order.
-    pub(super) fn drain(&mut self) -> Vec<Message> {
+    /// Removes every message, in no particular order (boxed: sorting them moves pointers).
+    #[allow(
+        clippy::vec_box,
+        reason = "the caller sorts them: moving 8-byte boxes, not messages"
+    )]
+    pub(super) fn drain(&mut self) -> Vec<Box<Message>> {
         self.order.clear();
         self.map.drain().map(|(_, s)| s.msg).collect()
     }

@@ -2,6 +2,7 @@
 //! nothing of the crate.
 
 pub mod hash;
+pub mod intern;
 pub mod redact;
 pub mod sanitize;
 pub mod text;
