@@ -53,6 +53,10 @@ impl Aggregates<'_> {
         let i = match hours.iter().rposition(|(x, _)| *x == h) {
             Some(i) => i,
             None => {
+                // Most domains send in one hour: no spare room for three more on the first.
+                if hours.capacity() == 0 {
+                    hours.reserve_exact(1);
+                }
                 hours.push((h, DomainHour::default()));
                 hours.len() - 1
             }
