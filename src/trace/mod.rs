@@ -2,11 +2,12 @@
 //! log lines grouped in order, bounces under the message they report on, and a one-line
 //! verdict per recipient — exigrep for both MTAs.
 //!
-//! The tracer rides on the correlator: it keeps the raw lines of each open queue ID and
-//! prints a message's group when the message finishes, if it matched. `render` turns a
-//! group into text.
+//! The tracer rides on the correlator: it keeps the raw lines of each open queue ID (in
+//! memory up to a budget, then in a temporary file: `spool`) and prints a message's group
+//! when the message finishes, if it matched. `render` turns a group into text.
 
 mod render;
+mod spool;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -88,7 +89,7 @@ fn is_queue_id(s: &str) -> bool {
 }
 
 struct Group {
-    lines: Vec<render::Line>,
+    lines: spool::Lines,
     matched: bool,
 }
 
@@ -99,8 +100,11 @@ pub struct Tracer<'w, 'c> {
     classifier: CachedClassifier<'c>,
     files: Vec<String>,
     file: usize,
-    pending: Option<(u64, String)>,
+    /// The line whose event comes next: its number and text (the buffer is reused).
+    pending: Option<u64>,
+    pending_text: String,
     open: HashMap<String, Group>,
+    spool: spool::Spool,
     /// Matched messages (for linking their bounces and continuations).
     matched_ids: HashSet<String>,
     show: Show,
@@ -128,7 +132,9 @@ impl<'w, 'c> Tracer<'w, 'c> {
             files: Vec::new(),
             file: 0,
             pending: None,
+            pending_text: String::new(),
             open: HashMap::new(),
+            spool: spool::Spool::default(),
             matched_ids: HashSet::new(),
             show: Show { redact },
             filter,
@@ -146,7 +152,19 @@ impl<'w, 'c> Tracer<'w, 'c> {
 
     /// Remembers the raw text of the line whose event comes next.
     pub fn line(&mut self, number: u64, text: &str) {
-        self.pending = Some((number, text.to_string()));
+        self.pending = Some(number);
+        self.pending_text.clear();
+        self.pending_text.push_str(text);
+    }
+
+    /// Lines kept in the temporary file rather than in memory so far.
+    pub fn spilled_lines(&self) -> u64 {
+        self.spool.spilled_lines
+    }
+
+    /// Records a spool error as the trace's error (it stops the trace like a write error).
+    fn fail(&mut self, e: io::Error) {
+        self.error.get_or_insert(e);
     }
 
     fn write(&mut self, s: &str) {
@@ -158,7 +176,11 @@ impl<'w, 'c> Tracer<'w, 'c> {
     }
 
     fn print_group(&mut self, m: &Message, g: Group) {
-        let s = render::group(self.show, &self.files, &mut self.classifier, m, &g.lines);
+        let lines = match self.spool.take(g.lines) {
+            Ok(l) => l,
+            Err(e) => return self.fail(e),
+        };
+        let s = render::group(self.show, &self.files, &mut self.classifier, m, &lines);
         self.write(&s);
         self.printed += 1;
     }
@@ -173,7 +195,7 @@ impl Sink for Tracer<'_, '_> {
         let Some(qid) = e.queue_id else {
             if matched
                 && self.filter.time_ok(&e.time)
-                && let Some((n, text)) = raw
+                && let Some(n) = raw
             {
                 let name = self.files.get(self.file).map(String::as_str);
                 let line = render::standalone(
@@ -181,7 +203,7 @@ impl Sink for Tracer<'_, '_> {
                     e.kind.as_str(),
                     name.unwrap_or_default(),
                     n,
-                    &text,
+                    &self.pending_text,
                 );
                 self.write(&line);
                 self.standalone += 1;
@@ -194,12 +216,20 @@ impl Sink for Tracer<'_, '_> {
                 .flatten()
                 .any(|p| self.matched_ids.contains(p))
         }) || e.related_id.is_some_and(|r| self.matched_ids.contains(r));
-        let g = self.open.entry(qid.to_string()).or_insert(Group {
-            lines: Vec::new(),
-            matched: false,
-        });
-        if let Some((n, text)) = raw {
-            g.lines.push((self.file, n, text));
+        if !self.open.contains_key(qid) {
+            let g = Group {
+                lines: spool::Lines::default(),
+                matched: false,
+            };
+            self.open.insert(qid.to_string(), g);
+        }
+        let g = self.open.get_mut(qid).expect("inserted above");
+        if let Some(n) = raw
+            && let Err(err) = self
+                .spool
+                .push(&mut g.lines, self.file, n, &self.pending_text)
+        {
+            self.error.get_or_insert(err);
         }
         if matched || linked {
             g.matched = true;
@@ -225,6 +255,8 @@ impl Sink for Tracer<'_, '_> {
             .any(|p| self.matched_ids.contains(p));
         if (g.matched || linked || self.matched_ids.contains(&m.id)) && self.filter.message_ok(m) {
             self.print_group(m, g);
+        } else {
+            self.spool.release(g.lines);
         }
         if self.matched_ids.len() > 1_000_000 {
             self.matched_ids.clear();
