@@ -472,3 +472,46 @@ impl Sink for WithMetrics<'_, '_> {
         self.engine.event(e, m);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_cap_the_values_and_release_idle_ones_at_the_next_hour() {
+        let mut s = Slots::new(2);
+        let mut evicted = Vec::new();
+        let h = Hour(1000);
+        assert_eq!(s.label("a", h, &mut evicted), "a");
+        assert_eq!(s.label("b", h, &mut evicted), "b");
+        assert_eq!(s.label("c", h, &mut evicted), OTHER);
+        assert_eq!(s.label("a", h, &mut evicted), "a");
+        // The next hour: both were active in the hour just ended, so both keep their place.
+        assert_eq!(s.label("c", Hour(1001), &mut evicted), OTHER);
+        assert!(evicted.is_empty());
+        assert_eq!(s.label("a", Hour(1001), &mut evicted), "a");
+        // Two hours on: b had nothing in hour 1001 and gives up its place, once per hour.
+        assert_eq!(s.label("c", Hour(1002), &mut evicted), "c");
+        assert_eq!(evicted, vec![Box::<str>::from("b")]);
+        evicted.clear();
+        assert_eq!(s.label("d", Hour(1002), &mut evicted), OTHER);
+        assert!(evicted.is_empty());
+    }
+
+    #[test]
+    fn a_series_is_removed_with_its_slot() {
+        let cfg = AlertConfig::default();
+        let m = Metrics::new(&cfg, "test");
+        m.domain_recipients
+            .with_label_values(&["b", "delivered"])
+            .inc();
+        let mut evicted = vec![Box::<str>::from("b")];
+        Recorder::forget(&m.domain_recipients, &mut evicted);
+        let text = String::from_utf8(m.encode()).unwrap();
+        assert!(!text.contains("domain=\"b\""), "{text}");
+        assert!(
+            text.contains("mailtrace_build_info{version=\"test\"} 1"),
+            "{text}"
+        );
+    }
+}
