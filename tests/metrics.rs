@@ -1,7 +1,8 @@
 //! `mailtrace follow --metrics` end to end: the binary serves on a free port of 127.0.0.1,
 //! the test scrapes it over HTTP with a plain `TcpStream` while Exim lines are appended, and
 //! checks the counters per sender domain and account, the 404 and 405 answers, escaping of
-//! hostile label values, the cap on series, that the README and the shipped Prometheus rules
+//! hostile label values (a quote, a backslash, ESC and CR: a line feed cannot be inside a
+//! log line), `--redact`, the cap on series, that the README and the shipped Prometheus rules
 //! name only metrics the binary serves, and (with `promtool`) that both pass its checks.
 //! `MAILTRACE_PROMTOOL=1` makes a missing `promtool` a failure; unset, the promtool test
 //! prints a notice and skips.
@@ -458,5 +459,36 @@ fn promtool_checks_the_rules_and_a_scrape() {
         "promtool check metrics:\n{}{}\non:\n{body}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn redact_hashes_accounts_as_events_does() {
+    let mut f = Follow::start(&["--redact", "--redact-key", "k1"]);
+    f.write(SHOP);
+    let body = f.scrape_until("the shop's lines", |b| {
+        value(b, &domain("shop.example", "discarded")) == Some(1.0)
+    });
+    assert!(!body.contains("info@"), "{body}");
+    // The token is the one `events --redact` gives with the same key.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("exim_mainlog");
+    std::fs::write(&log, SHOP.join("\n") + "\n").unwrap();
+    let out = mailtrace()
+        .args(["events", "--redact", "--redact-key", "k1"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let token = first["account"].as_str().unwrap().to_ascii_lowercase();
+    assert!(
+        token.ends_with("@shop.example") && !token.starts_with("info@"),
+        "{token}"
+    );
+    assert_eq!(
+        value(&body, &account(&token, "delivered")),
+        Some(1.0),
+        "{body}"
     );
 }

@@ -88,7 +88,9 @@ pub(super) fn run(args: &FollowArgs) -> Result<Exit> {
             "--metrics counts what the alerts count: not with --format events",
         ));
     }
-    common::apply_redaction_key(&args.redact_key)?;
+    if args.redact {
+        common::apply_redaction_key(&args.redact_key)?;
+    }
     let stdout = io::stdout();
     let mode = match args.format {
         FollowFormatArg::Json => Mode::Json,
