@@ -12,7 +12,7 @@
 //! the values with no recipient in the hour that just ended lose their series, making room.
 //! A series counts from when it got its slot, so every counter only ever grows (what was
 //! counted under [`OTHER`] stays there). The hourly gauges show the `--metrics-max-series`
-//! sender domains closest to their limit, from [`Engine::domain_rows`].
+//! sender domains closest to their limit, from the engine's rows of the live table.
 //!
 //! Label values are cleaned of control characters ([`sanitize::clean`]) and escaped by the
 //! text encoder; with `--redact`, accounts that are addresses are redacted

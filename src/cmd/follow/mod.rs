@@ -32,6 +32,10 @@
 //! - `--format events`: no read-back and no alerts, but the event of every new line (every
 //!   line with `--from-start`) as `mailtrace events` prints it ([`events`]).
 //!
+//! With `--metrics ADDR`, Prometheus metrics are served from a background thread
+//! ([`metrics`]); the follow thread counts into them ([`crate::alert::metrics::Recorder`])
+//! and copies the engine's current-hour figures into their gauges once a second.
+//!
 //! Notices of the follower (rotation, truncation) go to stderr as `mailtrace: {notice}`.
 //! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:
 //! see [`output::Summary`]) and ends with status 0, as does a closed stdout pipe.
