@@ -466,4 +466,30 @@ pub struct FollowArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
+
+    /// Serve Prometheus metrics on http://ADDR/metrics while following: an IP address and
+    /// port (`127.0.0.1:9425`, `[::1]:9425`; port 0 picks a free one). The address served is
+    /// named on stderr at start. Not with --format events.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+
+    /// At most this many sender domains and this many accounts get series of their own in
+    /// --metrics; the others are counted under the label value `(other)`.
+    #[arg(long, value_name = "N", default_value_t = 200, requires = "metrics",
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub metrics_max_series: u64,
+
+    /// Replace the local part of every account that is an address in the --metrics labels
+    /// with a keyed hash, as report --redact does (sender domains stay in clear).
+    #[arg(long, requires = "metrics")]
+    pub redact: bool,
+
+    /// The key of --redact's keyed hash (as for report).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "MAILTRACE_REDACT_KEY",
+        hide_env_values = true
+    )]
+    pub redact_key: Option<String>,
 }

@@ -20,6 +20,7 @@ mod gzip;
 mod layers;
 mod local_faults;
 mod max_open;
+mod metrics;
 mod postfix_bodies;
 mod progress;
 mod redact;

@@ -65,6 +65,7 @@
 //! through [`crate::util::sanitize::clean`].
 
 pub mod hook;
+pub mod metrics;
 pub mod screen;
 
 #[cfg(test)]

@@ -32,11 +32,16 @@
 //! - `--format events`: no read-back and no alerts, but the event of every new line (every
 //!   line with `--from-start`) as `mailtrace events` prints it ([`events`]).
 //!
+//! With `--metrics ADDR`, Prometheus metrics are served from a background thread
+//! ([`metrics`]); the follow thread counts into them ([`crate::alert::metrics::Recorder`])
+//! and copies the engine's current-hour figures into their gauges once a second.
+//!
 //! Notices of the follower (rotation, truncation) go to stderr as `mailtrace: {notice}`.
 //! Ctrl-C prints the current hour's summary (the table; a `"type":"summary"` object in JSON:
 //! see [`output::Summary`]) and ends with status 0, as does a closed stdout pipe.
 
 mod events;
+mod metrics;
 mod output;
 mod readback;
 
@@ -54,12 +59,13 @@ use chrono::{NaiveDateTime, Timelike};
 
 use super::common;
 use crate::alert::hook::Hook;
+use crate::alert::metrics::{LineKind, Metrics, Recorder, WithMetrics};
 use crate::alert::{AlertConfig, Engine};
 use crate::classify::Classifier;
 use crate::cli::{FollowArgs, FollowFormatArg};
 use crate::correlate::Correlator;
 use crate::error::{Error, Exit, Result};
-use crate::input::tail::{FollowOptions, Follower, StartAt};
+use crate::input::tail::{FollowOptions, Follower, Notice, StartAt};
 use crate::input::{self, Input};
 use crate::model::event::{Mta, Timestamp};
 use crate::model::hour::Hour;
@@ -80,6 +86,14 @@ pub(super) fn run(args: &FollowArgs) -> Result<Exit> {
         if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed)) {
             common::warn(&format!("cannot catch Ctrl-C: {e}"));
         }
+    }
+    if args.metrics.is_some() && args.format == FollowFormatArg::Events {
+        return Err(Error::usage(
+            "--metrics counts what the alerts count: not with --format events",
+        ));
+    }
+    if args.redact {
+        common::apply_redaction_key(&args.redact_key)?;
     }
     let stdout = io::stdout();
     let mode = match args.format {
@@ -120,7 +134,13 @@ fn follow(
     let hour_start = hour_floor(now);
     let start_hour = Hour::of(&Timestamp::new(hour_start, None));
     let classifier = Classifier::builtin();
-    let mut live = Live::new(args, &classifier, start_hour, Output::new(out, mode, color));
+    let cfg = alert_config(args);
+    let recorder = match args.metrics {
+        Some(addr) => Some(start_metrics(args, addr, &cfg, &classifier, paths.len())?),
+        None => None,
+    };
+    let out = Output::new(out, mode, color);
+    let mut live = Live::new(args, cfg, &classifier, start_hour, out, recorder);
 
     let read_from = if args.from_start {
         None
@@ -136,6 +156,36 @@ fn follow(
     announce(&read, read_from, args.baseline);
     live.engine.set_replaying(false);
     follow_live(args, starts, stop, live)
+}
+
+/// Starts serving the metrics on `addr` and says where on stderr (always: with port 0 it
+/// is the only way to learn the port).
+fn start_metrics<'c>(
+    args: &FollowArgs,
+    addr: std::net::SocketAddr,
+    cfg: &AlertConfig,
+    classifier: &'c Classifier,
+    files: usize,
+) -> Result<Recorder<'c>> {
+    let m = Arc::new(Metrics::new(cfg, env!("CARGO_PKG_VERSION")));
+    m.set_files(files);
+    let bound = metrics::serve(addr, Arc::clone(&m))?;
+    common::warn(&format!("serving metrics on http://{bound}/metrics"));
+    let max = usize::try_from(args.metrics_max_series).unwrap_or(usize::MAX);
+    Ok(Recorder::new(m, classifier, max, args.redact))
+}
+
+/// The alert thresholds from `args`.
+fn alert_config(args: &FollowArgs) -> AlertConfig {
+    AlertConfig {
+        rule: common::limit_rule(&args.limit),
+        warn_at: args.warn_at.clamp(1, 100),
+        burst: args.burst,
+        account_factor: args.account_factor.max(0.0),
+        account_min: args.account_min,
+        account_ips: args.account_ips,
+        baseline_hours: args.baseline,
+    }
 }
 
 /// The files to follow: every input named, each once. Regular files (or paths where one may
@@ -223,6 +273,7 @@ fn read_back_all(
             text,
             &mut live.correlator,
             &mut live.engine,
+            live.recorder.as_mut(),
         );
         live.flush_alerts()
     })?;
@@ -271,6 +322,7 @@ fn follow_live(
     mut live: Live<'_, '_>,
 ) -> Result<()> {
     let mut follower = Follower::new(starts, follow_options(args))?;
+    live.refresh_metrics();
     live.out.draw(&live.engine, live.lines)?;
     // The three callbacks share `live`; the first output error stops the follower.
     let cell = RefCell::new((live, None::<io::Error>));
@@ -289,10 +341,11 @@ fn follow_live(
         },
         |notice| {
             let (live, _) = &mut *cell.borrow_mut();
-            live.out.notice(&notice.to_string());
+            live.notice(&notice);
         },
         || {
             let (live, err) = &mut *cell.borrow_mut();
+            live.refresh_metrics();
             keep(live.out.maybe_draw(&live.engine, live.lines, true), err)
         },
     )?;
@@ -320,28 +373,23 @@ struct Live<'c, 'w> {
     year: Option<i32>,
     out: Output<'w>,
     hook: Option<Hook>,
+    /// Counts into the metrics served with `--metrics`.
+    recorder: Option<Recorder<'c>>,
     start_hour: Hour,
     lines: u64,
 }
 
 impl<'c, 'w> Live<'c, 'w> {
-    /// The alert engine set up from `args`, replaying (alerts before `start_hour` muted
+    /// The alert engine set up with `cfg`, replaying (alerts before `start_hour` muted
     /// unless `--from-start`), and the alert command started.
     fn new(
         args: &FollowArgs,
+        cfg: AlertConfig,
         classifier: &'c Classifier,
         start_hour: Hour,
         out: Output<'w>,
+        recorder: Option<Recorder<'c>>,
     ) -> Self {
-        let cfg = AlertConfig {
-            rule: common::limit_rule(&args.limit),
-            warn_at: args.warn_at.clamp(1, 100),
-            burst: args.burst,
-            account_factor: args.account_factor.max(0.0),
-            account_min: args.account_min,
-            account_ips: args.account_ips,
-            baseline_hours: args.baseline,
-        };
         let mut engine = Engine::new(cfg, classifier);
         engine.set_quiet_before((!args.from_start).then_some(start_hour));
         engine.set_replaying(true);
@@ -360,8 +408,26 @@ impl<'c, 'w> Live<'c, 'w> {
             year: args.input.year,
             out,
             hook,
+            recorder,
             start_hour,
             lines: 0,
+        }
+    }
+
+    /// A notice of the follower: shown, and a rotation counted.
+    fn notice(&mut self, notice: &Notice) {
+        if let Some(r) = &self.recorder
+            && matches!(notice, Notice::Replaced(_) | Notice::Truncated(_))
+        {
+            r.rotation();
+        }
+        self.out.notice(&notice.to_string());
+    }
+
+    /// Brings the metrics' hourly gauges up to date.
+    fn refresh_metrics(&mut self) {
+        if let Some(r) = &mut self.recorder {
+            r.refresh(&self.engine);
         }
     }
 
@@ -373,7 +439,13 @@ impl<'c, 'w> Live<'c, 'w> {
         }
         let parser = self.parsers.get_mut(path).expect("inserted above");
         self.lines += 1;
-        feed(parser, text, &mut self.correlator, &mut self.engine);
+        feed(
+            parser,
+            text,
+            &mut self.correlator,
+            &mut self.engine,
+            self.recorder.as_mut(),
+        );
         self.flush_alerts()?;
         self.out.maybe_draw(&self.engine, self.lines, false)
     }
@@ -393,10 +465,30 @@ impl<'c, 'w> Live<'c, 'w> {
     }
 }
 
-/// Parses one line and feeds its event, if any, to the correlator and the engine.
-fn feed(parser: &mut LineParser, text: &str, correlator: &mut Correlator, engine: &mut Engine<'_>) {
-    if let Parsed::Event(e) = parser.parse(text) {
-        correlator.feed(&e, engine);
+/// Parses one line and feeds its event, if any, to the correlator and the engine (and the
+/// metrics' recorder, with `--metrics`).
+fn feed<'c>(
+    parser: &mut LineParser,
+    text: &str,
+    correlator: &mut Correlator,
+    engine: &mut Engine<'c>,
+    recorder: Option<&mut Recorder<'c>>,
+) {
+    let parsed = parser.parse(text);
+    let Some(recorder) = recorder else {
+        if let Parsed::Event(e) = parsed {
+            correlator.feed(&e, engine);
+        }
+        return;
+    };
+    recorder.line(match &parsed {
+        Parsed::Event(_) => LineKind::Event,
+        Parsed::Unrecognised => LineKind::Unrecognised,
+        Parsed::Malformed => LineKind::Malformed,
+        Parsed::Foreign | Parsed::Ignored => LineKind::Other,
+    });
+    if let Parsed::Event(e) = parsed {
+        correlator.feed(&e, &mut WithMetrics { engine, recorder });
     }
 }
 
