@@ -26,6 +26,7 @@ mod redact;
 mod redact_key;
 mod report;
 mod reserved;
+mod schema;
 mod stdin;
 mod synth;
 mod tail;
