@@ -304,3 +304,51 @@ fn settings_say_which_filters_and_inputs_produced_the_report() {
         "{sender}"
     );
 }
+
+/// Every property name anywhere in `schema`.
+fn property_names(schema: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match schema {
+        Value::Object(members) => {
+            if let Some(Value::Object(props)) = members.get("properties") {
+                out.extend(props.keys().cloned());
+            }
+            members.values().for_each(|v| property_names(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| property_names(v, out)),
+        _ => {}
+    }
+}
+
+/// The README section that starts with the heading `### {title}`.
+fn readme_section(title: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find(&format!("### {title}"))
+        .unwrap_or_else(|| panic!("README has no section {title}"));
+    let rest = &readme[start + 4..];
+    rest[..rest.find("\n#").unwrap_or(rest.len())].to_string()
+}
+
+#[test]
+fn the_readme_names_every_member_of_both_schemas() {
+    for (which, section) in [
+        ("report", "Report JSON"),
+        ("events", "Event schema"),
+        ("report", "Incomplete reports"),
+    ] {
+        let schema: Value = serde_json::from_str(&generated(which)).unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        property_names(&schema, &mut names);
+        let text = readme_section(section);
+        let incomplete = ["complete", "errors", "input", "error"];
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| (section == "Incomplete reports") == incomplete.contains(&n.as_str()))
+            .filter(|n| !text.contains(&format!("`{n}`")) && !text.contains(&format!("\"{n}\"")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "README \"{section}\" does not name {missing:?}"
+        );
+    }
+}
