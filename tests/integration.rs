@@ -27,6 +27,7 @@ mod redact_key;
 mod report;
 mod reserved;
 mod schema;
+mod shipping;
 mod stdin;
 mod synth;
 mod tail;
