@@ -352,3 +352,56 @@ fn the_readme_names_every_member_of_both_schemas() {
         );
     }
 }
+
+/// The real logs of `$MAILTRACE_CORPORA` (not the test-suite fragments).
+fn corpus_logs() -> Option<Vec<PathBuf>> {
+    let corpora = crate::util::corpora()?;
+    let mut out = Vec::new();
+    for dir in ["exim-real", "postfix-real", "lightmeter", "crowdsec-hub"] {
+        let mut stack = vec![corpora.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    Some(out)
+}
+
+#[test]
+fn corpus_reports_and_events_validate() {
+    let Some(logs) = corpus_logs() else { return };
+    let (report, events) = (validator("report"), validator("events"));
+    let (mut reports, mut lines) = (0, 0);
+    for log in &logs {
+        let log = log.to_string_lossy();
+        let out = mailtrace()
+            .args(["report", "--format", "json", "--top", "0", &log])
+            .output()
+            .unwrap();
+        // Nothing to analyse (status 2, no report) happens on some fragments.
+        if !out.stdout.is_empty() {
+            let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_valid(&report, &value, &log);
+            reports += 1;
+        }
+        let out = mailtrace().args(["events", &log]).output().unwrap();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let value: Value = serde_json::from_str(line).unwrap();
+            assert_valid(&events, &value, &format!("{log}: {line}"));
+            lines += 1;
+        }
+    }
+    assert!(
+        reports > logs.len() / 2,
+        "{reports} reports of {}",
+        logs.len()
+    );
+    assert!(lines > 10_000, "only {lines} events");
+}

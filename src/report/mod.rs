@@ -175,6 +175,7 @@ pub struct LimitRow {
 #[schemars(deny_unknown_fields)]
 pub struct SenderRow {
     /// `sender_domain` or `account`.
+    #[schemars(extend("enum" = ["sender_domain", "account"]))]
     pub kind: &'static str,
     pub name: String,
     #[serde(flatten)]
