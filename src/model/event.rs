@@ -2,7 +2,7 @@
 //!
 //! An [`Event`] borrows its text fields from the line it was parsed from, so parsing a line
 //! allocates nothing. Fields that a line does not carry are `None`. The JSON form of an event
-//! (`mailtrace events`) is [`EventJson`], schema version [`EVENT_SCHEMA_VERSION`], documented
+//! (`mailtrace events`) is `EventJson`, schema version [`EVENT_SCHEMA_VERSION`], documented
 //! in the README and man page; its JSON Schema is derived from that type.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
