@@ -144,6 +144,29 @@ pub enum Command {
     /// /usr/local/share/bash-completion/completions/mailtrace` (see the README for each
     /// shell's folder).
     Completions(CompletionsArgs),
+    /// Print the JSON Schema of `report --format json` or of `events` on stdout.
+    ///
+    /// JSON Schema 2020-12, generated from the types that are serialised; its `$id` names the
+    /// schema version (the report's `version`, the events' `v`). The same files are in
+    /// examples/schema/.
+    Schema(SchemaArgs),
+}
+
+/// Arguments of `mailtrace schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Which output's schema.
+    #[arg(value_enum, value_name = "OUTPUT")]
+    pub output: SchemaOutput,
+}
+
+/// The outputs `mailtrace schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaOutput {
+    /// The JSON report (`report --format json`).
+    Report,
+    /// The NDJSON events (`events`, `follow --format events`), one object per line.
+    Events,
 }
 
 /// Arguments of `mailtrace completions`.

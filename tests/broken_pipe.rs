@@ -110,6 +110,8 @@ fn completions_and_help_end_quietly_on_a_closed_pipe() {
         &["completions", "bash"][..],
         &["completions", "zsh"],
         &["completions", "fish"],
+        &["schema", "report"],
+        &["schema", "events"],
         &["--help"],
         &["trace", "--help"],
     ] {

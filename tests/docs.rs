@@ -38,7 +38,7 @@ fn man_page_documents_every_subcommand_and_flag() {
             missing.push(format!("{cmd}: --{flag}"));
         }
     }
-    for sub in ["report", "events", "trace", "follow"] {
+    for sub in ["report", "events", "trace", "follow", "schema"] {
         if !man.contains(&format!(".B {sub}")) {
             missing.push(format!("subcommand {sub}"));
         }

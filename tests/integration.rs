@@ -27,6 +27,8 @@ mod redact;
 mod redact_key;
 mod report;
 mod reserved;
+mod schema;
+mod shipping;
 mod stdin;
 mod synth;
 mod tail;

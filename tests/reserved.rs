@@ -34,6 +34,7 @@ fn misspelt_subcommands_get_clap_suggestions() {
         ("trcae", "trace"),
         ("folow", "follow"),
         ("completion", "completions"),
+        ("schmea", "schema"),
         ("hlep", "help"),
     ] {
         let out = run_in(dir.path(), &[word, "F"]);

@@ -14,7 +14,9 @@ use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::{Outcome, OutcomeKind};
 
 /// Which kind of subject an [`Evidence`] record describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     Account,

@@ -26,7 +26,7 @@ macro_rules! causes {
     )*) => {
         /// Why a delivery failed. The snake_case name ([`Cause::as_str`]) is the id used in
         /// pattern file names, JSON output and reports.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
         pub enum Cause {
             $(
                 $(#[doc = $doc])*

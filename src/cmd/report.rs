@@ -11,10 +11,10 @@ use super::read::{Failure, Reading};
 use crate::aggregate::Aggregates;
 use crate::classify::CachedClassifier;
 use crate::cli::{FormatArg, ReportArgs};
-use crate::correlate::{Correlator, Sink};
+use crate::correlate::{Correlator, Filter, Sink};
 use crate::error::{Error, Exit, Result};
 use crate::input::Input;
-use crate::model::event::Event;
+use crate::model::event::{Event, Timestamp};
 use crate::parse::scan::At;
 use crate::report::{self, BuildOptions, Report, doc::Block};
 use crate::util::sanitize;
@@ -25,6 +25,7 @@ use crate::util::sanitize;
 pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
     let inputs = common::batch_inputs(&args.input, args.quiet)?;
     let filter = common::build_filter(&args.filter, &inputs, &args.input, args.quiet)?;
+    let filters = filters_of(args, &filter);
     let how = How {
         summaries: Summaries::VerboseOrError,
         quiet: args.quiet,
@@ -54,6 +55,7 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
         },
     );
     report.totals.folded_early = folded_early;
+    report.set_filters(filters);
     if let Some(path) = &args.suppression_list {
         let file = File::create(path).map_err(|source| Error::Output {
             path: path.clone(),
@@ -80,6 +82,20 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
     std::mem::forget(report);
     std::mem::forget(agg);
     Ok(exit)
+}
+
+/// The filters as given and as resolved, for the report's `settings.filters`.
+fn filters_of(args: &ReportArgs, filter: &Filter) -> report::Filters {
+    let resolved = |t: Option<chrono::NaiveDateTime>| t.map(|t| Timestamp::new(t, None));
+    report::Filters {
+        since: args.filter.since.clone(),
+        since_resolved: resolved(filter.since),
+        until: args.filter.until.clone(),
+        until_resolved: resolved(filter.until),
+        sender: filter.sender.clone(),
+        account: filter.account.clone(),
+        domain: filter.domain.clone(),
+    }
 }
 
 /// Feeds each event to the correlator, which hands outcomes and messages to the sink.
@@ -185,21 +201,11 @@ fn write_marked(
 
 /// The JSON report `body` with `"complete": false, "errors": […]` as its first members.
 fn json_marked(body: &[u8], failures: &[Failure]) -> io::Result<Vec<u8>> {
-    #[derive(serde::Serialize)]
-    struct Marker<'a> {
-        complete: bool,
-        errors: Vec<Err<'a>>,
-    }
-    #[derive(serde::Serialize)]
-    struct Err<'a> {
-        input: &'a str,
-        error: &'a str,
-    }
-    let marker = Marker {
+    let marker = report::Incomplete {
         complete: false,
         errors: failures
             .iter()
-            .map(|f| Err {
+            .map(|f| report::InputError {
                 input: &f.input,
                 error: &f.error,
             })

@@ -111,7 +111,9 @@ mod verdicts;
 use subject::{Facts, Subject, Tally, share_ok};
 
 /// The six verdicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     CompromisedAccount,

@@ -2,16 +2,18 @@
 //!
 //! An [`Event`] borrows its text fields from the line it was parsed from, so parsing a line
 //! allocates nothing. Fields that a line does not carry are `None`. The JSON form of an event
-//! (`mailtrace events`) is [`EVENT_SCHEMA_VERSION`] and documented in the README and man page.
+//! (`mailtrace events`) is `EventJson`, schema version [`EVENT_SCHEMA_VERSION`], documented
+//! in the README and man page; its JSON Schema is derived from that type.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
-use serde::ser::{SerializeStruct, Serializer};
+use serde::ser::Serializer;
 
 /// Version of the NDJSON event schema printed by `mailtrace events`.
 pub const EVENT_SCHEMA_VERSION: u32 = 1;
 
 /// The mail transfer agent whose log a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Mta {
     Exim,
@@ -28,7 +30,7 @@ impl Mta {
 }
 
 /// What a log line says happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A message was accepted into the queue (Exim `<=`, `(=`; Postfix qmgr `from=`).
@@ -113,7 +115,7 @@ impl Kind {
 }
 
 /// Which cPanel sending limit a `R=enforce_mail_permissions` line reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitKind {
     /// "has exceeded the max defers and failures per hour"
@@ -126,7 +128,8 @@ pub enum LimitKind {
 }
 
 /// The figures of a cPanel limit line: `Domain D has exceeded ... (N/M (P%))`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Limit<'a> {
     pub kind: LimitKind,
     /// The domain (or sender) that the limit is charged to.
@@ -183,6 +186,24 @@ impl Timestamp {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_iso())
+    }
+}
+
+/// The JSON form [`Timestamp::to_iso`] writes: not RFC 3339 `date-time`, whose offset is
+/// required, hence a pattern.
+impl JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "ISO 8601 local time as in the log, with milliseconds or \
+                microseconds when the log has them and the UTC offset when the line states one.",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\
+                (\\.[0-9]{3}|\\.[0-9]{6})?([+-][0-9]{2}:[0-9]{2})?$"
+        })
     }
 }
 
@@ -293,38 +314,110 @@ pub(crate) struct Located<'e, 'a> {
 
 impl Serialize for Located<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let e = self.event;
-        let mut st = s.serialize_struct("Event", 30)?;
-        st.serialize_field("v", &EVENT_SCHEMA_VERSION)?;
-        st.serialize_field("time", &e.time)?;
-        st.serialize_field("mta", &e.mta)?;
-        st.serialize_field("kind", &e.kind)?;
-        st.serialize_field("queue_id", &e.queue_id)?;
-        st.serialize_field("sender", &e.sender.map(display_sender))?;
-        st.serialize_field("recipient", &e.recipient)?;
-        st.serialize_field("original_recipient", &e.original_recipient)?;
-        st.serialize_field("host", &e.host)?;
-        st.serialize_field("ip", &e.ip)?;
-        st.serialize_field("code", &e.code)?;
-        st.serialize_field("status", &e.status)?;
-        st.serialize_field("text", &e.text)?;
-        st.serialize_field("account", &e.account)?;
-        st.serialize_field("router", &e.router)?;
-        st.serialize_field("transport", &e.transport)?;
-        st.serialize_field("size", &e.size)?;
-        st.serialize_field("subject", &e.subject)?;
-        st.serialize_field("message_id", &e.message_id)?;
-        st.serialize_field("protocol", &e.protocol)?;
-        st.serialize_field("related_id", &e.related_id)?;
-        st.serialize_field("recipients", &e.recipients)?;
-        st.serialize_field("domain", &e.domain)?;
-        st.serialize_field("limit", &e.limit)?;
-        st.serialize_field("retry_not_due", &e.retry_not_due)?;
-        st.serialize_field("program", &e.program)?;
-        st.serialize_field("nrcpt", &e.nrcpt)?;
-        st.serialize_field("file", self.file)?;
-        st.serialize_field("line", &self.line)?;
-        st.end()
+        EventJson::of(self).serialize(s)
+    }
+}
+
+/// One line of `mailtrace events` (and `follow --format events`): what [`Located`] writes,
+/// field for field, so the JSON Schema derived from it (`mailtrace schema events`) is the
+/// output's. Every member is always present, `null` when the line does not carry it.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Event", deny_unknown_fields)]
+pub(crate) struct EventJson<'a> {
+    /// Schema version.
+    #[schemars(extend("const" = EVENT_SCHEMA_VERSION))]
+    v: u32,
+    time: Timestamp,
+    mta: Mta,
+    kind: Kind,
+    /// Exim message ID or Postfix queue ID; `null` for NOQUEUE and connection lines.
+    queue_id: Option<&'a str>,
+    /// Envelope sender; `<>` is the null sender.
+    sender: Option<&'a str>,
+    /// The recipient of a delivery, deferral, failure or rejection.
+    recipient: Option<&'a str>,
+    /// The recipient's address before aliasing (`<orig>`, `orig_to=`).
+    original_recipient: Option<&'a str>,
+    /// Remote host name (`H=`, `relay=`, `client=`), without brackets.
+    host: Option<&'a str>,
+    /// Remote IP address.
+    ip: Option<&'a str>,
+    /// Basic SMTP reply code (e.g. 550).
+    code: Option<u16>,
+    /// Enhanced status code (e.g. `5.1.1`).
+    status: Option<&'a str>,
+    /// Error, deferral or rejection text (the remote reply or the local reason).
+    text: Option<&'a str>,
+    /// Sending account: Exim `A=` id, local `U=`, cPanel `U=`, Postfix
+    /// `sasl_username=`/`uid=`.
+    account: Option<&'a str>,
+    /// Exim router (`R=`).
+    router: Option<&'a str>,
+    /// Exim transport (`T=`) or Postfix delivery service (`smtp`, `local`).
+    transport: Option<&'a str>,
+    /// Message size in bytes (`S=`, `size=`).
+    size: Option<u64>,
+    /// Subject (`T="..."` on Exim arrivals), escaped as logged.
+    subject: Option<&'a str>,
+    /// RFC 5322 Message-ID (`id=`, `message-id=`).
+    message_id: Option<&'a str>,
+    /// Protocol on arrival (`P=esmtpa`, `proto=ESMTP`).
+    protocol: Option<&'a str>,
+    /// The bounce's parent (Exim `R=`), or the new queue ID (bounce notice, `queued as`).
+    related_id: Option<&'a str>,
+    /// Space-separated recipient list of an Exim arrival (`for a b c`).
+    recipients: Option<&'a str>,
+    /// cPanel: the domain charged for sending limits (`Sender identification D=`).
+    domain: Option<&'a str>,
+    /// cPanel limit figures on `R=enforce_mail_permissions` lines.
+    limit: Option<Limit<'a>>,
+    /// A deferral where no delivery was attempted (retry time not reached, a queue-only or
+    /// held domain, delivery temporarily suspended).
+    retry_not_due: bool,
+    /// Postfix syslog tag (`postfix-out/smtp`); Exim: `null`.
+    program: Option<&'a str>,
+    /// Postfix `nrcpt=`: the number of recipients of a queued message.
+    nrcpt: Option<u32>,
+    /// The input the line was read from.
+    file: &'a str,
+    /// The line's number in its input, from 1.
+    line: u64,
+}
+
+impl<'e> EventJson<'e> {
+    fn of<'a: 'e>(l: &Located<'e, 'a>) -> EventJson<'e> {
+        let e = l.event;
+        EventJson {
+            v: EVENT_SCHEMA_VERSION,
+            time: e.time,
+            mta: e.mta,
+            kind: e.kind,
+            queue_id: e.queue_id,
+            sender: e.sender.map(display_sender),
+            recipient: e.recipient,
+            original_recipient: e.original_recipient,
+            host: e.host,
+            ip: e.ip,
+            code: e.code,
+            status: e.status,
+            text: e.text,
+            account: e.account,
+            router: e.router,
+            transport: e.transport,
+            size: e.size,
+            subject: e.subject,
+            message_id: e.message_id,
+            protocol: e.protocol,
+            related_id: e.related_id,
+            recipients: e.recipients,
+            domain: e.domain,
+            limit: e.limit,
+            retry_not_due: e.retry_not_due,
+            program: e.program,
+            nrcpt: e.nrcpt,
+            file: l.file,
+            line: l.line,
+        }
     }
 }
 

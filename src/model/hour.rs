@@ -1,5 +1,6 @@
 //! Clock hours and the outcome counts kept per hour.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 
 use crate::model::event::Timestamp;
@@ -45,8 +46,23 @@ impl Serialize for Hour {
     }
 }
 
+/// The JSON form [`Hour::key`] writes.
+impl JsonSchema for Hour {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Hour".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A clock hour in the log's own time, `YYYY-MM-DDTHH`.",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}$"
+        })
+    }
+}
+
 /// The five outcome counts.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Counts {
     pub delivered: u64,
     pub deferred: u64,

@@ -3,7 +3,9 @@
 use crate::model::event::{Limit, Mta, Timestamp};
 
 /// The outcome of one delivery line: the unit every count in the report is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     Delivered,

@@ -28,7 +28,8 @@ use serde::Serialize;
 
 /// Thresholds of the offender diagnosis ("Likely causes"); every verdict shows the figures
 /// it compared with them.
-#[derive(Debug, Clone, PartialEq, Args, Serialize)]
+#[derive(Debug, Clone, PartialEq, Args, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[command(next_help_heading = "Diagnosis thresholds")]
 pub struct Thresholds {
     /// Failure lines at the destination (deferrals, bounces, expiries; not greylisting, local

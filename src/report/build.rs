@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{
     AccountRow, BackscatterRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary,
-    HourRow, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period, REPORT_SCHEMA_VERSION,
-    RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow, Settings, Totals, advice,
+    Filters, HourRow, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period,
+    REPORT_SCHEMA_VERSION, RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow,
+    Settings, Totals, advice,
 };
 use crate::aggregate::{Aggregates, DomainHour, FailRec, LogLimit};
 use crate::classify::{Cause, Permanence};
@@ -50,6 +51,9 @@ impl Report {
                 top,
                 redacted: opts.redact,
                 thresholds: opts.thresholds.clone(),
+                filters: Filters::default(),
+                inputs: files.iter().map(|f| f.name.clone()).collect(),
+                mailtrace_version: env!("CARGO_PKG_VERSION").to_string(),
             },
             files: files.iter().map(FileSummary::from).collect(),
             period: Period {

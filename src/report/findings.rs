@@ -1,6 +1,7 @@
 //! The findings as the report states them: one short paragraph each (what happened, to
 //! whom, since when, the figures) and what to do, in words a support agent can paste.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::advice;
@@ -12,7 +13,8 @@ use crate::model::hour::Hour;
 use crate::util::text::{Wrapping, plural, shorten, thousands, unwrap_reply};
 
 /// One finding in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FindingRow {
     pub kind: FindingKind,
     pub subject: String,

@@ -12,6 +12,7 @@ pub mod render;
 /// `report::json::render`, `report::csv::render_suppression`).
 pub use render::{self as doc, csv, json};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::aggregate::SubjectKind;
@@ -28,7 +29,8 @@ use crate::util::redact;
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// One input as summarised in the header.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FileSummary {
     pub name: String,
     pub mta: Option<Mta>,
@@ -61,13 +63,17 @@ impl From<&FileStats> for FileSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The first and last event time read (`null` when no line was in range).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Period {
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Counts over the whole selection; one per log line (README "How lines are counted").
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Totals {
     pub messages: u64,
     pub bounce_messages: u64,
@@ -104,7 +110,9 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One row of `by_hour`: the hour's five counts.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HourRow {
     pub hour: Hour,
     #[serde(flatten)]
@@ -112,7 +120,8 @@ pub struct HourRow {
 }
 
 /// One row of `by_sender_domain`, `by_account`, `by_sender` or `by_recipient_domain`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct KeyHourRow {
     #[serde(skip)]
     pub key: String,
@@ -123,7 +132,7 @@ pub struct KeyHourRow {
 }
 
 /// Where a limit row comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitSource {
     /// `R=enforce_mail_permissions` lines in the log.
@@ -132,7 +141,9 @@ pub enum LimitSource {
     Replay,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One sending-limit trip or near miss of a sender domain in a clock hour.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LimitRow {
     pub domain: String,
     pub hour: Hour,
@@ -159,9 +170,12 @@ pub struct LimitRow {
     pub counts: Counts,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A sender domain or account with failures, and its worst hour.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SenderRow {
     /// `sender_domain` or `account`.
+    #[schemars(extend("enum" = ["sender_domain", "account"]))]
     pub kind: &'static str,
     pub name: String,
     #[serde(flatten)]
@@ -171,7 +185,9 @@ pub struct SenderRow {
     pub worst_hour_defer_fail: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One failing recipient of one sender, with the last failure's reply and cause.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FailedRecipient {
     pub recipient: String,
     pub sender: Option<String>,
@@ -189,7 +205,9 @@ pub struct FailedRecipient {
     pub queue_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A recipient domain with deferrals or failures.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RecipientDomainRow {
     pub domain: String,
     #[serde(flatten)]
@@ -201,7 +219,8 @@ pub struct RecipientDomainRow {
 }
 
 /// Refused bounces for mail we never sent, to one of our domains.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct BackscatterRow {
     pub domain: String,
     pub lines: u64,
@@ -209,7 +228,8 @@ pub struct BackscatterRow {
 
 /// Deferrals and failures at a loopback relay: our own content filter or relay, not a
 /// remote destination.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LocalRelayRow {
     /// The relay's host (or IP).
     pub relay: String,
@@ -223,14 +243,17 @@ pub struct LocalRelayRow {
     pub text: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// How many failure lines one cause explains.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CauseRow {
     pub cause: Cause,
     pub count: u64,
 }
 
 /// Settings echoed in the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Settings {
     pub limit_min: u64,
     pub limit_percent: Option<u64>,
@@ -243,11 +266,62 @@ pub struct Settings {
     pub top: usize,
     pub redacted: bool,
     pub thresholds: Thresholds,
+    /// The selection the report covers (`--since`, `--until`, `--sender`, `--account`,
+    /// `--domain`).
+    pub filters: Filters,
+    /// The inputs read, in the order read (`<stdin>` for standard input).
+    pub inputs: Vec<String>,
+    /// The version of mailtrace that wrote the report.
+    pub mailtrace_version: String,
+}
+
+/// The selection filters of `report`, as given on the command line and as applied; `null`
+/// where a filter was not given.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Filters {
+    /// `--since` as given (`2026-11-26 10:00`, `yesterday`, `1h`, `now-1h`).
+    pub since: Option<String>,
+    /// `--since` resolved: the first time included, in the log's wall-clock time.
+    pub since_resolved: Option<Timestamp>,
+    /// `--until` as given.
+    pub until: Option<String>,
+    /// `--until` resolved: the first time left out, in the log's wall-clock time.
+    pub until_resolved: Option<Timestamp>,
+    /// `--sender`: an address, or `@domain` (redacted with `--redact`).
+    pub sender: Option<String>,
+    /// `--account` (redacted with `--redact` when it is an address).
+    pub account: Option<String>,
+    /// `--domain` as applied: lower case, without a leading `@`.
+    pub domain: Option<String>,
+}
+
+/// The members that `--format json` puts first in a report of a run in which an input
+/// failed; a complete report has neither.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(inline, deny_unknown_fields)]
+pub struct Incomplete<'a> {
+    /// Always `false`: some input could not be read, or not to its end.
+    #[schemars(extend("const" = false))]
+    pub complete: bool,
+    /// The inputs that failed.
+    pub errors: Vec<InputError<'a>>,
+}
+
+/// One failed input of an [`Incomplete`] report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct InputError<'a> {
+    pub input: &'a str,
+    pub error: &'a str,
 }
 
 /// Everything the report says.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Report {
+    /// The schema version, [`REPORT_SCHEMA_VERSION`].
+    #[schemars(extend("const" = REPORT_SCHEMA_VERSION))]
     pub version: u32,
     pub settings: Settings,
     pub files: Vec<FileSummary>,
@@ -286,7 +360,8 @@ pub struct Report {
 
 /// One diagnosis as the report states it: the verdict with its evidence and advice in words
 /// ([`advice`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DiagnosisRow {
     /// The account name or sender domain (lower case).
     pub subject: String,
@@ -314,7 +389,8 @@ impl From<&Diagnosis> for DiagnosisRow {
 }
 
 /// `by_sender_domain` / `by_recipient_domain` row: `{domain, hour, counts…, defer_fail_percent}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SenderDomainRow {
     pub domain: String,
     #[serde(flatten)]
@@ -322,7 +398,8 @@ pub struct SenderDomainRow {
 }
 
 /// `by_account` row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AccountRow {
     pub account: String,
     #[serde(flatten)]
@@ -330,7 +407,8 @@ pub struct AccountRow {
 }
 
 /// `by_sender` row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SenderKeyRow {
     pub sender: String,
     #[serde(flatten)]
@@ -368,6 +446,19 @@ impl Report {
     /// when it is off), near misses. Replays at lower percentages are kept for JSON.
     pub fn headline_limits(&self) -> impl Iterator<Item = &LimitRow> {
         self.limits.iter()
+    }
+
+    /// Sets `settings.filters`, redacting the addresses in them when the report is redacted.
+    pub fn set_filters(&mut self, mut filters: Filters) {
+        if self.settings.redacted {
+            for f in [&mut filters.sender, &mut filters.account]
+                .into_iter()
+                .flatten()
+            {
+                *f = redact::address(f).into_owned();
+            }
+        }
+        self.settings.filters = filters;
     }
 
     fn redact(&mut self) {

@@ -45,7 +45,7 @@ mod limits;
 use limits::limits;
 
 /// What a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     Account,
@@ -56,7 +56,7 @@ pub enum FindingKind {
 
 /// The finding's verdict: the six causes of the hosting notice, the server-wide ones and
 /// cPanel's block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingVerdict {
     SendingLimit,
@@ -102,7 +102,7 @@ impl FindingVerdict {
 }
 
 /// How urgent a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     ActNow,
@@ -111,7 +111,7 @@ pub enum Severity {
 }
 
 /// How sure the finding is. Only `High` is worded as a certainty ("very likely").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     High,
@@ -120,7 +120,8 @@ pub enum Confidence {
 }
 
 /// The harm a finding measures, used to rank findings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Harm {
     /// Messages our server refused to send because of a block (to be sent again).
     pub discarded: u64,
