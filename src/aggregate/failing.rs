@@ -1,6 +1,8 @@
 //! Failing recipients: one record per (recipient, sender) with its counts, last reply and
 //! cause, bounded by [`MAX_FAILING_RECIPIENTS`].
 
+use std::sync::Arc;
+
 use super::{Aggregates, SubjectKind, entry};
 use crate::classify::{Cause, Permanence};
 use crate::model::event::lower;
@@ -8,18 +10,19 @@ use crate::model::event::{Timestamp, domain_of};
 use crate::model::hour::Counts;
 use crate::model::outcome::{Outcome, OutcomeKind};
 
-/// One failing recipient of one sender.
+/// One failing recipient of one sender. The texts that repeat across recipients (sender,
+/// account, status, reply, host) are shared copies from the aggregates' interner.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailRec {
     pub recipient: String,
-    pub sender: Option<String>,
-    pub account: Option<String>,
+    pub sender: Option<Arc<str>>,
+    pub account: Option<Arc<str>>,
     pub last: OutcomeKind,
     pub counts: Counts,
     pub code: Option<u16>,
-    pub status: Option<String>,
-    pub text: Option<String>,
-    pub host: Option<String>,
+    pub status: Option<Arc<str>>,
+    pub text: Option<Arc<str>>,
+    pub host: Option<Arc<str>>,
     pub cause: Cause,
     pub permanence: Permanence,
     pub first: Timestamp,
@@ -37,8 +40,8 @@ impl FailRec {
     }
 }
 
-/// The most failing recipients listed one by one. Lines of further recipients still count in
-/// every total; the report says how many were not listed.
+/// The most failing (recipient, sender) records listed one by one. Lines of further
+/// recipients still count in every total; the report says how many were not listed.
 pub const MAX_FAILING_RECIPIENTS: usize = 100_000;
 
 impl Aggregates<'_> {
@@ -65,20 +68,26 @@ impl Aggregates<'_> {
             }
             return;
         }
-        if self.failing.len() >= MAX_FAILING_RECIPIENTS && !self.failing.contains_key(key.as_ref())
-        {
+        // The cap is on records: one recipient can fail for many senders.
+        let listed = self
+            .failing
+            .get(key.as_ref())
+            .is_some_and(|l| l.iter().any(|r| r.sender.as_deref() == o.sender));
+        if !listed && self.failing_records >= MAX_FAILING_RECIPIENTS {
             self.failing_unlisted_lines += 1;
             return;
         }
+        let pool = &mut self.pool;
         let list = entry(&mut self.failing, &key);
-        let is_new_sender = !list.iter().any(|r| r.sender.as_deref() == o.sender);
+        let is_new_sender = !listed;
         if is_new_sender {
+            self.failing_records += 1;
             // Nearly every recipient fails for one sender: keep the list exactly that long.
             list.reserve_exact(1);
             list.push(FailRec {
                 recipient: rcpt.to_string(),
-                sender: o.sender.map(str::to_string),
-                account: o.account.map(str::to_string),
+                sender: o.sender.map(|s| pool.get(s)),
+                account: o.account.map(|s| pool.get(s)),
                 last: o.kind,
                 counts: Counts::default(),
                 code: None,
@@ -112,18 +121,25 @@ impl Aggregates<'_> {
         r.cause = cause;
         r.permanence = permanence;
         r.code = o.code;
-        r.status = o.status.map(str::to_string);
-        if r.text.as_deref() != o.text {
-            r.text = o.text.map(str::to_string);
+        if r.status.as_deref() != o.status {
+            r.status = o.status.map(|s| pool.get(s));
         }
-        r.host = host.map(str::to_string);
+        if r.text.as_deref() != o.text {
+            r.text = o.text.map(|s| pool.get(s));
+        }
+        if r.host.as_deref() != host {
+            r.host = host.map(|s| pool.get(s));
+        }
         if r.account.is_none() {
-            r.account = o.account.map(str::to_string);
+            r.account = o.account.map(|s| pool.get(s));
         }
         if let Some(q) = o.queue_id
             && r.queue_ids.len() < 8
             && !r.queue_ids.iter().any(|x| x == q)
         {
+            if r.queue_ids.is_empty() {
+                r.queue_ids.reserve_exact(1);
+            }
             r.queue_ids.push(q.to_string());
         }
         if is_new_sender {

@@ -22,6 +22,7 @@ use crate::model::event::lower;
 use crate::model::event::{Event, Kind, Timestamp, domain_of};
 use crate::model::hour::{Counts, Hour, HourSeries};
 use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::intern::Interner;
 
 mod dns;
 mod evidence;
@@ -96,8 +97,12 @@ pub struct Aggregates<'c> {
     /// Trips the log records, keyed by (domain, hour, kind).
     pub log_limits: Vec<LogLimit>,
     /// Failing recipients: recipient (lower case) → one record per sender. At most
-    /// [`MAX_FAILING_RECIPIENTS`] recipients are listed, so memory stays bounded.
+    /// [`MAX_FAILING_RECIPIENTS`] (recipient, sender) records are listed, so memory stays bounded.
     pub failing: HashMap<Box<str>, Vec<FailRec>>,
+    /// Records in `failing` (capped at [`MAX_FAILING_RECIPIENTS`]).
+    failing_records: usize,
+    /// Shared copies of the texts failing records repeat (senders, replies, hosts).
+    pool: Interner,
     /// Counted lines of failing recipients that were not listed because the list was full.
     pub failing_unlisted_lines: u64,
     /// Evidence per sending account and sender domain.
@@ -143,6 +148,8 @@ impl<'c> Aggregates<'c> {
             replay: HashMap::default(),
             log_limits: Vec::new(),
             failing: HashMap::default(),
+            failing_records: 0,
+            pool: Interner::default(),
             failing_unlisted_lines: 0,
             evidence: EvidenceMaps::default(),
             auth_failures: 0,

@@ -372,7 +372,10 @@ fn domain_causes(
 /// The recipients still failing at the end, moved out of `agg`, inbound refusals left out:
 /// most attempts first, then by sender and recipient.
 fn failed_recipients(agg: &mut Aggregates<'_>, own: &BTreeSet<String>) -> Vec<FailedRecipient> {
-    let mut failed: Vec<FailedRecipient> = std::mem::take(&mut agg.failing)
+    // Sized first: a list of 100,000 rows grown by doubling peaks at one and a half copies.
+    let records = agg.failing.values().map(Vec::len).sum();
+    let mut failed: Vec<FailedRecipient> = Vec::with_capacity(records);
+    let rows = std::mem::take(&mut agg.failing)
         .into_values()
         .flatten()
         .filter(|r| r.last != OutcomeKind::Delivered && !is_inbound(r, own))
@@ -391,8 +394,8 @@ fn failed_recipients(agg: &mut Aggregates<'_>, own: &BTreeSet<String>) -> Vec<Fa
             first: r.first,
             last: r.last_time,
             queue_ids: r.queue_ids,
-        })
-        .collect();
+        });
+    failed.extend(rows);
     failed.sort_by(|a, b| {
         b.attempts
             .cmp(&a.attempts)

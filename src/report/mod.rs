@@ -13,6 +13,8 @@ pub mod render;
 pub use render::{self as doc, csv, json};
 
 use schemars::JsonSchema;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::aggregate::SubjectKind;
@@ -190,16 +192,16 @@ pub struct SenderRow {
 #[schemars(deny_unknown_fields)]
 pub struct FailedRecipient {
     pub recipient: String,
-    pub sender: Option<String>,
-    pub account: Option<String>,
+    pub sender: Option<Arc<str>>,
+    pub account: Option<Arc<str>>,
     pub outcome: OutcomeKind,
     pub attempts: u64,
     pub code: Option<u16>,
-    pub status: Option<String>,
-    pub text: Option<String>,
+    pub status: Option<Arc<str>>,
+    pub text: Option<Arc<str>>,
     pub cause: Cause,
     pub permanent: bool,
-    pub host: Option<String>,
+    pub host: Option<Arc<str>>,
     pub first: Timestamp,
     pub last: Timestamp,
     pub queue_ids: Vec<String>,
@@ -463,14 +465,19 @@ impl Report {
 
     fn redact(&mut self) {
         let a = |s: &mut String| *s = redact::address(s).into_owned();
-        let ao = |s: &mut Option<String>| {
-            if let Some(x) = s {
-                *x = redact::address(x).into_owned();
-            }
-        };
         let t = |s: &mut Option<String>| {
             if let Some(x) = s {
                 *x = redact::text(x).into_owned();
+            }
+        };
+        let shared_address = |s: &mut Option<Arc<str>>| {
+            if let Some(x) = s {
+                *x = Arc::from(redact::address(x).as_ref());
+            }
+        };
+        let shared_text = |s: &mut Option<Arc<str>>| {
+            if let Some(x) = s {
+                *x = Arc::from(redact::text(x).as_ref());
             }
         };
         for r in &mut self.by_account {
@@ -484,9 +491,9 @@ impl Report {
         }
         for r in &mut self.failed_recipients {
             a(&mut r.recipient);
-            ao(&mut r.sender);
-            ao(&mut r.account);
-            t(&mut r.text);
+            shared_address(&mut r.sender);
+            shared_address(&mut r.account);
+            shared_text(&mut r.text);
         }
         for r in &mut self.local_relays {
             t(&mut r.text);

@@ -52,7 +52,7 @@ pub(super) fn limits(agg: &Aggregates<'_>, recs: &[&FailRec]) -> Vec<Finding> {
             let permanent = r.permanence == Permanence::Permanent;
             *causes.entry(r.cause).or_default() += 1;
             if let Some(a) = &r.account {
-                *accounts.entry(a.clone()).or_default() += 1;
+                *accounts.entry(a.to_string()).or_default() += 1;
             }
             if permanent {
                 failed.push(r.recipient.clone());

@@ -366,7 +366,7 @@ fn sender_counts(rs: &[&FailRec]) -> Vec<(String, u64)> {
             .as_deref()
             .and_then(domain_of)
             .map(|d| d.to_ascii_lowercase())
-            .or_else(|| r.account.clone())
+            .or_else(|| r.account.as_deref().map(str::to_string))
             .unwrap_or_else(|| "(unknown)".into());
         *m.entry(k).or_default() += 1;
     }
@@ -548,7 +548,7 @@ fn destinations<'a>(
         let example = rs
             .iter()
             .min_by_key(|r| r.first.local)
-            .and_then(|r| r.text.clone());
+            .and_then(|r| r.text.as_deref().map(str::to_string));
         out.push((
             Finding {
                 kind: FindingKind::Destination,
@@ -632,7 +632,7 @@ fn local_fault<'a>(
     let example = rs
         .iter()
         .min_by_key(|r| r.first.local)
-        .and_then(|r| r.text.clone());
+        .and_then(|r| r.text.as_deref().map(str::to_string));
     Some((
         Finding {
             kind: FindingKind::Server,

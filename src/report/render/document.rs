@@ -519,7 +519,7 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
                 match (&f.code, &f.status) {
                     (Some(c), Some(s)) => format!("{c} {s}"),
                     (Some(c), None) => c.to_string(),
-                    (None, Some(s)) => s.clone(),
+                    (None, Some(s)) => s.to_string(),
                     _ => "-".into(),
                 },
                 f.cause.as_str().into(),
