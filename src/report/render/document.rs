@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::aggregate::MAX_FAILING_RECIPIENTS;
 use crate::model::event::{LimitKind, Timestamp};
 use crate::report::{FailedRecipient, LimitSource, Report};
-use crate::util::text::{pct, reply_part, shorten, thousands};
+use crate::util::text::{one_line, pct, reply_part, shorten, thousands};
 
 /// One block of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,9 @@ pub enum Block {
         /// Columns aligned right (numbers).
         right: Vec<bool>,
         rows: Vec<Vec<String>>,
-        /// A column whose cells are shortened (with an ellipsis) so the table fits the
-        /// width in text output; Markdown keeps them whole.
+        /// The column that gets the room the others leave in text output and wraps there
+        /// (an error text, a list of hosts); the other columns keep their width as long as
+        /// the table fits. Markdown is not bound by a width.
         flex: Option<usize>,
     },
     Numbered(Vec<String>),
@@ -372,7 +373,7 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
             ],
             right: vec![false, false, false, false, true, true, true],
             rows,
-            flex: Some(0),
+            flex: None,
         });
     }
 }
@@ -422,7 +423,7 @@ fn failing_senders(r: &Report, d: &mut Vec<Block>) {
             ],
             right: vec![false, false, true, true, true, true, true, false],
             rows,
-            flex: Some(1),
+            flex: None,
         });
     }
 }
@@ -483,7 +484,6 @@ fn sender_groups(r: &Report) -> Vec<(Option<&str>, Vec<&FailedRecipient>)> {
 /// One sender's failing recipients: a sub-heading naming the sender (and its accounts) and
 /// a table.
 fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: &mut Vec<Block>) {
-    let top = r.settings.top;
     let name = match sender {
         Some("") => "<> (bounces and reports)".to_string(),
         Some(s) => s.to_string(),
@@ -516,14 +516,8 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
                 f.recipient.clone(),
                 f.outcome.as_str().into(),
                 f.attempts.to_string(),
-                match (&f.code, &f.status) {
-                    (Some(c), Some(s)) => format!("{c} {s}"),
-                    (Some(c), None) => c.to_string(),
-                    (None, Some(s)) => s.clone(),
-                    _ => "-".into(),
-                },
                 f.cause.as_str().into(),
-                shorten(reply_part(f.text.as_deref().unwrap_or("-")), 160),
+                last_error(f),
             ]
         })
         .collect();
@@ -532,19 +526,36 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
             "Recipient".into(),
             "Outcome".into(),
             "Tries".into(),
-            "Code".into(),
             "Cause".into(),
             "Last error".into(),
         ],
-        right: vec![false, false, true, false, false, false],
+        right: vec![false, false, true, false, false],
         rows,
-        flex: Some(5),
+        flex: Some(4),
     });
-    if top > 0 && list.len() > top {
+    if list.len() > shown {
         d.push(Block::Para(format!(
             "… and {} more (use --top 0 to list all).",
-            list.len() - top
+            list.len() - shown
         )));
+    }
+}
+
+/// A failing recipient's last reply on one line, led by its code and status when the reply
+/// does not start with its code.
+fn last_error(f: &FailedRecipient) -> String {
+    let code = match (&f.code, &f.status) {
+        (Some(c), Some(s)) => format!("{c} {s}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let text = f.text.as_deref().map(|t| one_line(reply_part(t)));
+    match text {
+        Some(t) if code.is_empty() || f.code.is_some_and(|c| t.starts_with(&c.to_string())) => t,
+        Some(t) if !t.is_empty() => format!("{code}: {t}"),
+        _ if code.is_empty() => "-".into(),
+        _ => code,
     }
 }
 
