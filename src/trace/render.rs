@@ -178,7 +178,14 @@ mod tests {
         let c = Classifier::builtin();
         let mut cc = CachedClassifier::new(&c);
         let r = bounced("550 5.1.1 \x1b]0;PWNED\x07 no such user \u{202e}x");
-        let s = why(Show { redact: false }, &mut cc, &r);
+        let s = why(
+            Show {
+                redact: false,
+                width: 100,
+            },
+            &mut cc,
+            &r,
+        );
         assert!(
             s.contains("(550 5.1.1 \\x1b]0;PWNED\\x07 no such user \\u{202e}x)"),
             "{s}"
@@ -190,7 +197,14 @@ mod tests {
         let c = Classifier::builtin();
         let mut cc = CachedClassifier::new(&c);
         let r = bounced("550 5.1.1 <jane.doe@example.com>: user unknown");
-        let s = why(Show { redact: true }, &mut cc, &r);
+        let s = why(
+            Show {
+                redact: true,
+                width: 100,
+            },
+            &mut cc,
+            &r,
+        );
         assert!(!s.contains("jane.doe"), "{s}");
         assert!(s.contains("@example.com"), "{s}");
     }
