@@ -64,16 +64,28 @@ fn findings(r: &Report, d: &mut Vec<Block>) {
         ));
         return;
     }
+    // The most harmful in full, the rest by their headline.
+    let full = brief(r, r.findings.len());
     for (i, f) in r.findings.iter().enumerate() {
-        d.push(Block::SubHeading(format!(
+        let headline = format!(
             "{}. [{}] {}: {}",
             i + 1,
             severity_words(f.severity).to_uppercase(),
             f.subject,
             verdict_words(f.verdict)
-        )));
-        d.push(Block::Para(f.summary.clone()));
-        d.push(Block::Para(format!("What to do: {}", f.advice)));
+        );
+        if i < full {
+            d.push(Block::SubHeading(headline));
+            d.push(Block::Para(f.summary.clone()));
+            d.push(Block::Para(format!("What to do: {}", f.advice)));
+        } else {
+            if i == full {
+                d.push(Block::SubHeading(
+                    "The figures and advice of these are in --top 0 and --format json:".into(),
+                ));
+            }
+            d.push(Block::Para(headline));
+        }
     }
     if r.findings_not_shown > 0 {
         d.push(Block::Para(format!(
@@ -89,6 +101,15 @@ fn brief(r: &Report, n: usize) -> usize {
     match r.settings.top {
         0 => n,
         top => n.min(top.div_ceil(4)),
+    }
+}
+
+/// Half of `--top` (at least one; all with `--top 0`): the evidence of a finding, the
+/// recipient domains, the next steps.
+fn half(r: &Report, n: usize) -> usize {
+    match r.settings.top {
+        0 => n,
+        top => n.min(top.div_ceil(2)),
     }
 }
 
@@ -343,7 +364,7 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
                 };
                 vec![
                     l.domain.clone(),
-                    l.hour.display(),
+                    l.hour.short(),
                     source,
                     l.tripped_at
                         .map(|t| t.local.format("%H:%M:%S").to_string())
@@ -378,7 +399,8 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
     }
 }
 
-/// Failing senders: sender domains and accounts with deferred, failed or rejected mail.
+/// Failing senders: sender domains and accounts (the names with an `@`) with deferred,
+/// failed or rejected mail.
 fn failing_senders(r: &Report, d: &mut Vec<Block>) {
     d.push(Block::Heading("Failing senders".into()));
     if r.failing_senders.is_empty() {
@@ -386,18 +408,15 @@ fn failing_senders(r: &Report, d: &mut Vec<Block>) {
             "No sender had deferred, failed or rejected mail.".into(),
         ));
     } else {
+        d.push(Block::Para(
+            "Recipients delivered (Dlv), deferred (Def), bounced (Bnc), rejected (Rej).".into(),
+        ));
         let rows = r
             .failing_senders
             .iter()
             .take(limit(r, r.failing_senders.len()))
             .map(|s| {
                 vec![
-                    if s.kind == "account" {
-                        "account"
-                    } else {
-                        "domain"
-                    }
-                    .into(),
                     s.name.clone(),
                     thousands(s.counts.delivered),
                     thousands(s.counts.deferred),
@@ -412,16 +431,15 @@ fn failing_senders(r: &Report, d: &mut Vec<Block>) {
             .collect();
         d.push(Block::Table {
             headers: vec![
-                "Kind".into(),
                 "Sender".into(),
-                "Delivered".into(),
-                "Deferred".into(),
-                "Bounced".into(),
-                "Rejected".into(),
+                "Dlv".into(),
+                "Def".into(),
+                "Bnc".into(),
+                "Rej".into(),
                 "Rate".into(),
                 "Worst hour".into(),
             ],
-            right: vec![false, false, true, true, true, true, true, false],
+            right: vec![false, true, true, true, true, true, false],
             rows,
             flex: None,
         });
@@ -504,10 +522,7 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
         "From {name}{acct}: {} failing recipient(s)",
         list.len()
     )));
-    let shown = match r.settings.top {
-        0 => list.len(),
-        top => list.len().min(top.div_ceil(2)),
-    };
+    let shown = brief(r, list.len());
     let rows = list
         .iter()
         .take(shown)
@@ -567,9 +582,11 @@ fn recipient_domains(r: &Report, d: &mut Vec<Block>) {
             "No destination domain deferred or refused mail.".into(),
         ));
     } else {
+        let shown = half(r, r.recipient_domains.len());
         let rows = r
             .recipient_domains
             .iter()
+            .take(shown)
             .map(|x| {
                 vec![
                     x.domain.clone(),
@@ -602,8 +619,14 @@ fn recipient_domains(r: &Report, d: &mut Vec<Block>) {
             ],
             right: vec![false, true, true, true, true, false, false],
             rows,
-            flex: Some(6),
+            flex: None,
         });
+        if shown < r.recipient_domains.len() {
+            d.push(Block::Para(format!(
+                "… and {} more domain(s) (use --top 0 to list all).",
+                r.recipient_domains.len() - shown
+            )));
+        }
     }
 }
 
@@ -640,11 +663,15 @@ fn likely_causes(r: &Report, d: &mut Vec<Block>) {
                 },
                 crate::report::findings::verdict_words(f.verdict),
             )));
-            // The met indicators and notes; what was not met is in --top 0 and JSON.
+            // The met indicators and notes; what was not met, and the figures the finding's
+            // paragraph already gives, are in --top 0 and JSON.
             let lines: Vec<String> = f
                 .evidence
                 .iter()
-                .filter(|e| r.settings.top == 0 || !e.starts_with("Not met"))
+                .filter(|e| {
+                    r.settings.top == 0 || !(e.starts_with("Not met") || f.summary.contains(*e))
+                })
+                .take(half(r, f.evidence.len()))
                 .cloned()
                 .collect();
             d.push(Block::Numbered(lines));
@@ -684,7 +711,13 @@ fn next_steps(r: &Report, d: &mut Vec<Block>) {
     if r.next_steps.is_empty() {
         d.push(Block::Para("Nothing needs doing.".into()));
     } else {
-        let show = limit(r, r.next_steps.len());
+        let show = half(r, r.next_steps.len());
         d.push(Block::Numbered(r.next_steps[..show].to_vec()));
+        if show < r.next_steps.len() {
+            d.push(Block::Para(format!(
+                "{} more step(s) in --top 0 and --format json.",
+                r.next_steps.len() - show
+            )));
+        }
     }
 }

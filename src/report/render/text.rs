@@ -73,7 +73,11 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
                 rows,
                 flex,
             } => {
-                writeln!(w, "{}", table(headers, right, rows, *flex, width as usize))?;
+                let width = width as usize;
+                match table(headers, right, rows, *flex, width) {
+                    Some(t) => writeln!(w, "{t}")?,
+                    None => records(w, headers, rows, *flex, width)?,
+                }
             }
             Block::Numbered(items) => {
                 for (i, it) in items.iter().enumerate() {
@@ -114,7 +118,10 @@ const FLEX_MIN: usize = 24;
 
 /// The flex column wraps to at most this many lines in text; the whole text is in Markdown,
 /// JSON, CSV and `trace`.
-const FLEX_LINES: usize = 4;
+const FLEX_LINES: usize = 3;
+
+/// The flex cell of a record takes about this many lines (records are as wide as the text).
+const RECORD_FLEX_LINES: usize = 2;
 
 /// The content width of each column of a table that must fit `avail` characters of content
 /// (the width without borders and padding). No column is cut: a column narrower than its
@@ -167,14 +174,16 @@ fn column_widths(
     w
 }
 
-/// A table drawn by comfy-table at most `width` columns wide (see [`column_widths`]).
+/// A table drawn by comfy-table at most `width` columns wide (see [`column_widths`]), or
+/// `None` when it cannot be without wrapping inside a word of a column other than the flex
+/// column: [`records`] shows it then.
 fn table(
     headers: &[String],
     right: &[bool],
     rows: &[Vec<String>],
     flex: Option<usize>,
     width: usize,
-) -> Table {
+) -> Option<Table> {
     let headers: Vec<String> = headers.iter().map(|h| clean(h).into_owned()).collect();
     let mut rows: Vec<Vec<String>> = rows
         .iter()
@@ -197,6 +206,15 @@ fn table(
     // A border on each side, a line between columns and a space of padding on each side of
     // every column.
     let avail = width.saturating_sub(3 * ncol + 1);
+    let least: usize = (0..ncol)
+        .map(|i| match flex {
+            Some(f) if f == i => natural[i].min(FLEX_MIN),
+            _ => words[i],
+        })
+        .sum();
+    if least > avail {
+        return None;
+    }
     let widths = column_widths(&natural, &words, flex, avail);
     if let Some(f) = flex {
         for r in &mut rows {
@@ -222,7 +240,48 @@ fn table(
             }
         }
     }
-    t
+    Some(t)
+}
+
+/// A table too wide for `width` as records: per row, a line with its first cell (the key:
+/// a domain, a sender, a recipient), then the other cells as `Header: value`, indented and
+/// wrapped; the flex cell takes about [`RECORD_FLEX_LINES`] lines at most.
+fn records(
+    w: &mut dyn Write,
+    headers: &[String],
+    rows: &[Vec<String>],
+    flex: Option<usize>,
+    width: usize,
+) -> io::Result<()> {
+    let indent = 4;
+    let room = width.saturating_sub(indent).max(20);
+    for row in rows {
+        let row: Vec<String> = row.iter().map(|c| clean(c).into_owned()).collect();
+        for line in wrap(row.first().map(String::as_str).unwrap_or(""), width) {
+            writeln!(w, "{line}")?;
+        }
+        let mut rest = Vec::new();
+        for (i, cell) in row.iter().enumerate().skip(1) {
+            let h = clean(headers.get(i).map(String::as_str).unwrap_or("")).into_owned();
+            let cell = if Some(i) == flex {
+                let prefix = h.chars().count() + 2;
+                wrap_lines(cell, (room * RECORD_FLEX_LINES).saturating_sub(prefix), 1)
+            } else {
+                cell.clone()
+            };
+            rest.push(if h.is_empty() {
+                cell
+            } else {
+                format!("{h}: {cell}")
+            });
+        }
+        if !rest.is_empty() {
+            for line in wrap(&rest.join(", "), room) {
+                writeln!(w, "{:indent$}{line}", "")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `s` wrapped to `width`, at most `max` lines; a cut is marked with `…`.
