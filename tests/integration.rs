@@ -30,3 +30,4 @@ mod stdin;
 mod synth;
 mod tail;
 mod util;
+mod width;

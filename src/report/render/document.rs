@@ -95,8 +95,9 @@ fn findings(r: &Report, d: &mut Vec<Block>) {
     }
 }
 
-/// Sections whose items are many lines each (a table per sender, a list of evidence): a
-/// quarter of `--top` (at least one; all with `--top 0`), so the report stays short.
+/// Sections whose items are many lines each (the findings in full, a table per sender and
+/// its rows, the evidence of a finding): a quarter of `--top` (at least one; all with
+/// `--top 0`), so the report stays short.
 fn brief(r: &Report, n: usize) -> usize {
     match r.settings.top {
         0 => n,
@@ -104,8 +105,8 @@ fn brief(r: &Report, n: usize) -> usize {
     }
 }
 
-/// Half of `--top` (at least one; all with `--top 0`): the evidence of a finding, the
-/// recipient domains, the next steps.
+/// Half of `--top` (at least one; all with `--top 0`): the recipient domains, the next
+/// steps.
 fn half(r: &Report, n: usize) -> usize {
     match r.settings.top {
         0 => n,
@@ -671,7 +672,7 @@ fn likely_causes(r: &Report, d: &mut Vec<Block>) {
                 .filter(|e| {
                     r.settings.top == 0 || !(e.starts_with("Not met") || f.summary.contains(*e))
                 })
-                .take(half(r, f.evidence.len()))
+                .take(brief(r, f.evidence.len()))
                 .cloned()
                 .collect();
             d.push(Block::Numbered(lines));
