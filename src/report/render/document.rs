@@ -345,9 +345,16 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
         )));
     } else {
         d.push(Block::Para(format!("Rule: {rule}.")));
+        let shown = &shown[..limit(r, shown.len())];
+        // The hour without its date when every row is on the same day (the period says which).
+        let day = |l: &&crate::report::LimitRow| {
+            l.hour.short().split_once(' ').map(|(d, _)| d.to_string())
+        };
+        let one_day = shown
+            .iter()
+            .all(|l| day(l).is_some() && day(l) == day(&shown[0]));
         let rows = shown
             .iter()
-            .take(limit(r, shown.len()))
             .map(|l| {
                 let source = match (l.source, l.kind) {
                     (LimitSource::Log, LimitKind::DeferFail) => "log".to_string(),
@@ -365,7 +372,10 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
                 };
                 vec![
                     l.domain.clone(),
-                    l.hour.short(),
+                    match (one_day, l.hour.short().split_once(' ')) {
+                        (true, Some((_, hour))) => hour.to_string(),
+                        _ => l.hour.short(),
+                    },
                     source,
                     l.tripped_at
                         .map(|t| t.local.format("%H:%M:%S").to_string())

@@ -127,16 +127,17 @@ const RECORD_FLEX_LINES: usize = 2;
 /// (the width without borders and padding). No column is cut: a column narrower than its
 /// content wraps. In order, while the table is too wide:
 /// 1. the flex column gives way down to [`FLEX_MIN`];
-/// 2. the other columns wrap at spaces (down to their longest word);
+/// 2. the other columns wrap at spaces (down to their longest word), first those with the
+///    fewest cells that would wrap (`spread`: the cells wider than the column's longest
+///    word), of these the widest first;
 /// 3. the flex column gives way down to a third of [`FLEX_MIN`];
 /// 4. the columns with the shortest longest word wrap inside words, then the flex column
 ///    gives way down to 3, then the column with the longest word (the key: a domain, an
 ///    address, a queue ID) wraps, last.
-///
-/// Room left over goes to the flex column.
 fn column_widths(
     natural: &[usize],
     words: &[usize],
+    spread: &[usize],
     flex: Option<usize>,
     avail: usize,
 ) -> Vec<usize> {
@@ -150,9 +151,13 @@ fn column_widths(
     if let Some(f) = flex {
         give(&mut w, f, FLEX_MIN.min(natural[f]));
     }
-    // Widest slack first: wrapping a long phrase costs fewer lines than a short one.
     let mut others: Vec<usize> = (0..w.len()).filter(|i| Some(*i) != flex).collect();
-    others.sort_by_key(|i| std::cmp::Reverse(natural[*i] - words[*i].min(natural[*i])));
+    others.sort_by_key(|i| {
+        (
+            spread[*i],
+            std::cmp::Reverse(natural[*i] - words[*i].min(natural[*i])),
+        )
+    });
     for &i in &others {
         give(&mut w, i, words[i].min(natural[i]));
     }
@@ -203,6 +208,14 @@ fn table(
             .collect()
     };
     let (natural, words) = (measure(line_width, &rows), measure(word_width, &rows));
+    let spread: Vec<usize> = (0..ncol)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .filter(|c| line_width(c) > word_width(c))
+                .count()
+        })
+        .collect();
     // A border on each side, a line between columns and a space of padding on each side of
     // every column.
     let avail = width.saturating_sub(3 * ncol + 1);
@@ -215,7 +228,7 @@ fn table(
     if least > avail {
         return None;
     }
-    let widths = column_widths(&natural, &words, flex, avail);
+    let widths = column_widths(&natural, &words, &spread, flex, avail);
     if let Some(f) = flex {
         for r in &mut rows {
             if let Some(c) = r.get_mut(f) {
@@ -305,15 +318,23 @@ mod tests {
     #[test]
     fn no_column_is_cut() {
         // Recipient, Outcome, Cause, Last error (flex) in 60 characters of content.
-        let w = column_widths(&[30, 8, 12, 80], &[30, 8, 12, 20], Some(3), 60);
+        let w = column_widths(&[30, 8, 12, 80], &[30, 8, 12, 20], &[0; 4], Some(3), 60);
         assert_eq!(w, vec![30, 8, 12, 10]);
         // Too narrow even so: the short words wrap first, the key last.
-        let w = column_widths(&[30, 8, 12, 80], &[30, 8, 12, 20], Some(3), 40);
+        let w = column_widths(&[30, 8, 12, 80], &[30, 8, 12, 20], &[0; 4], Some(3), 40);
         assert_eq!(w, vec![30, 3, 3, 4]);
-        let w = column_widths(&[30, 8, 12, 80], &[30, 8, 12, 20], Some(3), 20);
+        let w = column_widths(&[30, 8, 12, 80], &[30, 8, 12, 20], &[0; 4], Some(3), 20);
         assert_eq!(w, vec![11, 3, 3, 3]);
         // Room enough: nothing changes.
-        assert_eq!(column_widths(&[5, 6], &[5, 6], None, 20), vec![5, 6]);
+        assert_eq!(
+            column_widths(&[5, 6], &[5, 6], &[0, 0], None, 20),
+            vec![5, 6]
+        );
+        // The column that wraps in fewer cells gives way first, though it has less slack.
+        let w = column_widths(&[11, 12], &[6, 4], &[2, 9], None, 20);
+        assert_eq!(w, vec![8, 12]);
+        let w = column_widths(&[11, 12], &[6, 4], &[2, 9], None, 16);
+        assert_eq!(w, vec![6, 10]);
     }
 
     #[test]
