@@ -568,7 +568,8 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
 }
 
 /// A failing recipient's last reply on one line, led by its code and status when the reply
-/// does not start with its code.
+/// does not start with its code, without the recipient's own `<address>: ` (it is in the
+/// row).
 fn last_error(f: &FailedRecipient) -> String {
     let code = match (&f.code, &f.status) {
         (Some(c), Some(s)) => format!("{c} {s}"),
@@ -576,7 +577,16 @@ fn last_error(f: &FailedRecipient) -> String {
         (None, Some(s)) => s.clone(),
         _ => String::new(),
     };
-    let text = f.text.as_deref().map(|t| one_line(reply_part(t)));
+    let text = f.text.as_deref().map(|t| {
+        let t = one_line(reply_part(t));
+        let quoted = format!("<{}>", f.recipient);
+        if f.recipient.is_empty() {
+            t
+        } else {
+            t.replace(&format!("{quoted}: "), "")
+                .replace(&format!("{quoted}... "), "")
+        }
+    });
     match text {
         Some(t) if code.is_empty() || f.code.is_some_and(|c| t.starts_with(&c.to_string())) => t,
         Some(t) if !t.is_empty() => format!("{code}: {t}"),
