@@ -1,5 +1,7 @@
-//! `--format text`: the document as plain text, tables drawn by comfy-table, paragraphs
-//! wrapped to the width. Every string passes through [`clean`] on the way out.
+//! `--format text`: the document as plain text at most `--width` columns wide: paragraphs
+//! wrapped, tables drawn by comfy-table with column widths that cut no word outside the
+//! reply column (see [`column_widths`]), or as records when they cannot be. Every string
+//! passes through [`clean`] on the way out.
 
 use std::io::{self, Write};
 
@@ -35,7 +37,9 @@ pub fn render_text(blocks: &[Block], w: &mut dyn Write, color: bool, width: u16)
     for b in blocks {
         match b {
             Block::Title(t) => {
-                writeln!(w, "{}", style.bold(&clean(t)))?;
+                for line in wrap(&clean(t), width as usize) {
+                    writeln!(w, "{}", style.bold(&line))?;
+                }
                 writeln!(w)?;
             }
             Block::Heading(h) => {
