@@ -321,6 +321,11 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
 
+    /// Width of the text output in columns, at least 40. Default: the terminal's width, or
+    /// 100 when standard output is not a terminal.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
+
     /// Extra pattern files (`<cause>.txt`) that extend the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub patterns: Option<PathBuf>,
@@ -398,6 +403,11 @@ pub struct TraceArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
+
+    /// Width of the text output in columns, at least 40. Default: the terminal's width, or
+    /// 100 when standard output is not a terminal.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
 
     /// At most this many messages open at once: a new queue ID past it folds the one with
     /// the oldest last line as incomplete (counted as folded early), so memory has a ceiling

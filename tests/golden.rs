@@ -104,6 +104,14 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "long_names_report_80.txt",
+        &["report", "--width", "80", "fixtures/exim/long_names.log"],
+    ),
+    (
+        "long_names_report_100.txt",
+        &["report", "--width", "100", "fixtures/exim/long_names.log"],
+    ),
+    (
         "exim_events.ndjson",
         &["events", "fixtures/exim/deferred_then_delivered.log"],
     ),

@@ -33,3 +33,4 @@ mod stdin;
 mod synth;
 mod tail;
 mod util;
+mod width;

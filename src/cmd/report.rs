@@ -70,10 +70,11 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
         let color = common::use_color(args.color);
+        let width = text_width(args.width);
         if reading.failures.is_empty() {
-            render(&report, args.format, color, &mut out)?;
+            render(&report, args.format, color, width, &mut out)?;
         } else {
-            write_marked(&report, &reading, args.format, color, &mut out)?;
+            write_marked(&report, &reading, args.format, color, width, &mut out)?;
         }
         out.flush()?;
     }
@@ -142,11 +143,27 @@ fn analyse(
     })
 }
 
-/// Writes the report in `format`.
-fn render(report: &Report, format: FormatArg, color: bool, out: &mut dyn Write) -> io::Result<()> {
+/// Text output is this wide when standard output is not a terminal.
+const DEFAULT_WIDTH: u16 = 100;
+
+/// The width of text output: `--width`, else the terminal's (at least 40), else
+/// [`DEFAULT_WIDTH`].
+pub(super) fn text_width(arg: Option<u16>) -> u16 {
+    arg.or_else(|| report::doc::terminal_width().map(|w| w.max(40)))
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// Writes the report in `format`, text at most `width` columns wide.
+fn render(
+    report: &Report,
+    format: FormatArg,
+    color: bool,
+    width: u16,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         FormatArg::Text => {
-            report::doc::render_text(&report::doc::document(report), out, color, 100)
+            report::doc::render_text(&report::doc::document(report), out, color, width)
         }
         FormatArg::Markdown => report::doc::render_markdown(&report::doc::document(report), out),
         FormatArg::Json => report::json::render(report, out),
@@ -165,6 +182,7 @@ fn write_marked(
     reading: &Reading,
     format: FormatArg,
     color: bool,
+    width: u16,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let failures = &reading.failures;
@@ -178,22 +196,22 @@ fn write_marked(
     ];
     match format {
         FormatArg::Text => {
-            report::doc::render_text(&marker, out, color, 100)?;
+            report::doc::render_text(&marker, out, color, width)?;
             writeln!(out)?;
-            render(report, format, color, out)
+            render(report, format, color, width, out)
         }
         FormatArg::Markdown => {
             report::doc::render_markdown(&marker, out)?;
-            render(report, format, color, out)
+            render(report, format, color, width, out)
         }
         FormatArg::Json => {
             let mut body = Vec::new();
-            render(report, format, color, &mut body)?;
+            render(report, format, color, width, &mut body)?;
             out.write_all(&json_marked(&body, failures)?)
         }
         FormatArg::Csv => {
             let mut body = Vec::new();
-            render(report, format, color, &mut body)?;
+            render(report, format, color, width, &mut body)?;
             out.write_all(&csv_marked(&body, failures))
         }
     }

@@ -30,7 +30,8 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
         Box::new(io::BufWriter::new(stdout.lock()))
     };
     let target = Target::parse(&args.target);
-    let tracer = Tracer::new(target, &mut out, &classifier, args.redact, filter);
+    let tracer = Tracer::new(target, &mut out, &classifier, args.redact, filter)
+        .with_width(super::report::text_width(args.width));
     let mut per_input = Trace {
         tracer,
         correlator: Correlator::new(48).with_max_open(args.max_open),

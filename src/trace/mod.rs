@@ -136,12 +136,18 @@ impl<'w, 'c> Tracer<'w, 'c> {
             open: HashMap::new(),
             spool: spool::Spool::default(),
             matched_ids: HashSet::new(),
-            show: Show { redact },
+            show: Show { redact, width: 100 },
             filter,
             printed: 0,
             standalone: 0,
             error: None,
         }
+    }
+
+    /// Wraps verdict lines to `width` columns (default 100).
+    pub fn with_width(mut self, width: u16) -> Self {
+        self.show.width = width.into();
+        self
     }
 
     /// Starts a new input file.

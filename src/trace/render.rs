@@ -8,12 +8,14 @@ use crate::correlate::{Ending, Message, RecipientState};
 use crate::model::outcome::OutcomeKind;
 use crate::util::redact;
 use crate::util::sanitize::clean;
-use crate::util::text::{reply_part, shorten};
+use crate::util::text::{one_line, reply_part, wrap};
 
-/// How log text is shown: redacted (`--redact`) or not, always sanitised.
+/// How log text is shown: redacted (`--redact`) or not, always sanitised; verdict lines
+/// wrapped to `width` columns.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Show {
     pub redact: bool,
+    pub width: usize,
 }
 
 impl Show {
@@ -72,11 +74,17 @@ pub(super) fn group(
         s.push_str(&format!("  {}:{}: {}\n", clean(name), n, show.text(text)));
     }
     for r in &m.recipients {
-        s.push_str(&format!(
-            "  -> {}: {}\n",
+        let line = format!(
+            "-> {}: {}",
             show.text(&r.address),
             verdict(show, classifier, r, m)
-        ));
+        );
+        // Continuation lines are indented past the arrow.
+        for (i, part) in wrap(&line, show.width.saturating_sub(5)).iter().enumerate() {
+            s.push_str(if i == 0 { "  " } else { "     " });
+            s.push_str(part);
+            s.push('\n');
+        }
     }
     if m.recipients.is_empty() && m.ending == Some(Ending::Incomplete) {
         s.push_str("  -> no delivery lines; still queued at the end of the log\n");
@@ -96,13 +104,13 @@ pub(super) fn standalone(show: Show, kind: &str, file: &str, number: u64, text: 
     )
 }
 
-/// The cause of the recipient's last failure and, in parentheses, the shortened reply.
+/// The cause of the recipient's last failure and, in parentheses, the whole reply on one line.
 fn why(show: Show, classifier: &mut CachedClassifier<'_>, r: &RecipientState) -> String {
     let text = r.last_text.as_deref().unwrap_or("");
     let v = classifier.classify(r.last_code, r.last_status.as_deref(), text);
     let mut s = v.cause.as_str().replace('_', " ");
     if !text.is_empty() {
-        s.push_str(&format!(" ({})", show.text(&shorten(reply_part(text), 70))));
+        s.push_str(&format!(" ({})", show.text(&one_line(reply_part(text)))));
     }
     s
 }
@@ -170,7 +178,14 @@ mod tests {
         let c = Classifier::builtin();
         let mut cc = CachedClassifier::new(&c);
         let r = bounced("550 5.1.1 \x1b]0;PWNED\x07 no such user \u{202e}x");
-        let s = why(Show { redact: false }, &mut cc, &r);
+        let s = why(
+            Show {
+                redact: false,
+                width: 100,
+            },
+            &mut cc,
+            &r,
+        );
         assert!(
             s.contains("(550 5.1.1 \\x1b]0;PWNED\\x07 no such user \\u{202e}x)"),
             "{s}"
@@ -182,7 +197,14 @@ mod tests {
         let c = Classifier::builtin();
         let mut cc = CachedClassifier::new(&c);
         let r = bounced("550 5.1.1 <jane.doe@example.com>: user unknown");
-        let s = why(Show { redact: true }, &mut cc, &r);
+        let s = why(
+            Show {
+                redact: true,
+                width: 100,
+            },
+            &mut cc,
+            &r,
+        );
         assert!(!s.contains("jane.doe"), "{s}");
         assert!(s.contains("@example.com"), "{s}");
     }

@@ -1,5 +1,5 @@
 //! Small text helpers shared by every output: digit grouping, reply unwrapping, cell
-//! shortening and cutting, percentages, rounding, plurals.
+//! shortening and cutting, word wrapping, percentages, rounding, plurals.
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
@@ -88,11 +88,11 @@ pub(crate) fn short_reply(text: &str) -> String {
     shorten(unwrap_reply(text, Wrapping::Evidence), EVIDENCE_REPLY_CHARS)
 }
 
-/// Shortens text for a table cell: joins Exim's literal `\n` line breaks, collapses
-/// whitespace and cuts at `max` characters with an ellipsis.
-pub fn shorten(text: &str, max: usize) -> String {
+/// Text on one line for a table cell: joins Exim's literal `\n` line breaks and collapses
+/// whitespace.
+pub fn one_line(text: &str) -> String {
     let joined = text.replace("\\n", " ");
-    let mut s = String::with_capacity(joined.len().min(max + 4));
+    let mut s = String::with_capacity(joined.len());
     let mut last_space = false;
     for c in joined.chars() {
         let c = if c.is_whitespace() { ' ' } else { c };
@@ -102,7 +102,12 @@ pub fn shorten(text: &str, max: usize) -> String {
         last_space = c == ' ';
         s.push(c);
     }
-    let s = s.trim().to_string();
+    s.trim().to_string()
+}
+
+/// [`one_line`], cut at `max` characters with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    let s = one_line(text);
     if s.chars().count() <= max {
         s
     } else {
@@ -119,6 +124,35 @@ pub fn cut(s: &str, n: usize) -> String {
         None => s.to_string(),
         Some((i, _)) => format!("{}…", &s[..i]),
     }
+}
+
+/// Word-wraps a paragraph to `width` characters; a word longer than that is cut into pieces.
+pub(crate) fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let width = width.max(1);
+    // A word longer than the width (a hostile address) is cut into pieces.
+    let words = s.split(' ').flat_map(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() <= width {
+            vec![w.to_string()]
+        } else {
+            chars.chunks(width).map(|c| c.iter().collect()).collect()
+        }
+    });
+    for word in words {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(&word);
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 /// Rounds to one decimal, for JSON figures.
@@ -214,6 +248,13 @@ mod tests {
         assert_eq!(percent(2, 0), 0);
         assert_eq!(plural(1, "IP", "IPs"), "1 IP");
         assert_eq!(plural(0, "IP", "IPs"), "0 IPs");
+    }
+
+    #[test]
+    fn wrap_keeps_words_whole() {
+        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        assert_eq!(wrap("", 5), vec![""]);
+        assert_eq!(wrap("abcdefghij x", 4), vec!["abcd", "efgh", "ij x"]);
     }
 
     #[test]

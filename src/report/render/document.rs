@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::aggregate::MAX_FAILING_RECIPIENTS;
 use crate::model::event::{LimitKind, Timestamp};
 use crate::report::{FailedRecipient, LimitSource, Report};
-use crate::util::text::{pct, reply_part, shorten, thousands};
+use crate::util::text::{one_line, pct, reply_part, shorten, thousands};
 
 /// One block of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,9 @@ pub enum Block {
         /// Columns aligned right (numbers).
         right: Vec<bool>,
         rows: Vec<Vec<String>>,
-        /// A column whose cells are shortened (with an ellipsis) so the table fits the
-        /// width in text output; Markdown keeps them whole.
+        /// The column that gets the room the others leave in text output and wraps there
+        /// (an error text, a list of hosts); the other columns keep their width as long as
+        /// the table fits. Markdown is not bound by a width.
         flex: Option<usize>,
     },
     Numbered(Vec<String>),
@@ -63,16 +64,28 @@ fn findings(r: &Report, d: &mut Vec<Block>) {
         ));
         return;
     }
+    // The most harmful in full, the rest by their headline.
+    let full = brief(r, r.findings.len());
     for (i, f) in r.findings.iter().enumerate() {
-        d.push(Block::SubHeading(format!(
+        let headline = format!(
             "{}. [{}] {}: {}",
             i + 1,
             severity_words(f.severity).to_uppercase(),
             f.subject,
             verdict_words(f.verdict)
-        )));
-        d.push(Block::Para(f.summary.clone()));
-        d.push(Block::Para(format!("What to do: {}", f.advice)));
+        );
+        if i < full {
+            d.push(Block::SubHeading(headline));
+            d.push(Block::Para(f.summary.clone()));
+            d.push(Block::Para(format!("What to do: {}", f.advice)));
+        } else {
+            if i == full {
+                d.push(Block::SubHeading(
+                    "The figures and advice of these are in --top 0 and --format json:".into(),
+                ));
+            }
+            d.push(Block::Para(headline));
+        }
     }
     if r.findings_not_shown > 0 {
         d.push(Block::Para(format!(
@@ -82,12 +95,22 @@ fn findings(r: &Report, d: &mut Vec<Block>) {
     }
 }
 
-/// Sections whose items are many lines each (a table per sender, a list of evidence): a
-/// quarter of `--top` (at least one; all with `--top 0`), so the report stays short.
+/// Sections whose items are many lines each (the findings in full, a table per sender and
+/// its rows, the evidence of a finding): a quarter of `--top` (at least one; all with
+/// `--top 0`), so the report stays short.
 fn brief(r: &Report, n: usize) -> usize {
     match r.settings.top {
         0 => n,
         top => n.min(top.div_ceil(4)),
+    }
+}
+
+/// Half of `--top` (at least one; all with `--top 0`): the recipient domains, the next
+/// steps.
+fn half(r: &Report, n: usize) -> usize {
+    match r.settings.top {
+        0 => n,
+        top => n.min(top.div_ceil(2)),
     }
 }
 
@@ -322,9 +345,16 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
         )));
     } else {
         d.push(Block::Para(format!("Rule: {rule}.")));
+        let shown = &shown[..limit(r, shown.len())];
+        // The hour without its date when every row is on the same day (the period says which).
+        let day = |l: &&crate::report::LimitRow| {
+            l.hour.short().split_once(' ').map(|(d, _)| d.to_string())
+        };
+        let one_day = shown
+            .iter()
+            .all(|l| day(l).is_some() && day(l) == day(&shown[0]));
         let rows = shown
             .iter()
-            .take(limit(r, shown.len()))
             .map(|l| {
                 let source = match (l.source, l.kind) {
                     (LimitSource::Log, LimitKind::DeferFail) => "log".to_string(),
@@ -342,7 +372,10 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
                 };
                 vec![
                     l.domain.clone(),
-                    l.hour.display(),
+                    match (one_day, l.hour.short().split_once(' ')) {
+                        (true, Some((_, hour))) => hour.to_string(),
+                        _ => l.hour.short(),
+                    },
                     source,
                     l.tripped_at
                         .map(|t| t.local.format("%H:%M:%S").to_string())
@@ -372,12 +405,13 @@ fn sending_limits(r: &Report, d: &mut Vec<Block>) {
             ],
             right: vec![false, false, false, false, true, true, true],
             rows,
-            flex: Some(0),
+            flex: None,
         });
     }
 }
 
-/// Failing senders: sender domains and accounts with deferred, failed or rejected mail.
+/// Failing senders: sender domains and accounts (the names with an `@`) with deferred,
+/// failed or rejected mail.
 fn failing_senders(r: &Report, d: &mut Vec<Block>) {
     d.push(Block::Heading("Failing senders".into()));
     if r.failing_senders.is_empty() {
@@ -385,18 +419,15 @@ fn failing_senders(r: &Report, d: &mut Vec<Block>) {
             "No sender had deferred, failed or rejected mail.".into(),
         ));
     } else {
+        d.push(Block::Para(
+            "Recipients delivered (Dlv), deferred (Def), bounced (Bnc), rejected (Rej).".into(),
+        ));
         let rows = r
             .failing_senders
             .iter()
             .take(limit(r, r.failing_senders.len()))
             .map(|s| {
                 vec![
-                    if s.kind == "account" {
-                        "account"
-                    } else {
-                        "domain"
-                    }
-                    .into(),
                     s.name.clone(),
                     thousands(s.counts.delivered),
                     thousands(s.counts.deferred),
@@ -411,18 +442,17 @@ fn failing_senders(r: &Report, d: &mut Vec<Block>) {
             .collect();
         d.push(Block::Table {
             headers: vec![
-                "Kind".into(),
                 "Sender".into(),
-                "Delivered".into(),
-                "Deferred".into(),
-                "Bounced".into(),
-                "Rejected".into(),
+                "Dlv".into(),
+                "Def".into(),
+                "Bnc".into(),
+                "Rej".into(),
                 "Rate".into(),
                 "Worst hour".into(),
             ],
-            right: vec![false, false, true, true, true, true, true, false],
+            right: vec![false, true, true, true, true, true, false],
             rows,
-            flex: Some(1),
+            flex: None,
         });
     }
 }
@@ -483,7 +513,6 @@ fn sender_groups(r: &Report) -> Vec<(Option<&str>, Vec<&FailedRecipient>)> {
 /// One sender's failing recipients: a sub-heading naming the sender (and its accounts) and
 /// a table.
 fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: &mut Vec<Block>) {
-    let top = r.settings.top;
     let name = match sender {
         Some("") => "<> (bounces and reports)".to_string(),
         Some(s) => s.to_string(),
@@ -504,10 +533,7 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
         "From {name}{acct}: {} failing recipient(s)",
         list.len()
     )));
-    let shown = match r.settings.top {
-        0 => list.len(),
-        top => list.len().min(top.div_ceil(2)),
-    };
+    let shown = brief(r, list.len());
     let rows = list
         .iter()
         .take(shown)
@@ -516,14 +542,8 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
                 f.recipient.clone(),
                 f.outcome.as_str().into(),
                 f.attempts.to_string(),
-                match (&f.code, &f.status) {
-                    (Some(c), Some(s)) => format!("{c} {s}"),
-                    (Some(c), None) => c.to_string(),
-                    (None, Some(s)) => s.to_string(),
-                    _ => "-".into(),
-                },
                 f.cause.as_str().into(),
-                shorten(reply_part(f.text.as_deref().unwrap_or("-")), 160),
+                last_error(f),
             ]
         })
         .collect();
@@ -532,19 +552,46 @@ fn sender_group(r: &Report, sender: Option<&str>, list: &[&FailedRecipient], d: 
             "Recipient".into(),
             "Outcome".into(),
             "Tries".into(),
-            "Code".into(),
             "Cause".into(),
             "Last error".into(),
         ],
-        right: vec![false, false, true, false, false, false],
+        right: vec![false, false, true, false, false],
         rows,
-        flex: Some(5),
+        flex: Some(4),
     });
-    if top > 0 && list.len() > top {
+    if list.len() > shown {
         d.push(Block::Para(format!(
             "… and {} more (use --top 0 to list all).",
-            list.len() - top
+            list.len() - shown
         )));
+    }
+}
+
+/// A failing recipient's last reply on one line, led by its code and status when the reply
+/// does not start with its code, without the recipient's own `<address>: ` (it is in the
+/// row).
+fn last_error(f: &FailedRecipient) -> String {
+    let code = match (&f.code, &f.status) {
+        (Some(c), Some(s)) => format!("{c} {s}"),
+        (Some(c), None) => c.to_string(),
+        (None, Some(s)) => s.to_string(),
+        _ => String::new(),
+    };
+    let text = f.text.as_deref().map(|t| {
+        let t = one_line(reply_part(t));
+        let quoted = format!("<{}>", f.recipient);
+        if f.recipient.is_empty() {
+            t
+        } else {
+            t.replace(&format!("{quoted}: "), "")
+                .replace(&format!("{quoted}... "), "")
+        }
+    });
+    match text {
+        Some(t) if code.is_empty() || f.code.is_some_and(|c| t.starts_with(&c.to_string())) => t,
+        Some(t) if !t.is_empty() => format!("{code}: {t}"),
+        _ if code.is_empty() => "-".into(),
+        _ => code,
     }
 }
 
@@ -556,9 +603,11 @@ fn recipient_domains(r: &Report, d: &mut Vec<Block>) {
             "No destination domain deferred or refused mail.".into(),
         ));
     } else {
+        let shown = half(r, r.recipient_domains.len());
         let rows = r
             .recipient_domains
             .iter()
+            .take(shown)
             .map(|x| {
                 vec![
                     x.domain.clone(),
@@ -591,8 +640,14 @@ fn recipient_domains(r: &Report, d: &mut Vec<Block>) {
             ],
             right: vec![false, true, true, true, true, false, false],
             rows,
-            flex: Some(6),
+            flex: None,
         });
+        if shown < r.recipient_domains.len() {
+            d.push(Block::Para(format!(
+                "… and {} more domain(s) (use --top 0 to list all).",
+                r.recipient_domains.len() - shown
+            )));
+        }
     }
 }
 
@@ -629,11 +684,15 @@ fn likely_causes(r: &Report, d: &mut Vec<Block>) {
                 },
                 crate::report::findings::verdict_words(f.verdict),
             )));
-            // The met indicators and notes; what was not met is in --top 0 and JSON.
+            // The met indicators and notes; what was not met, and the figures the finding's
+            // paragraph already gives, are in --top 0 and JSON.
             let lines: Vec<String> = f
                 .evidence
                 .iter()
-                .filter(|e| r.settings.top == 0 || !e.starts_with("Not met"))
+                .filter(|e| {
+                    r.settings.top == 0 || !(e.starts_with("Not met") || f.summary.contains(*e))
+                })
+                .take(brief(r, f.evidence.len()))
                 .cloned()
                 .collect();
             d.push(Block::Numbered(lines));
@@ -673,7 +732,13 @@ fn next_steps(r: &Report, d: &mut Vec<Block>) {
     if r.next_steps.is_empty() {
         d.push(Block::Para("Nothing needs doing.".into()));
     } else {
-        let show = limit(r, r.next_steps.len());
+        let show = half(r, r.next_steps.len());
         d.push(Block::Numbered(r.next_steps[..show].to_vec()));
+        if show < r.next_steps.len() {
+            d.push(Block::Para(format!(
+                "{} more step(s) in --top 0 and --format json.",
+                r.next_steps.len() - show
+            )));
+        }
     }
 }

@@ -10,4 +10,4 @@ mod text;
 
 pub use document::{Block, document};
 pub use markdown::render_markdown;
-pub use text::render_text;
+pub use text::{render_text, terminal_width};
