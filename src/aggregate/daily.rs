@@ -202,7 +202,13 @@ impl Daily {
         let size = o.queue_id.and_then(|q| self.sizes.get(q)).copied();
         let bytes = size.unwrap_or(0);
         self.bytes_delivered += bytes;
-        if let Some(r) = o.recipient.or(o.original_recipient) {
+        // The address the mail was for: a local delivery's `=> user <user@domain>` names it
+        // second.
+        let address = match (o.recipient, o.original_recipient) {
+            (Some(r), Some(orig)) if !r.contains('@') => Some(orig),
+            (r, orig) => r.or(orig),
+        };
+        if let Some(r) = address {
             self.recipients.add(&lower(r), 1, |v| v.bytes += bytes);
         }
     }
