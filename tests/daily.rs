@@ -345,3 +345,56 @@ fn today_and_yesterday_are_accepted() {
         );
     }
 }
+
+/// More distinct recipients than the volume table holds: memory stays bounded, the busiest
+/// recipient is still first with its exact count, and the table says it is approximate.
+#[test]
+fn many_distinct_recipients_are_approximate() {
+    use std::fmt::Write as _;
+    let mut log = String::new();
+    let mut n = 0;
+    let mut message = |log: &mut String, rcpt: &str| {
+        n += 1;
+        let id = format!("1xZz{:02}-{:011}-0aA1", n % 60, n);
+        let t = format!(
+            "2026-11-29 {:02}:{:02}:{:02}",
+            n / 3600 % 24,
+            n / 60 % 60,
+            n % 60
+        );
+        let _ = writeln!(
+            log,
+            "{t} {id} <= bulk@shop.example U=bulk P=local S=1000 for {rcpt}"
+        );
+        let _ = writeln!(
+            log,
+            "{t} {id} => {rcpt} R=dnslookup T=remote_smtp H=mx.example.net [198.51.100.9] C=\"250 OK\""
+        );
+        let _ = writeln!(log, "{t} {id} Completed");
+    };
+    for i in 0..5000 {
+        message(&mut log, &format!("user{i}@example.net"));
+        if i % 50 == 0 {
+            message(&mut log, "heavy@example.net");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.log");
+    std::fs::write(&path, log).unwrap();
+    let v = json(&["--top", "3", path.to_str().unwrap()]);
+    let t = &v["top_recipients"];
+    assert_eq!(t["approximate"], true, "{t}");
+    assert_eq!(t["capacity"], 4096);
+    let bound = t["error_bound"].as_u64().unwrap();
+    assert!(bound >= 1 && bound <= 5100 / 4096 + 1, "{t}");
+    assert_eq!(t["rows"][0]["recipient"], "heavy@example.net");
+    let count = t["rows"][0]["messages"].as_u64().unwrap();
+    assert!((100..=100 + bound).contains(&count), "{t}");
+    assert_eq!(v["top_senders"]["approximate"], false);
+    assert_eq!(v["totals"]["bytes_delivered"], 5_100_000);
+    let (_, text, _) = run(&["--day", "2026-11-29", path.to_str().unwrap()]);
+    assert!(
+        text.contains("Approximate: more than 4,096 distinct addresses"),
+        "{text}"
+    );
+}
