@@ -115,6 +115,11 @@ impl<P: Default> TopK<P> {
         self.slots.len()
     }
 
+    /// Returns true if and only if nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
     /// The sum of every weight added.
     pub fn total(&self) -> u64 {
         self.total
