@@ -868,10 +868,12 @@ fn mta_warnings(r: &Report, d: &mut Vec<Block>) {
         .rows
         .iter()
         .map(|x| {
+            // The lines are all of the day: the time of day is enough.
+            let clock = |t: &Timestamp| t.local.format("%H:%M:%S").to_string();
             vec![
                 thousands(x.count),
-                time_short(&x.first),
-                time_short(&x.last),
+                clock(&x.first),
+                clock(&x.last),
                 x.text.clone(),
             ]
         })
