@@ -133,8 +133,44 @@ pub(crate) fn normalise(text: &str) -> String {
             out.push_str(&word[end..]);
             continue;
         }
+        numbers(word, &mut out);
+    }
+    if out.chars().count() > 200 {
+        out = out.chars().take(199).collect();
+        out.push('…');
+    }
+    out
+}
+
+/// Appends `word` with its numbers as `N`: a run of digits, and an identifier with digits
+/// in it (a queue ID `3F1A2C0E41`, a long hex or base-62 token).
+fn numbers(word: &str, out: &mut String) {
+    let b = word.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            // Up to the next ASCII letter or digit (a UTF-8 sequence is never one).
+            let end = b[i + 1..]
+                .iter()
+                .position(|c| c.is_ascii_alphanumeric())
+                .map_or(b.len(), |p| i + 1 + p);
+            out.push_str(&word[i..end]);
+            i = end;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let run = &word[start..i];
+        let has_digit = run.bytes().any(|c| c.is_ascii_digit());
+        let hex = run.bytes().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F'));
+        if has_digit && ((hex && run.len() >= 6) || run.len() >= 10) {
+            out.push('N');
+            continue;
+        }
         let mut digits = false;
-        for c in word.chars() {
+        for c in run.chars() {
             if c.is_ascii_digit() {
                 if !digits {
                     out.push('N');
@@ -146,11 +182,6 @@ pub(crate) fn normalise(text: &str) -> String {
             }
         }
     }
-    if out.chars().count() > 200 {
-        out = out.chars().take(199).collect();
-        out.push('…');
-    }
-    out
 }
 
 impl Daily {
@@ -268,6 +299,15 @@ mod tests {
             normalise("warning: hostname  h1.example does not resolve to address 192.0.2.7"),
             "warning: hostname hN.example does not resolve to address N.N.N.N"
         );
+        assert_eq!(
+            normalise("warning: open active 3F1A2C0E41: No such file or directory"),
+            normalise("warning: open active 4D9E1F2A33: No such file or directory"),
+        );
+        assert_eq!(
+            normalise("warning: open active 3F1A2C0E41: x"),
+            "warning: open active N: x"
+        );
+        assert_eq!(normalise("TLS1.3 über 5é"), "TLSN.N über Né");
         assert_eq!(normalise(&"x".repeat(300)).chars().count(), 200);
     }
 }
