@@ -248,6 +248,13 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
+    /// Only the events of one day of the log's clock, 00:00 to 24:00: `today`, `yesterday`
+    /// or `YYYY-MM-DD` (instead of --since and --until). `report` then adds the daily
+    /// summary: hourly traffic, top senders and recipients by volume, MTA warnings, frozen
+    /// and removed messages.
+    #[arg(long, value_name = "DAY", conflicts_with_all = ["since", "until"])]
+    pub day: Option<String>,
+
     /// Only messages from this envelope sender (address, or @domain).
     #[arg(long, value_name = "ADDRESS")]
     pub sender: Option<String>,

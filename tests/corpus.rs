@@ -315,6 +315,7 @@ fn corpus_report_totals_equal_event_counts() {
                 redact: true,
                 thresholds: Default::default(),
                 limit_given: false,
+                day: None,
             },
         );
         let mut out = Vec::new();

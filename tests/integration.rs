@@ -5,6 +5,7 @@ mod broken_pipe;
 mod classify;
 mod corpus;
 mod counting;
+mod daily;
 mod day;
 mod diagnose;
 mod docs;

@@ -9,7 +9,9 @@
 //! [`Aggregates`] and its [`Sink`] impl are here; the replay and log limits in `replay.rs`,
 //! failing recipients in `failing.rs`, evidence in `evidence.rs`, the selection in
 //! `filter.rs`, hand-offs, loopback relays and our own domains in `local.rs`, when a domain
-//! is really invalid in `dns.rs`; [`threaded`] runs the aggregates on a second thread.
+//! is really invalid in `dns.rs`; the daily summary's figures (bytes, volumes, warnings,
+//! frozen and removed messages) in `daily.rs` with its bounded tables in `topk.rs`;
+//! [`threaded`] runs the aggregates on a second thread.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,7 @@ use crate::model::hour::{Counts, Hour, HourSeries};
 use crate::model::outcome::{Outcome, OutcomeKind};
 use crate::util::intern::Interner;
 
+pub mod daily;
 mod dns;
 mod evidence;
 mod failing;
@@ -33,6 +36,7 @@ mod replay;
 #[cfg(test)]
 mod tests;
 pub mod threaded;
+pub mod topk;
 
 pub use crate::correlate::Filter;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
@@ -116,6 +120,8 @@ pub struct Aggregates<'c> {
     /// Lines counted as `domain_invalid`, per recipient domain not delivered to so far
     /// (capped): corrected to `network` if mail to the domain is delivered later.
     invalid_domains: HashMap<Box<str>, u64>,
+    /// The daily summary's figures.
+    pub daily: daily::Daily,
 }
 
 impl<'c> Aggregates<'c> {
@@ -156,6 +162,7 @@ impl<'c> Aggregates<'c> {
             auth_failures_by_ip: HashMap::default(),
             causes: BTreeMap::new(),
             invalid_domains: HashMap::default(),
+            daily: daily::Daily::default(),
         }
     }
 
@@ -360,6 +367,7 @@ impl Sink for Aggregates<'_> {
             return;
         }
         self.count_line(o, h, &sender_domain);
+        self.daily.delivered(o);
     }
 
     fn hand_off(&mut self, o: &Outcome<'_>) {
@@ -368,9 +376,11 @@ impl Sink for Aggregates<'_> {
 
     fn message_done(&mut self, m: Message) {
         let m = &m;
+        let frozen_at = self.daily.forget(m);
         if !m.counts_as_message() || !self.filter.message_ok(m) {
             return;
         }
+        self.daily.message(m, frozen_at);
         self.messages += 1;
         if m.is_bounce() {
             self.bounce_messages += 1;
@@ -391,6 +401,7 @@ impl Sink for Aggregates<'_> {
         if !self.cpanel && is_cpanel_line(e) {
             self.cpanel = true;
         }
+        self.daily.event(e, self.filter.time_ok(&e.time));
         if e.kind == Kind::AuthFailed && self.filter.time_ok(&e.time) {
             self.auth_failures += 1;
             if let Some(ip) = e.ip

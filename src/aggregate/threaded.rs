@@ -5,7 +5,9 @@
 //! over a bounded channel to a thread that owns the [`Aggregates`]. A batch copies the text
 //! of its outcomes into one buffer and refers to it by ranges, so nothing is allocated per
 //! line, and the buffers are sent back for reuse. The order of everything the sink sees is
-//! kept, so the result is identical to running the aggregates in place.
+//! kept, so the result is identical to running the aggregates in place. Of the other events
+//! only what the aggregates read is sent: failed logins, arrival sizes, freezings and MTA
+//! warnings.
 
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -49,6 +51,12 @@ enum Item {
     AuthFailed(Timestamp, Mta, Span, Span),
     /// The first line only a cPanel server writes.
     Cpanel,
+    /// An arrival's logged size: queue ID, size.
+    Size(Span, u64),
+    /// A message was frozen: time, queue ID.
+    Frozen(Timestamp, Mta, Span),
+    /// An MTA warning: time, text.
+    Warning(Timestamp, Mta, Span),
 }
 
 #[derive(Default)]
@@ -155,6 +163,21 @@ impl Sink for Sender {
             self.cpanel = true;
             self.push(Item::Cpanel);
         }
+        match e.kind {
+            Kind::Arrival if e.size.is_some() && e.queue_id.is_some() => {
+                let q = self.batch.put(e.queue_id);
+                self.push(Item::Size(q, e.size.unwrap_or(0)));
+            }
+            Kind::Frozen if e.queue_id.is_some() => {
+                let q = self.batch.put(e.queue_id);
+                self.push(Item::Frozen(e.time, e.mta, q));
+            }
+            Kind::Warning if super::daily::is_mta_warning(e) => {
+                let t = self.batch.put(e.text);
+                self.push(Item::Warning(e.time, e.mta, t));
+            }
+            _ => {}
+        }
         if e.kind == Kind::AuthFailed {
             let account = self.batch.put(e.account);
             let ip = self.batch.put(e.ip);
@@ -176,6 +199,27 @@ fn replay(batch: &mut Batch, agg: &mut Aggregates<'_>) {
                 let mut e = Event::new(time, mta, Kind::AuthFailed);
                 e.account = get(text, &account);
                 e.ip = get(text, &ip);
+                agg.event(&e, None);
+            }
+            Item::Size(q, size) => {
+                // The kind and time are not read for a size.
+                let mut e = Event::new(
+                    Timestamp::new(Default::default(), None),
+                    Mta::Exim,
+                    Kind::Arrival,
+                );
+                e.queue_id = get(text, &q);
+                e.size = Some(size);
+                agg.daily.event(&e, false);
+            }
+            Item::Frozen(time, mta, q) => {
+                let mut e = Event::new(time, mta, Kind::Frozen);
+                e.queue_id = get(text, &q);
+                agg.daily.event(&e, false);
+            }
+            Item::Warning(time, mta, t) => {
+                let mut e = Event::new(time, mta, Kind::Warning);
+                e.text = get(text, &t);
                 agg.event(&e, None);
             }
         }

@@ -194,7 +194,8 @@ pub(crate) fn load_classifier(args: &ReportArgs) -> Result<Classifier> {
 /// Builds the filter of `report` and `trace` from the command line. A time counted back
 /// from the end of the log (`--since 1h`) reads the end of the last input (not of standard
 /// input or a FIFO, which cannot be read twice: then back from now, said unless `quiet`).
-/// A range that ends before it starts is a usage error.
+/// A range that ends before it starts is a usage error. `--day D` is D 00:00 to the next
+/// day's 00:00.
 pub(crate) fn build_filter(
     f: &FilterArgs,
     inputs: &[Input],
@@ -208,6 +209,11 @@ pub(crate) fn build_filter(
             .transpose()
             .map_err(|e| Error::usage(format!("{flag}: {e}")))
     };
+    if let Some(day) = &f.day {
+        let d = timearg::parse_day(day, now).map_err(|e| Error::usage(format!("--day: {e}")))?;
+        let (since, until) = timearg::day_window(d);
+        return Ok(selection(f, Some(since), until));
+    }
     let since = parse("--since", &f.since)?;
     let until = parse("--until", &f.until)?;
     let needs_end =
@@ -239,14 +245,23 @@ pub(crate) fn build_filter(
             fmt(u)
         )));
     }
-    Ok(Filter {
-        since: since_at,
-        until: until_at,
+    Ok(selection(f, since_at, until_at))
+}
+
+/// The filter of a resolved time range and the other selections of `f`.
+fn selection(
+    f: &FilterArgs,
+    since: Option<chrono::NaiveDateTime>,
+    until: Option<chrono::NaiveDateTime>,
+) -> Filter {
+    Filter {
+        since,
+        until,
         sender: f.sender.clone(),
         account: f.account.clone(),
         domain: f
             .domain
             .clone()
             .map(|d| d.trim_start_matches('@').to_ascii_lowercase()),
-    })
+    }
 }

@@ -34,6 +34,7 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
     };
     let classifier = common::load_classifier(args)?;
     let rule = common::limit_rule(&args.limit);
+    let filter_since = filter.since;
     let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
     let (reading, folded_early) = analyse(&inputs, args, &how, &mut agg)?;
     if !reading.check_analysed(&how.window) {
@@ -52,6 +53,7 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
             redact: args.redact,
             thresholds: args.thresholds.clone(),
             limit_given: args.limit.limit_min.is_some() || args.limit.limit_percent.is_some(),
+            day: args.filter.day.as_ref().and(filter_since).map(|t| t.date()),
         },
     );
     report.totals.folded_early = folded_early;

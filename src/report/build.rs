@@ -7,7 +7,7 @@ use super::{
     AccountRow, BackscatterRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary,
     Filters, HourRow, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period,
     REPORT_SCHEMA_VERSION, RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow,
-    Settings, Totals, advice,
+    Settings, Totals, advice, daily,
 };
 use crate::aggregate::{Aggregates, DomainHour, FailRec, LogLimit};
 use crate::classify::{Cause, Permanence};
@@ -54,6 +54,7 @@ impl Report {
                 filters: Filters::default(),
                 inputs: files.iter().map(|f| f.name.clone()).collect(),
                 mailtrace_version: env!("CARGO_PKG_VERSION").to_string(),
+                day: opts.day.map(|d| d.format("%Y-%m-%d").to_string()),
             },
             files: files.iter().map(FileSummary::from).collect(),
             period: Period {
@@ -69,14 +70,7 @@ impl Report {
                 .map(super::findings::FindingRow::from)
                 .collect(),
             findings_not_shown: all_findings.len() - shown,
-            by_hour: agg
-                .by_hour
-                .iter()
-                .map(|(h, c)| HourRow {
-                    hour: *h,
-                    counts: *c,
-                })
-                .collect(),
+            by_hour: by_hour(agg),
             by_sender_domain: key_hour_rows(&agg.by_sender_domain, hourly, |domain, row| {
                 SenderDomainRow { domain, row }
             }),
@@ -102,6 +96,11 @@ impl Report {
             causes: causes(agg),
             diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
+            top_senders: daily::top_senders(&agg.daily, top),
+            top_recipients: daily::top_recipients(&agg.daily, top),
+            mta_warnings: daily::warnings(&agg.daily, top),
+            frozen_messages: daily::messages(&agg.daily.frozen, agg.frozen_messages, top),
+            removed_messages: daily::messages(&agg.daily.removed, agg.admin_removed, top),
         };
         report.next_steps = advice::next_steps(&report);
         if opts.redact {
@@ -109,6 +108,23 @@ impl Report {
         }
         report
     }
+}
+
+/// Outcomes and messages received per hour: every hour with either.
+fn by_hour(agg: &Aggregates<'_>) -> Vec<HourRow> {
+    let mut rows: BTreeMap<Hour, HourRow> = BTreeMap::new();
+    let row = |h: Hour| HourRow {
+        hour: h,
+        received: 0,
+        counts: Default::default(),
+    };
+    for (h, c) in &agg.by_hour {
+        rows.entry(*h).or_insert_with(|| row(*h)).counts = *c;
+    }
+    for (h, n) in &agg.daily.received_by_hour {
+        rows.entry(*h).or_insert_with(|| row(*h)).received = *n;
+    }
+    rows.into_values().collect()
 }
 
 fn take<T>(mut v: Vec<T>, top: usize) -> Vec<T> {
@@ -175,6 +191,8 @@ fn totals(agg: &Aggregates<'_>, own: &BTreeSet<String>, backscatter: &[Backscatt
         admin_removed: agg.admin_removed,
         frozen: agg.frozen_messages,
         auth_failures: agg.auth_failures,
+        bytes_received: agg.daily.bytes_received,
+        bytes_delivered: agg.daily.bytes_delivered,
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod advice;
 mod build;
+pub mod daily;
 pub mod findings;
 pub mod render;
 
@@ -106,6 +107,11 @@ pub struct Totals {
     pub admin_removed: u64,
     pub frozen: u64,
     pub auth_failures: u64,
+    /// The sizes of the messages received (their arrival line in the selection), each
+    /// message once.
+    pub bytes_received: u64,
+    /// The size of the message for every counted delivery (per recipient).
+    pub bytes_delivered: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -117,6 +123,8 @@ fn is_zero(n: &u64) -> bool {
 #[schemars(deny_unknown_fields)]
 pub struct HourRow {
     pub hour: Hour,
+    /// Messages received (arrival line seen) in the hour.
+    pub received: u64,
     #[serde(flatten)]
     pub counts: Counts,
 }
@@ -275,6 +283,8 @@ pub struct Settings {
     pub inputs: Vec<String>,
     /// The version of mailtrace that wrote the report.
     pub mailtrace_version: String,
+    /// The day of `--day` (`YYYY-MM-DD`), or `null`.
+    pub day: Option<String>,
 }
 
 /// The selection filters of `report`, as given on the command line and as applied; `null`
@@ -358,6 +368,16 @@ pub struct Report {
     pub causes: Vec<CauseRow>,
     pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,
+    /// Senders by messages sent (bounded; exact unless `approximate`).
+    pub top_senders: daily::VolumeTable<daily::SenderVolumeRow>,
+    /// Recipients by messages delivered to them (bounded; exact unless `approximate`).
+    pub top_recipients: daily::VolumeTable<daily::RecipientVolumeRow>,
+    /// MTA warning, error, fatal and panic lines by normalised text.
+    pub mta_warnings: daily::WarningTable,
+    /// Messages still frozen (or on hold) when they left the log, with when they froze.
+    pub frozen_messages: daily::MessageList,
+    /// Messages an administrator removed.
+    pub removed_messages: daily::MessageList,
 }
 
 /// One diagnosis as the report states it: the verdict with its evidence and advice in words
@@ -428,6 +448,8 @@ pub struct BuildOptions {
     /// `--limit-min` or `--limit-percent` was given: replay cPanel's rule even on a log that
     /// is not from a cPanel server.
     pub limit_given: bool,
+    /// The day of `--day`: the report is a daily summary.
+    pub day: Option<chrono::NaiveDate>,
 }
 
 impl Report {
@@ -508,6 +530,12 @@ impl Report {
         for s in &mut self.next_steps {
             *s = redact::text(s).into_owned();
         }
+        daily::redact(
+            &mut self.top_senders,
+            &mut self.top_recipients,
+            &mut self.mta_warnings,
+            [&mut self.frozen_messages, &mut self.removed_messages],
+        );
         for f in &mut self.findings {
             f.subject = redact::address(&f.subject).into_owned();
             f.summary = redact::text(&f.summary).into_owned();

@@ -1,5 +1,6 @@
 //! `--since` / `--until` values: absolute times, `today`, `yesterday`, a duration back from
-//! the end of the log (`1h`, `30m`, `2d`), or back from now (`now-1h`).
+//! the end of the log (`1h`, `30m`, `2d`), or back from now (`now-1h`); and `--day` values
+//! (`today`, `yesterday`, `YYYY-MM-DD`), a whole day of the log's clock.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -81,6 +82,27 @@ pub fn parse(s: &str, now: NaiveDateTime) -> Result<TimeArg, String> {
     ))
 }
 
+/// Parses a `--day` value: `today`, `yesterday` (of `now`, the local wall-clock time) or a
+/// date `YYYY-MM-DD`.
+pub fn parse_day(s: &str, now: NaiveDateTime) -> Result<NaiveDate, String> {
+    let s = s.trim();
+    match s {
+        "today" => Ok(now.date()),
+        "yesterday" => now
+            .date()
+            .pred_opt()
+            .ok_or_else(|| "date out of range".into()),
+        _ => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| format!("invalid day '{s}': use today, yesterday or a date YYYY-MM-DD")),
+    }
+}
+
+/// The window of a day: its midnight to the next day's midnight (`[since, until)`).
+pub fn day_window(d: NaiveDate) -> (NaiveDateTime, Option<NaiveDateTime>) {
+    let start = d.and_time(NaiveTime::MIN);
+    (start, d.succ_opt().map(|n| n.and_time(NaiveTime::MIN)))
+}
+
 impl TimeArg {
     /// Returns true if and only if the value needs the log's last time.
     pub(crate) fn needs_log_end(&self) -> bool {
@@ -147,6 +169,29 @@ mod tests {
         );
         assert!(parse("soon", now).unwrap_err().contains("invalid time"));
         assert!(parse("now-x", now).is_err());
+    }
+
+    #[test]
+    fn parses_days() {
+        let now = t("2026-12-04 00:10:00");
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(parse_day("today", now), Ok(d("2026-12-04")));
+        assert_eq!(parse_day("yesterday", now), Ok(d("2026-12-03")));
+        assert_eq!(parse_day(" 2026-02-28 ", now), Ok(d("2026-02-28")));
+        for bad in [
+            "2026-13-40",
+            "2026-02-30",
+            "tomorrow",
+            "2026-12-03 10:00",
+            "1d",
+        ] {
+            let e = parse_day(bad, now).unwrap_err();
+            assert!(e.contains("invalid day"), "{bad}: {e}");
+        }
+        assert_eq!(
+            day_window(d("2026-12-31")),
+            (t("2026-12-31 00:00:00"), Some(t("2027-01-01 00:00:00")))
+        );
     }
 
     #[test]

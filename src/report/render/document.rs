@@ -1,6 +1,8 @@
 //! The document model the text and Markdown reports are rendered from, so the two never
 //! disagree: headings, paragraphs, tables and lists. [`document`] builds it from the
-//! [`Report`], one function per section.
+//! [`Report`], one function per section. With `--day` the daily summary's sections follow
+//! the others: hourly traffic, senders and recipients by volume, MTA warnings, frozen and
+//! removed messages.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -48,6 +50,17 @@ pub fn document(r: &Report) -> Vec<Block> {
         next_steps,
     ] {
         section(r, &mut d);
+    }
+    if r.settings.day.is_some() {
+        for section in [
+            hourly_traffic,
+            top_senders,
+            top_recipients,
+            mta_warnings,
+            frozen_and_removed,
+        ] {
+            section(r, &mut d);
+        }
     }
     d
 }
@@ -165,6 +178,9 @@ fn header(r: &Report, d: &mut Vec<Block>) {
             ),
         ),
     ];
+    if let Some(day) = &r.settings.day {
+        fields.insert(1, ("Day covered".into(), day_words(day)));
+    }
     if r.settings.redacted {
         fields.push((
             "Addresses".into(),
@@ -212,6 +228,11 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
         rows,
         flex: None,
     });
+    d.push(Block::Para(format!(
+        "Volume: {} received, {} delivered.",
+        human_bytes(t.bytes_received),
+        human_bytes(t.bytes_delivered)
+    )));
     let mut notes = Vec::new();
     if t.not_attempted > 0 {
         notes.push(format!(
@@ -740,5 +761,241 @@ fn next_steps(r: &Report, d: &mut Vec<Block>) {
                 r.next_steps.len() - show
             )));
         }
+    }
+}
+
+/// A byte count in decimal units: `512 B`, `2.8 kB`, `980 MB`, `1.2 GB`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 999.95 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else if v < 9.95 {
+        format!("{v:.1} {}", UNITS[u])
+    } else {
+        format!("{v:.0} {}", UNITS[u])
+    }
+}
+
+/// `2026-12-03` → `Thursday 3 December 2026 (00:00–24:00)`.
+fn day_words(day: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+        Ok(d) => format!("{} (00:00–24:00)", d.format("%A %-d %B %Y")),
+        Err(_) => day.to_string(),
+    }
+}
+
+/// "and N more (--top 0 shows all)." after a cut table.
+fn more(d: &mut Vec<Block>, n: u64, what: &str) {
+    if n > 0 {
+        d.push(Block::Para(format!(
+            "And {} more {what} (--top 0 shows all).",
+            thousands(n)
+        )));
+    }
+}
+
+/// Received, delivered, deferred, bounced and rejected per hour of the day: 24 rows.
+fn hourly_traffic(r: &Report, d: &mut Vec<Block>) {
+    use crate::model::hour::Hour;
+    let Some(day) = r
+        .settings
+        .day
+        .as_deref()
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    else {
+        return;
+    };
+    d.push(Block::Heading("Traffic by hour".into()));
+    let start = Hour::of(&Timestamp::new(day.and_time(chrono::NaiveTime::MIN), None));
+    let rows = (0..24)
+        .map(|i| {
+            let h = Hour(start.0 + i);
+            let row = r.by_hour.iter().find(|x| x.hour == h);
+            let c = row.map(|x| x.counts).unwrap_or_default();
+            vec![
+                format!("{i:02}:00"),
+                thousands(row.map_or(0, |x| x.received)),
+                thousands(c.delivered),
+                thousands(c.deferred),
+                thousands(c.bounced),
+                thousands(c.rejected),
+            ]
+        })
+        .collect();
+    d.push(Block::Table {
+        headers: [
+            "Hour",
+            "Received",
+            "Delivered",
+            "Deferred",
+            "Bounced",
+            "Rejected",
+        ]
+        .map(String::from)
+        .to_vec(),
+        right: vec![false, true, true, true, true, true],
+        rows,
+        flex: None,
+    });
+}
+
+/// The note under a volume table whose distinct keys did not fit.
+fn approximate_note<R>(d: &mut Vec<Block>, t: &crate::report::daily::VolumeTable<R>) {
+    if t.approximate {
+        d.push(Block::Para(format!(
+            "Approximate: more than {} distinct addresses, so only the busiest are followed;              a message count may be over by at most {}, bytes and recipients are at least              the figures shown.",
+            thousands(t.capacity as u64),
+            thousands(t.error_bound)
+        )));
+    }
+}
+
+/// Senders by messages sent, with their recipients and bytes.
+fn top_senders(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Top senders by volume".into()));
+    let t = &r.top_senders;
+    if t.rows.is_empty() {
+        d.push(Block::Para("No message was sent.".into()));
+        return;
+    }
+    let rows = t
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                x.sender.clone(),
+                thousands(x.messages),
+                thousands(x.recipients),
+                human_bytes(x.bytes),
+            ]
+        })
+        .collect();
+    d.push(Block::Table {
+        headers: ["Sender", "Messages", "Recipients", "Bytes"]
+            .map(String::from)
+            .to_vec(),
+        right: vec![false, true, true, true],
+        rows,
+        flex: Some(0),
+    });
+    more(d, t.not_shown as u64, "sender(s)");
+    approximate_note(d, t);
+}
+
+/// Recipients by messages delivered to them, with the bytes.
+fn top_recipients(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("Top recipients by volume".into()));
+    let t = &r.top_recipients;
+    if t.rows.is_empty() {
+        d.push(Block::Para("No message was delivered.".into()));
+        return;
+    }
+    let rows = t
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                x.recipient.clone(),
+                thousands(x.messages),
+                human_bytes(x.bytes),
+            ]
+        })
+        .collect();
+    d.push(Block::Table {
+        headers: ["Recipient", "Messages", "Bytes"]
+            .map(String::from)
+            .to_vec(),
+        right: vec![false, true, true],
+        rows,
+        flex: Some(0),
+    });
+    more(d, t.not_shown as u64, "recipient(s)");
+    approximate_note(d, t);
+}
+
+/// Warning, error, fatal and panic lines of the MTA, grouped by text.
+fn mta_warnings(r: &Report, d: &mut Vec<Block>) {
+    d.push(Block::Heading("MTA warnings and errors".into()));
+    let w = &r.mta_warnings;
+    if w.rows.is_empty() {
+        d.push(Block::Para(
+            "No warning, error, fatal or panic line of the MTA.".into(),
+        ));
+        return;
+    }
+    let rows = w
+        .rows
+        .iter()
+        .map(|x| {
+            // The lines are all of the day: the time of day is enough.
+            let clock = |t: &Timestamp| t.local.format("%H:%M:%S").to_string();
+            vec![
+                thousands(x.count),
+                clock(&x.first),
+                clock(&x.last),
+                x.text.clone(),
+            ]
+        })
+        .collect();
+    d.push(Block::Table {
+        headers: ["Count", "First", "Last", "Text"]
+            .map(String::from)
+            .to_vec(),
+        right: vec![true, false, false, false],
+        rows,
+        flex: Some(3),
+    });
+    more(d, w.not_shown as u64, "kind(s) of warning");
+    d.push(Block::Para(format!(
+        "{} warning line(s) in all; addresses are shown as ADDRESS and numbers as N.",
+        thousands(w.lines)
+    )));
+}
+
+/// The frozen messages and those an administrator removed.
+fn frozen_and_removed(r: &Report, d: &mut Vec<Block>) {
+    for (title, list, when, none) in [
+        (
+            "Frozen messages",
+            &r.frozen_messages,
+            "Frozen at",
+            "No message was left frozen or on hold.",
+        ),
+        (
+            "Removed by an administrator",
+            &r.removed_messages,
+            "Removed at",
+            "No message was removed by an administrator.",
+        ),
+    ] {
+        d.push(Block::Heading(title.into()));
+        if list.rows.is_empty() && list.not_shown == 0 {
+            d.push(Block::Para(none.into()));
+            continue;
+        }
+        let rows = list
+            .rows
+            .iter()
+            .map(|m| {
+                vec![
+                    m.queue_id.clone(),
+                    time_short(&m.time),
+                    m.sender.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        d.push(Block::Table {
+            headers: vec!["Queue ID".into(), when.into(), "Sender".into()],
+            right: vec![false, false, false],
+            rows,
+            flex: Some(2),
+        });
+        more(d, list.not_shown, "message(s)");
     }
 }
