@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use tempfile::TempDir;
 
 /// How long to wait for anything before failing.
-const DEADLINE: Duration = Duration::from_secs(10);
+const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The files the barrier writes to, followed first and last. Each wake-up checks every file
 /// in order. So once a line written to `FIRST` is delivered, that same pass checks every

@@ -1,7 +1,7 @@
 //! The evidence the diagnosis stage reasons over: what the logs say about each sending
 //! account and sender domain, and the block lists rejections name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -12,6 +12,7 @@ use crate::model::event::lower;
 use crate::model::event::{Mta, domain_of};
 use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::{Outcome, OutcomeKind};
+use crate::util::sorted::{SortedMap, SortedSet};
 
 /// Which kind of subject an [`Evidence`] record describes.
 #[derive(
@@ -45,11 +46,11 @@ pub struct Evidence {
     pub messages_by_hour: Vec<(Hour, u64)>,
     pub messages: u64,
     /// Distinct client IPs that submitted its messages (capped).
-    pub client_ips: BTreeSet<String>,
+    pub client_ips: SortedSet,
     /// Per recipient domain: outcome counts (capped at 4096 domains).
-    pub recipient_domains: HashMap<Box<str>, Counts>,
+    pub recipient_domains: SortedMap<Counts>,
     /// Per destination MX host of failing or deferred attempts.
-    pub failing_hosts: HashMap<Box<str>, Counts>,
+    pub failing_hosts: SortedMap<Counts>,
     /// Failures, deferrals and rejections by cause.
     pub causes: BTreeMap<Cause, u64>,
     /// Permanent failures by cause.
@@ -57,20 +58,20 @@ pub struct Evidence {
     /// One example text per cause.
     pub examples: BTreeMap<Cause, String>,
     /// Blocklists named in rejections.
-    pub blocklists: BTreeSet<String>,
+    pub blocklists: SortedSet,
     /// SMTP AUTH failures for this account.
     pub auth_failures: u64,
     /// IPs whose AUTH attempts for this account failed.
-    pub auth_failure_ips: BTreeSet<String>,
+    pub auth_failure_ips: SortedSet,
     /// cPanel script directories that submitted its mail (`cwd=`).
-    pub scripts: BTreeSet<String>,
+    pub scripts: SortedSet,
     /// Distinct failing recipients.
     pub failing_recipients: u64,
     /// Recipients of the messages submitted per hour (the volume the diagnosis compares).
     pub recipients_by_hour: Vec<(Hour, u64)>,
     /// Messages per envelope sender (capped at 32 senders): names the mailboxes behind an
     /// account.
-    pub senders: BTreeMap<String, u64>,
+    pub senders: SortedMap<u64>,
     /// Messages submitted by one of our own users: with an account (SMTP AUTH, local user,
     /// cPanel identification), by a script, locally or from a loopback client. A sender
     /// domain with none is someone else's (inbound mail) and is not diagnosed.
@@ -211,7 +212,7 @@ impl Aggregates<'_> {
         if let Some(d) = rcpt_domain
             && (ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d))
         {
-            entry(&mut ev.recipient_domains, d).add(o.kind);
+            ev.recipient_domains.get_or_default(d).add(o.kind);
         }
         if let Some((c, p)) = cause {
             *ev.causes.entry(c).or_default() += 1;
@@ -232,7 +233,7 @@ impl Aggregates<'_> {
             if let Some(h) = dest_host
                 && (ev.failing_hosts.len() < MAX_SET || ev.failing_hosts.contains_key(h))
             {
-                entry(&mut ev.failing_hosts, h).add(o.kind);
+                ev.failing_hosts.get_or_default(h).add(o.kind);
             }
         }
         if let Some(s) = o.script
@@ -280,7 +281,7 @@ impl Aggregates<'_> {
             }
             if let Some(ip) = &m.client_ip
                 && ev.client_ips.len() < MAX_SET
-                && !ev.client_ips.contains(&**ip)
+                && !ev.client_ips.contains(ip)
             {
                 ev.client_ips.insert(ip.to_string());
             }

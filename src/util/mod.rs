@@ -5,5 +5,6 @@ pub mod hash;
 pub mod intern;
 pub mod redact;
 pub mod sanitize;
+pub mod sorted;
 pub mod text;
 pub mod timearg;
