@@ -42,7 +42,7 @@ pub use crate::correlate::Filter;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
 pub use local::LocalRelay;
-pub use replay::{DomainHour, LogLimit, TripMark, is_cpanel_line};
+pub use replay::{DomainHour, LogLimit, TripMark, Trips, is_cpanel_line};
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {

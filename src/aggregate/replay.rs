@@ -14,12 +14,39 @@ pub struct TripMark {
     pub percent: f64,
 }
 
+/// The trips of one domain-hour at the four replayed percentages, allocated on the first
+/// trip: nearly every domain-hour never trips, and four empty marks would triple its size.
+#[derive(Debug, Default, Clone)]
+pub struct Trips(Option<Box<[Option<TripMark>; 4]>>);
+
+const NO_TRIP: Option<TripMark> = None;
+
+impl std::ops::Index<usize> for Trips {
+    type Output = Option<TripMark>;
+
+    fn index(&self, slot: usize) -> &Option<TripMark> {
+        match &self.0 {
+            Some(t) => &t[slot],
+            None => {
+                assert!(slot < 4, "trip slot {slot} out of 0..4");
+                &NO_TRIP
+            }
+        }
+    }
+}
+
+impl std::ops::IndexMut<usize> for Trips {
+    fn index_mut(&mut self, slot: usize) -> &mut Option<TripMark> {
+        &mut self.0.get_or_insert_with(|| Box::new([None; 4]))[slot]
+    }
+}
+
 /// Replay state of one sender domain in one hour.
 #[derive(Debug, Default, Clone)]
 pub struct DomainHour {
     pub counts: Counts,
     /// Trips of the rule at `--limit-percent` (index 0) and at 100/50/25% (1..=3).
-    pub trips: [Option<TripMark>; 4],
+    pub trips: Trips,
     /// Highest closeness to the configured (or 100%) trip condition, 1.0 = tripped.
     pub peak: f64,
     pub peak_at: Option<Timestamp>,
