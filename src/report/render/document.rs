@@ -849,7 +849,9 @@ fn hourly_traffic(r: &Report, d: &mut Vec<Block>) {
 fn approximate_note<R>(d: &mut Vec<Block>, t: &crate::report::daily::VolumeTable<R>) {
     if t.approximate {
         d.push(Block::Para(format!(
-            "Approximate: more than {} distinct addresses, so only the busiest are followed;              a message count may be over by at most {}, bytes and recipients are at least              the figures shown.",
+            "Approximate: more than {} distinct addresses, so only the busiest are followed; \
+             a message count may be over by at most {}, bytes and recipients are at least \
+             the figures shown.",
             thousands(t.capacity as u64),
             thousands(t.error_bound)
         )));
