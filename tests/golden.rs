@@ -283,3 +283,69 @@ fn json_report_has_the_documented_fields() {
     assert!(r["by_account"][0]["account"].is_string());
     assert!(r["by_sender"][0]["sender"].is_string());
 }
+
+/// `trace` keeps unprinted lines in memory up to a budget and spools the rest to a temporary
+/// file: with a budget of 0 every line goes through the file, and the output must not change.
+#[test]
+fn trace_output_is_the_same_when_every_line_is_spooled() {
+    for (name, args) in CASES.iter().filter(|(_, a)| a[0] == "trace") {
+        let want = std::fs::read_to_string(golden_path(name)).unwrap();
+        let out = mailtrace()
+            .env("MAILTRACE_TRACE_MEMORY", "0")
+            .args(*args)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{name}: {out:?}");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            want,
+            "{name} spooled"
+        );
+    }
+    // A long line and many messages, spooled, against the in-memory run.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("many.log");
+    let mut text = String::new();
+    for i in 0..2000 {
+        let id = format!("1xW{:03}-{:06}-00", i % 1000, i);
+        text.push_str(&format!(
+            "2026-11-26 10:{:02}:{:02} {id} <= s{i}@shop.example H=(pc) [203.0.113.5] P=esmtpsa \
+             A=dovecot_login:s{i}@shop.example S=900 T=\"{}\" for r{i}@far.example\n",
+            (i / 60) % 60,
+            i % 60,
+            "x".repeat(i % 700)
+        ));
+        text.push_str(&format!(
+            "2026-11-26 10:{:02}:{:02} {id} ** r{i}@far.example R=dnslookup T=remote_smtp \
+             H=mx.far.example [198.51.100.9]: SMTP error from remote mail server after RCPT \
+             TO:<r{i}@far.example>: 550 5.1.1 User unknown\n",
+            (i / 60) % 60,
+            i % 60
+        ));
+        if i % 3 != 0 {
+            text.push_str(&format!(
+                "2026-11-26 10:{:02}:{:02} {id} Completed\n",
+                (i / 60) % 60,
+                i % 60
+            ));
+        }
+    }
+    std::fs::write(&log, text).unwrap();
+    let run = |budget: Option<&str>| {
+        let mut c = mailtrace();
+        if let Some(b) = budget {
+            c.env("MAILTRACE_TRACE_MEMORY", b);
+        }
+        let out = c.args(["trace", "far.example"]).arg(&log).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let memory = run(None);
+    assert_eq!(
+        memory.matches("\n== ").count() + 1,
+        2000,
+        "every message traced"
+    );
+    assert_eq!(run(Some("0")), memory);
+    assert_eq!(run(Some("100000")), memory, "part in memory, part spooled");
+}

@@ -30,8 +30,16 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
         Box::new(io::BufWriter::new(stdout.lock()))
     };
     let target = Target::parse(&args.target);
-    let tracer = Tracer::new(target, &mut out, &classifier, args.redact, filter)
+    let mut tracer = Tracer::new(target, &mut out, &classifier, args.redact, filter)
         .with_width(super::report::text_width(args.width));
+    // MAILTRACE_TRACE_MEMORY (bytes): how much unprinted line text stays in memory before
+    // the rest spools to a temporary file (the tests set it to 0 to spool every line).
+    if let Some(n) = std::env::var("MAILTRACE_TRACE_MEMORY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        tracer = tracer.with_memory_budget(n);
+    }
     let mut per_input = Trace {
         tracer,
         correlator: Correlator::new(48).with_max_open(args.max_open),

@@ -150,6 +150,13 @@ impl<'w, 'c> Tracer<'w, 'c> {
         self
     }
 
+    /// Keeps at most `bytes` of unprinted line text in memory (the rest goes to the
+    /// temporary file); the default is [`spool::MEMORY_BUDGET`].
+    pub fn with_memory_budget(mut self, bytes: usize) -> Self {
+        self.spool = spool::Spool::with_budget(bytes);
+        self
+    }
+
     /// Starts a new input file.
     pub fn begin_file(&mut self, name: &str) {
         self.files.push(name.to_string());
@@ -161,11 +168,6 @@ impl<'w, 'c> Tracer<'w, 'c> {
         self.pending = Some(number);
         self.pending_text.clear();
         self.pending_text.push_str(text);
-    }
-
-    /// Lines kept in the temporary file rather than in memory so far.
-    pub fn spilled_lines(&self) -> u64 {
-        self.spool.spilled_lines
     }
 
     /// Records a spool error as the trace's error (it stops the trace like a write error).
