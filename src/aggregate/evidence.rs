@@ -48,9 +48,9 @@ pub struct Evidence {
     /// Distinct client IPs that submitted its messages (capped).
     pub client_ips: SortedSet,
     /// Per recipient domain: outcome counts (capped at 4096 domains).
-    pub recipient_domains: SortedMap<Counts>,
+    pub recipient_domains: HashMap<Box<str>, Counts>,
     /// Per destination MX host of failing or deferred attempts.
-    pub failing_hosts: SortedMap<Counts>,
+    pub failing_hosts: HashMap<Box<str>, Counts>,
     /// Failures, deferrals and rejections by cause.
     pub causes: BTreeMap<Cause, u64>,
     /// Permanent failures by cause.
@@ -212,7 +212,7 @@ impl Aggregates<'_> {
         if let Some(d) = rcpt_domain
             && (ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d))
         {
-            ev.recipient_domains.get_or_default(d).add(o.kind);
+            entry(&mut ev.recipient_domains, d).add(o.kind);
         }
         if let Some((c, p)) = cause {
             *ev.causes.entry(c).or_default() += 1;
@@ -233,7 +233,7 @@ impl Aggregates<'_> {
             if let Some(h) = dest_host
                 && (ev.failing_hosts.len() < MAX_SET || ev.failing_hosts.contains_key(h))
             {
-                ev.failing_hosts.get_or_default(h).add(o.kind);
+                entry(&mut ev.failing_hosts, h).add(o.kind);
             }
         }
         if let Some(s) = o.script

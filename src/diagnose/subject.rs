@@ -431,7 +431,7 @@ impl Subject<'_, '_> {
         self.ev
             .recipient_domains
             .keys()
-            .filter(|d| !own.contains(d.as_str()))
+            .filter(|d| !own.contains(d.as_ref()))
             .count() as u64
     }
 

@@ -45,7 +45,7 @@ impl Subject<'_, '_> {
         );
         let accepted_there: u64 = blamed
             .iter()
-            .filter_map(|d| self.ev.recipient_domains.get(d))
+            .filter_map(|d| self.ev.recipient_domains.get(*d))
             .map(|c| c.delivered)
             .sum();
         let (addresses, total) = self.refused_addresses(&blamed);
