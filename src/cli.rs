@@ -196,7 +196,10 @@ pub enum FormatArg {
     #[default]
     Text,
     Markdown,
+    /// One JSON document; lists cut to --top (what was cut is in `lists_cut`).
     Json,
+    /// The whole report, one JSON object per line (`list` names the list); no --top cut.
+    Ndjson,
     Csv,
 }
 

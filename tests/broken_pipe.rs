@@ -63,7 +63,7 @@ fn assert_silent_success(args: &[&str], keep: usize) {
 fn every_report_format_ends_quietly_on_a_closed_pipe() {
     let big = big_log();
     let big = big.path().to_str().unwrap();
-    for format in ["text", "markdown", "json", "csv"] {
+    for format in ["text", "markdown", "json", "ndjson", "csv"] {
         for file in [LOG, big] {
             assert_silent_success(&["report", "--format", format, file], 0);
             assert_silent_success(&["--format", format, file], 0);

@@ -325,7 +325,7 @@ fn every_batch_command(dir: &Path, f: &Fields) -> Result<(), TestCaseError> {
             .collect(),
         ),
     ];
-    for format in ["text", "markdown", "json", "csv"] {
+    for format in ["text", "markdown", "json", "ndjson", "csv"] {
         let mut a = vec![
             os("report"),
             os("--format"),

@@ -289,3 +289,17 @@ fn a_truncated_gzip_marks_the_report_incomplete() {
     assert!(error.starts_with("line "), "{error}");
     assert_eq!(r["files"][0]["error"], error);
 }
+
+#[test]
+fn a_failed_input_starts_the_ndjson_stream_with_an_incomplete_line() {
+    let out = run(&["report", "--format", "ndjson", MISSING, LOG]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let first: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(first["list"], "incomplete");
+    assert_eq!(first["complete"], false);
+    assert_eq!(first["errors"][0]["input"], MISSING);
+    let second: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(second["list"], "report");
+}

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod args;
+mod bounded_json;
 mod broken_pipe;
 mod classify;
 mod corpus;

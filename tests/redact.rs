@@ -216,7 +216,7 @@ fn the_binary_redacts_with_a_random_key_per_run() {
         assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
         String::from_utf8(out.stdout).unwrap()
     };
-    for format in ["text", "markdown", "json", "csv"] {
+    for format in ["text", "markdown", "json", "ndjson", "csv"] {
         let out = run(format);
         for l in &locals {
             assert!(!out.contains(&format!("{l}@")), "{format}: {l} left");

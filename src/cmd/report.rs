@@ -48,7 +48,7 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
         &diagnoses,
         &reading.stats,
         &BuildOptions {
-            hourly_tables: args.format == FormatArg::Json,
+            hourly_tables: matches!(args.format, FormatArg::Json | FormatArg::Ndjson),
             top: args.top,
             redact: args.redact,
             thresholds: args.thresholds.clone(),
@@ -68,6 +68,9 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
         f.flush()?;
     }
     let exit = reading.exit().merge(Exit::of(false, report.has_problems()));
+    if args.format == FormatArg::Json {
+        report.bound_lists(args.top);
+    }
     if exit != Exit::Ok || !args.quiet {
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
@@ -169,6 +172,7 @@ fn render(
         }
         FormatArg::Markdown => report::doc::render_markdown(&report::doc::document(report), out),
         FormatArg::Json => report::json::render(report, out),
+        FormatArg::Ndjson => report::ndjson::render(report, out),
         FormatArg::Csv => report::csv::render(report, out),
     }
 }
@@ -211,6 +215,10 @@ fn write_marked(
             render(report, format, color, width, &mut body)?;
             out.write_all(&json_marked(&body, failures)?)
         }
+        FormatArg::Ndjson => {
+            report::ndjson::render_incomplete(&json_incomplete(failures), out)?;
+            render(report, format, color, width, out)
+        }
         FormatArg::Csv => {
             let mut body = Vec::new();
             render(report, format, color, width, &mut body)?;
@@ -219,9 +227,9 @@ fn write_marked(
     }
 }
 
-/// The JSON report `body` with `"complete": false, "errors": […]` as its first members.
-fn json_marked(body: &[u8], failures: &[Failure]) -> io::Result<Vec<u8>> {
-    let marker = report::Incomplete {
+/// The `complete: false` marker of a report whose inputs failed.
+fn json_incomplete(failures: &[Failure]) -> report::Incomplete<'_> {
+    report::Incomplete {
         complete: false,
         errors: failures
             .iter()
@@ -230,7 +238,12 @@ fn json_marked(body: &[u8], failures: &[Failure]) -> io::Result<Vec<u8>> {
                 error: &f.error,
             })
             .collect(),
-    };
+    }
+}
+
+/// The JSON report `body` with `"complete": false, "errors": […]` as its first members.
+fn json_marked(body: &[u8], failures: &[Failure]) -> io::Result<Vec<u8>> {
+    let marker = json_incomplete(failures);
     let mut head = Vec::new();
     sanitize::write_json_line(&mut head, &marker)?;
     // `{"complete":false,"errors":[…]}\n` → the members between the braces.

@@ -96,6 +96,7 @@ impl Report {
             causes: causes(agg),
             diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
+            lists_cut: Default::default(),
             top_senders: daily::top_senders(&agg.daily, top),
             top_recipients: daily::top_recipients(&agg.daily, top),
             mta_warnings: daily::warnings(&agg.daily, top),

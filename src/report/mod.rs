@@ -4,6 +4,7 @@
 //! and what to do comes from [`advice`].
 
 pub mod advice;
+pub mod bound;
 mod build;
 pub mod daily;
 pub mod findings;
@@ -11,7 +12,7 @@ pub mod render;
 
 /// The renderers by the paths the command layer uses (`report::doc::render_text`,
 /// `report::json::render`, `report::csv::render_suppression`).
-pub use render::{self as doc, csv, json};
+pub use render::{self as doc, csv, json, ndjson};
 
 use schemars::JsonSchema;
 use std::sync::Arc;
@@ -368,6 +369,9 @@ pub struct Report {
     pub causes: Vec<CauseRow>,
     pub diagnoses: Vec<DiagnosisRow>,
     pub next_steps: Vec<String>,
+    /// Entries left out of each list by `--top` in `--format json`: the whole lists are in
+    /// `--format ndjson` and `--top 0`.
+    pub lists_cut: bound::ListsCut,
     /// Senders by messages sent (bounded; exact unless `approximate`).
     pub top_senders: daily::VolumeTable<daily::SenderVolumeRow>,
     /// Recipients by messages delivered to them (bounded; exact unless `approximate`).

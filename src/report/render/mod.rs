@@ -6,6 +6,7 @@ pub mod csv;
 mod document;
 pub mod json;
 mod markdown;
+pub mod ndjson;
 mod text;
 
 pub use document::{Block, document};
