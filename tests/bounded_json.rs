@@ -117,3 +117,25 @@ fn ndjson_streams_every_entry_of_the_whole_report() {
     assert_eq!(rcpt["cause"], "user_unknown");
     assert_eq!(lines[0]["totals"], all["totals"]);
 }
+
+#[test]
+fn json_keeps_every_headline_limit_row_and_cuts_the_lower_replays() {
+    let log = crate::util::root().join("fixtures/exim/cpanel_domain_blocked.log");
+    let all = json(&["report", "--format", "json", "--top", "0"], &log);
+    let cut = json(&["report", "--format", "json", "--top", "1"], &log);
+    let headline = |l: &Value| {
+        l["source"] == "log" || l["tripped_at"].is_null() || l["threshold_percent"] == 100
+    };
+    let rows = |r: &Value| r["limits"].as_array().unwrap().clone();
+    let (all_rows, cut_rows) = (rows(&all), rows(&cut));
+    let others = all_rows.iter().filter(|l| !headline(l)).count();
+    assert!(
+        others >= 2,
+        "the fixture replays at lower percentages: {all_rows:?}"
+    );
+    let kept_headline: Vec<&Value> = cut_rows.iter().filter(|l| headline(l)).collect();
+    let all_headline: Vec<&Value> = all_rows.iter().filter(|l| headline(l)).collect();
+    assert_eq!(kept_headline, all_headline);
+    assert_eq!(cut_rows.len(), all_headline.len() + 1);
+    assert_eq!(cut["lists_cut"]["limits"], (others - 1) as u64);
+}

@@ -15,8 +15,12 @@ use super::{KeyHourRow, Report};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ListsCut {
+    /// Replays of cPanel's rule at the lower percentages past the first `--top` (the log's
+    /// own trips, trips of the configured rule and near misses are all kept).
+    pub limits: u64,
     pub failed_recipients: u64,
     pub diagnoses: u64,
+    pub next_steps: u64,
     pub own_domains: u64,
     pub backscatter: u64,
     pub local_relays: u64,
@@ -28,17 +32,21 @@ pub struct ListsCut {
 
 impl Report {
     /// Keeps the first `top` entries of every list that can grow with the log (the lists are
-    /// already ordered most important first), and for the per-hour tables the rows of the
-    /// `top` keys with the most deferrals and failures; records in `lists_cut` how many
+    /// already ordered most important first), every headline limit row and `top` replays at
+    /// lower percentages, and for the per-hour tables the rows of the `top` keys with the
+    /// most deferrals and failures; records in `lists_cut` how many
     /// entries each list lost. `top` 0 keeps everything.
     pub fn bound_lists(&mut self, top: usize) {
         if top == 0 {
             return;
         }
         let n = |lost: usize| lost as u64;
+        let limits = n(self.cut_replays(top));
         self.lists_cut = ListsCut {
+            limits,
             failed_recipients: n(truncate(&mut self.failed_recipients, top)),
             diagnoses: n(truncate(&mut self.diagnoses, top)),
+            next_steps: n(truncate(&mut self.next_steps, top)),
             own_domains: n(truncate(&mut self.own_domains, top)),
             backscatter: n(truncate(&mut self.backscatter, top)),
             local_relays: n(truncate(&mut self.local_relays, top)),
@@ -47,6 +55,28 @@ impl Report {
             by_sender: n(top_keys(&mut self.by_sender, top, |r| &r.row)),
             by_recipient_domain: n(top_keys(&mut self.by_recipient_domain, top, |r| &r.row)),
         };
+    }
+}
+
+impl Report {
+    /// Keeps every headline limit row and the first `top` others; returns how many it cut.
+    fn cut_replays(&mut self, top: usize) -> usize {
+        let mut others = 0;
+        let keep: Vec<bool> = self
+            .limits
+            .iter()
+            .map(|l| {
+                let headline = self.is_headline(l);
+                if !headline {
+                    others += 1;
+                }
+                headline || others <= top
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        let before = self.limits.len();
+        self.limits.retain(|_| keep.next().unwrap_or(true));
+        before - self.limits.len()
     }
 }
 

@@ -463,11 +463,16 @@ impl Report {
     pub(crate) fn has_problems(&self) -> bool {
         !self.findings.is_empty()
             || self.findings_not_shown > 0
-            || self.limits.iter().any(|l| {
-                l.source == LimitSource::Log
-                    || l.tripped_at.is_none()
-                    || l.threshold_percent == Some(self.settings.limit_percent.unwrap_or(100))
-            })
+            || self.limits.iter().any(|l| self.is_headline(l))
+    }
+
+    /// Returns true if and only if a limit row is one a person acts on: a trip the log
+    /// records, a trip of the configured rule (or at 100% when it is off), or a near miss;
+    /// not a replay at one of the lower percentages.
+    pub(crate) fn is_headline(&self, l: &LimitRow) -> bool {
+        l.source == LimitSource::Log
+            || l.tripped_at.is_none()
+            || l.threshold_percent == Some(self.settings.limit_percent.unwrap_or(100))
     }
 
     /// The limit rows a person needs: real trips, trips of the configured rule (or at 100%
