@@ -151,7 +151,7 @@ impl<'w, 'c> Tracer<'w, 'c> {
     }
 
     /// Keeps at most `bytes` of unprinted line text in memory (the rest goes to the
-    /// temporary file); the default is [`spool::MEMORY_BUDGET`].
+    /// temporary file); the default is 32 MiB.
     pub fn with_memory_budget(mut self, bytes: usize) -> Self {
         self.spool = spool::Spool::with_budget(bytes);
         self
