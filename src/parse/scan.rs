@@ -182,7 +182,7 @@ pub(crate) fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chron
     use std::io::{Seek, SeekFrom};
     let Input::Path(p) = input else { return None };
     let mut last = None;
-    if input::is_gzip(p) {
+    if input::is_compressed(p) {
         let opts = ScanOptions {
             samples: 0,
             ..opts.clone()
