@@ -3,6 +3,7 @@
 mod args;
 mod broken_pipe;
 mod classify;
+mod compressed;
 mod corpus;
 mod counting;
 mod daily;
