@@ -67,7 +67,8 @@ pub struct FileStats {
     pub binary: u64,
     /// The first few unrecognised or malformed lines: (line number, text).
     pub samples: Vec<(u64, String)>,
-    /// A read error that ended this input early (e.g. a corrupt gzip stream).
+    /// A read error that ended this input early (e.g. a corrupt or truncated compressed
+    /// stream).
     pub error: Option<String>,
     /// The caller asked to stop before the end of the input.
     pub stopped: bool,
