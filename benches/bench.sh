@@ -14,6 +14,9 @@
 #   splitting it in 4 at line boundaries and gzipping the parts (bench-data/*.rot/NAME.N.gz,
 #   .4 the oldest); runs `report`, `events` and `trace ADDRESS` on the plain file and on the
 #   set, output to /dev/null, and `gzip -dc` of the set as the yardstick of the .gz rows.
+#   When xz and zstd are installed, the same set recompressed (NAME.N.xz with `xz -1`,
+#   NAME.N.zst with `zstd -3`, made once) gives a `report` row each against `xz -dc` and
+#   `zstd -dc` of it.
 # peers: on the same plain files, mailtrace `report` and `trace ADDRESS` and, when installed,
 #   eximstats, exigrep ADDRESS (Exim) and pflogsumm (Postfix), with the ratio of mailtrace's
 #   speed and peak RSS to each (Debian: apt-get install exim4-base pflogsumm).
@@ -401,6 +404,34 @@ throughput_one() {
     done
     measure "$bin" trace "$addr" "${set[@]}"
     record "trace ADDR $name.{1..4}.gz" "$bytes" "$(gz_ratio "$gz_secs")"
+    local tool ext
+    for tool in xz zstd; do
+        command -v "$tool" >/dev/null || continue
+        ext=$([[ $tool == xz ]] && echo xz || echo zst)
+        local other=()
+        mapfile -t other < <(recompressed_set "$dir" "$tool" "$ext")
+        measure "$tool" -dc "${other[@]}"
+        record "$tool -dc $name.{1..4}.$ext" "$bytes"
+        gz_secs=$M_SECS
+        measure "$bin" report "${other[@]}"
+        record "report $name.{1..4}.$ext" "$bytes" "$(gz_ratio "$gz_secs" | sed "s/gzip/$tool/")"
+    done
+}
+
+# The .gz files of rotated set DIR recompressed with TOOL (xz or zstd) to suffix EXT, made
+# if missing; prints their paths, oldest first.
+recompressed_set() {
+    local dir=$1 tool=$2 ext=$3 gz out level
+    level=$([[ $tool == xz ]] && echo -1 || echo -3)
+    for gz in "$dir"/*.4.gz "$dir"/*.3.gz "$dir"/*.2.gz "$dir"/*.1.gz; do
+        out="${gz%.gz}.$ext"
+        if [[ ! -s $out ]]; then
+            echo "== making $out" >&2
+            gzip -dc "$gz" | "$tool" "$level" -c >"$out.part"
+            mv "$out.part" "$out"
+        fi
+        echo "$out"
+    done
 }
 
 # The last measurement's speed against `gzip -dc` taking GZ_SECS.

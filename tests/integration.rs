@@ -4,6 +4,7 @@ mod args;
 mod bounded_json;
 mod broken_pipe;
 mod classify;
+mod compressed;
 mod corpus;
 mod counting;
 mod daily;

@@ -1,19 +1,23 @@
-//! Stage 1 of the pipeline, bytes → lines: files and standard input, gzip recognised by its
-//! magic bytes (multi-member too; [`is_gzip`] is the one test), the default logs, rotated
-//! sets put oldest first ([`rotation`]), a line reader that reuses one buffer, strips CR,
-//! bounds line length and never fails on invalid UTF-8 ([`lines`]), and following live
-//! files like `tail -F` ([`tail`]).
+//! Stage 1 of the pipeline, bytes → lines: files and standard input, gzip, xz, bzip2 and
+//! zstd recognised by their magic bytes and decompressed on a background thread ([`open`]
+//! and [`from_reader`] are the one way in; [`is_compressed`] is the one test), the default
+//! logs, rotated sets put oldest first ([`rotation`]), a line reader that reuses one buffer,
+//! strips CR, bounds line length and never fails on invalid UTF-8 ([`lines`]), and following
+//! live files like `tail -F` ([`tail`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+mod compress;
 pub mod fifo;
 mod gzip;
 pub mod lines;
+mod readahead;
 pub mod rotation;
 pub mod tail;
 
+pub use compress::Compression;
 pub use gzip::ResumingGzDecoder;
 
 pub use crate::error::InputError;
@@ -80,7 +84,8 @@ pub(crate) fn find_default_log_in(candidates: &[&str]) -> Result<PathBuf, InputE
         })
 }
 
-/// Opens an input as a buffered reader, decompressing gzip (detected by its magic bytes).
+/// Opens an input as a buffered reader, decompressing it when its magic bytes are those of a
+/// [`Compression`].
 pub fn open(input: &Input) -> Result<Box<dyn BufRead + Send>, InputError> {
     open_with(input, &mut |_| {})
 }
@@ -110,31 +115,55 @@ pub(crate) fn open_with(
     from_reader(raw).map_err(|source| InputError::Open { path: name, source })
 }
 
-/// Returns true if and only if `head`, the first bytes of a file, start like gzip.
-fn has_gzip_magic(head: &[u8]) -> bool {
-    head.starts_with(&[0x1f, 0x8b])
-}
-
-/// Returns true if and only if `path` is a gzip file: by its first bytes, or by its name
-/// when it cannot be read (a file that does not exist yet).
-pub fn is_gzip(path: &Path) -> bool {
-    let mut magic = [0u8; 2];
+/// The compression of the file at `path`: by its first bytes, or by its name when it cannot
+/// be read (a file that does not exist yet).
+pub fn compression_of(path: &Path) -> Option<Compression> {
+    let mut head = [0u8; compress::MAGIC_LEN];
     match File::open(path) {
-        Ok(mut f) => f.read_exact(&mut magic).is_ok() && has_gzip_magic(&magic),
-        Err(_) => path.extension().is_some_and(|e| e == "gz"),
+        Ok(f) => {
+            let mut n = 0;
+            let mut f = f.take(head.len() as u64);
+            while let Ok(k @ 1..) = f.read(&mut head[n..]) {
+                n += k;
+            }
+            Compression::sniff(&head[..n])
+        }
+        Err(_) => Compression::from_name(&path.to_string_lossy()),
     }
 }
 
-/// Wraps any reader, sniffing for gzip without consuming the magic bytes.
-pub fn from_reader(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
-    let mut buf = BufReader::with_capacity(256 * 1024, raw);
-    if has_gzip_magic(buf.fill_buf()?) {
-        Ok(Box::new(BufReader::with_capacity(
-            256 * 1024,
-            ResumingGzDecoder::new(buf),
-        )))
-    } else {
-        Ok(Box::new(buf))
+/// Returns true if and only if `path` is compressed in one of the [`Compression`] formats
+/// (see [`compression_of`]).
+pub fn is_compressed(path: &Path) -> bool {
+    compression_of(path).is_some()
+}
+
+/// [`is_compressed`]: true for every [`Compression`] format, not only gzip.
+pub fn is_gzip(path: &Path) -> bool {
+    is_compressed(path)
+}
+
+/// Wraps any reader, sniffing for a [`Compression`] without losing the magic bytes; a
+/// compressed stream is decompressed on a background thread ([`readahead`]).
+pub fn from_reader(mut raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
+    // A pipe may deliver fewer bytes in one read than the magic bytes take: read on only
+    // while they could still be a format's magic.
+    let mut head = [0u8; compress::MAGIC_LEN];
+    let mut n = 0;
+    while n == 0 || Compression::undecided(&head[..n]) {
+        match raw.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let format = Compression::sniff(&head[..n]);
+    let whole =
+        BufReader::with_capacity(256 * 1024, io::Cursor::new(head[..n].to_vec()).chain(raw));
+    match format {
+        Some(format) => Ok(readahead::spawn(compress::decoder(format, whole))),
+        None => Ok(Box::new(whole)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Rotated log sets: one naming rule (`NAME.N[.gz]`, `NAME-YYYYMMDD[.gz]`)
+//! Rotated log sets: one naming rule (`NAME.N[.gz]`, `NAME-YYYYMMDD[.gz]`, with `.xz`,
+//! `.bz2` or `.zst` in place of `.gz` too)
 //! for putting a set in reading order ([`order_rotated`]) and for finding the file a live
 //! log was last rotated into ([`previous_rotated`]).
 
@@ -6,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::Input;
+use super::compress::SUFFIXES;
 
 /// Puts inputs in reading order: the files of one rotated set (same base name after removing
-/// `.gz`, a numeric `.N` suffix or a `-YYYYMMDD` date) oldest first, sets in the order they
+/// a compression suffix, a numeric `.N` suffix or a `-YYYYMMDD` date) oldest first, sets in the order they
 /// were first named. Standard input stays where it was given.
 pub fn order_rotated(inputs: Vec<Input>) -> Vec<Input> {
     let mut groups: Vec<(String, Vec<(RotationAge, Input)>)> = Vec::new();
@@ -45,13 +47,14 @@ enum RotationAge {
     Current,
 }
 
-/// The rotated set a file name belongs to (the name without `.gz`, a numeric `.N` suffix of
+/// The rotated set a file name belongs to (the name without a compression suffix such as
+/// `.gz` (see [`SUFFIXES`]), a numeric `.N` suffix of
 /// up to four digits or a `-YYYYMMDD` date of eight or more digits) and its age in the set.
 fn rotation_key(name: &str) -> (String, RotationAge) {
-    let mut name = name;
-    if let Some(s) = name.strip_suffix(".gz") {
-        name = s;
-    }
+    let name = SUFFIXES
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name);
     if let Some((base, n)) = name.rsplit_once('.')
         && !n.is_empty()
         && n.len() <= 4
@@ -72,7 +75,7 @@ fn rotation_key(name: &str) -> (String, RotationAge) {
 }
 
 /// The previous rotated file of a live log: the member of its rotated set (same folder)
-/// named `NAME.1` or `NAME.0` (compressed or not) or `NAME-YYYYMMDD[.gz]`, whichever was
+/// named `NAME.1` or `NAME.0` or `NAME-YYYYMMDD` (compressed or not), whichever was
 /// written last.
 pub fn previous_rotated(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
@@ -141,6 +144,44 @@ mod tests {
                 "mail.log.1",
                 "mail.log",
                 "other.log"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_compression_suffix_orders_like_gz() {
+        let names = |v: Vec<Input>| -> Vec<String> { v.iter().map(|i| i.display_name()).collect() };
+        let i = |s: &str| Input::from_arg(s);
+        assert_eq!(
+            names(order_rotated(vec![
+                i("mail.log"),
+                i("mail.log.1"),
+                i("mail.log.2.zst"),
+                i("mail.log.3.bz2"),
+                i("mail.log.5.gz"),
+                i("mail.log.4.xz"),
+            ])),
+            [
+                "mail.log.5.gz",
+                "mail.log.4.xz",
+                "mail.log.3.bz2",
+                "mail.log.2.zst",
+                "mail.log.1",
+                "mail.log"
+            ]
+        );
+        assert_eq!(
+            names(order_rotated(vec![
+                i("exim_mainlog"),
+                i("exim_mainlog-20261201.xz"),
+                i("exim_mainlog-20261130.zst"),
+                i("exim_mainlog-20261129.bz2"),
+            ])),
+            [
+                "exim_mainlog-20261129.bz2",
+                "exim_mainlog-20261130.zst",
+                "exim_mainlog-20261201.xz",
+                "exim_mainlog"
             ]
         );
     }

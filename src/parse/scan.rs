@@ -67,7 +67,8 @@ pub struct FileStats {
     pub binary: u64,
     /// The first few unrecognised or malformed lines: (line number, text).
     pub samples: Vec<(u64, String)>,
-    /// A read error that ended this input early (e.g. a corrupt gzip stream).
+    /// A read error that ended this input early (e.g. a corrupt or truncated compressed
+    /// stream).
     pub error: Option<String>,
     /// The caller asked to stop before the end of the input.
     pub stopped: bool,
@@ -182,7 +183,7 @@ pub(crate) fn last_event_time(input: &Input, opts: &ScanOptions) -> Option<chron
     use std::io::{Seek, SeekFrom};
     let Input::Path(p) = input else { return None };
     let mut last = None;
-    if input::is_gzip(p) {
+    if input::is_compressed(p) {
         let opts = ScanOptions {
             samples: 0,
             ..opts.clone()
