@@ -216,7 +216,7 @@ pub enum FollowFormatArg {
 /// Options shared by every subcommand that reads logs.
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
-    /// Log files to read (`-` for standard input; gzip is recognised by content). A rotated
+    /// Log files to read (`-` for standard input; gzip, xz, bzip2 and zstd are recognised by content). A rotated
     /// set given in any order is read oldest first. Default: standard input when it is not a
     /// terminal and has data (not for follow), else the first that exists of
     /// /var/log/exim_mainlog, /var/log/exim4/mainlog, /var/log/exim/mainlog,

@@ -138,11 +138,6 @@ pub fn is_compressed(path: &Path) -> bool {
     compression_of(path).is_some()
 }
 
-/// [`is_compressed`]: true for every [`Compression`] format, not only gzip.
-pub fn is_gzip(path: &Path) -> bool {
-    is_compressed(path)
-}
-
 /// Wraps any reader, sniffing for a [`Compression`] without losing the magic bytes; a
 /// compressed stream is decompressed on a background thread ([`readahead`]).
 pub fn from_reader(mut raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {

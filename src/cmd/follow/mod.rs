@@ -213,7 +213,9 @@ fn check_followable(p: &Path) -> Result<()> {
         Ok(m) if m.is_dir() => "is a directory",
         Ok(m) if m.file_type().is_fifo() => return Ok(()),
         Ok(m) if !m.is_file() => "not a regular file or FIFO",
-        Ok(_) if input::is_gzip(p) => "a compressed file cannot be followed: name the live log",
+        Ok(_) if input::is_compressed(p) => {
+            "a compressed file cannot be followed: name the live log"
+        }
         // A file that does not exist yet is waited for (its folder must exist: the
         // follower says so when it does not).
         Ok(_) | Err(_) => return Ok(()),

@@ -175,7 +175,7 @@ impl Segment {
     ) -> io::Result<Option<(Segment, bool)>> {
         let year = year_source(path, opts.year);
         let parser = LineParser::new(opts.mta, year);
-        if input::is_gzip(path) {
+        if input::is_compressed(path) {
             let reader = input::open(&Input::Path(path.to_path_buf())).map_err(io::Error::other)?;
             return Ok(Some((
                 Segment {
