@@ -139,7 +139,7 @@ pub fn is_compressed(path: &Path) -> bool {
 }
 
 /// Wraps any reader, sniffing for a [`Compression`] without losing the magic bytes; a
-/// compressed stream is decompressed on a background thread ([`readahead`]).
+/// compressed stream is decompressed on a background thread (module `readahead`).
 pub fn from_reader(mut raw: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
     // A pipe may deliver fewer bytes in one read than the magic bytes take: read on only
     // while they could still be a format's magic.
