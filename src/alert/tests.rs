@@ -5,6 +5,7 @@ use super::*;
 use crate::correlate::Correlator;
 use crate::model::cpanel::LimitRule;
 use crate::model::event::{Event, Kind, Limit, Mta};
+use chrono::NaiveDateTime;
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::new(
