@@ -26,6 +26,15 @@
 //! | `login_ips` | account | the account's messages this hour came from ≥ `--account-ips` (5) distinct client IPs. |
 //! | `burst` | cause | ≥ `--burst` (20) delivery failures of one cause within 10 minutes: deferrals, failures and expiries, not SMTP-time rejections, retry-time-not-reached deferrals or cPanel's own limit refusals (those raise `blocked`). The window slides across hours; the alert still fires at most once per cause per hour. `--burst 0` turns it off. |
 //!
+//! # Bounded state
+//!
+//! Whatever the log holds, the engine's memory is bounded ([`state`]): at most 20,000 sender
+//! domains this hour and 25,000 accounts in full (the least active without an alert are
+//! folded into hashed records that give their counters back when they return), queue IDs
+//! counted as 64-bit hashes in two generations of 131,072, at most 65,536 failures per cause
+//! in a burst window and 20,000 failure texts in the classifier's cache. Each kind of fold is
+//! said once on stderr and counted ([`Engine::folds`]).
+//!
 //! # JSON schema (`--format json` and `--alert-command`)
 //!
 //! One object per line. Every alert has:
