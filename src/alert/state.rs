@@ -9,18 +9,19 @@
 //!   domain that shows up again gets its counters back, so folding loses nothing while its
 //!   record is kept. Domains that raised an alert this hour are never folded; among the
 //!   others, those without a defer or failure this hour go first, then those far from the
-//!   warning level, least activity first. Records are kept in two generations of 131,072:
-//!   when the newer fills, the older is dropped, and a domain folded that long ago starts
+//!   warning level, least activity first. Records are kept in two generations: when the
+//!   newer fills, the older is dropped, and a domain folded that long ago starts
 //!   again from zero (which can only undercount its defers+fails, unless it had
-//!   deliveries: then a percentage could come out too high).
+//!   deliveries: then a percentage could come out too high). Generations hold 114,688
+//!   entries, the most a table of 131,072 buckets takes.
 //! - **Accounts** (25,000): the same, for the sending accounts and their volume history.
 //!   Accounts that alerted this hour or are near an alert are never folded; accounts with
 //!   no earlier hour go first (restarting them loses nothing but this hour's count, which
 //!   the record keeps). An account folded with a history loses it: when it comes back, its
 //!   baseline starts afresh at that hour, so it cannot raise a `volume_jump` against
 //!   hours it was not counted in.
-//! - **Arrivals** (queue IDs counted once each): 64-bit hashes in two generations of
-//!   131,072; an arrival line of a queue ID older than both is counted again.
+//! - **Arrivals** (queue IDs counted once each): 64-bit hashes in two generations; an
+//!   arrival line of a queue ID older than both is counted again.
 //! - **Burst windows**: at most 65,536 failures per cause in the window; past that the
 //!   oldest leave early (the count is then "at least" 65,536, far above any threshold).
 //! - **Classifier cache**: started afresh past 20,000 distinct failure texts.
@@ -49,7 +50,8 @@ pub struct Caps {
     pub accounts: usize,
     /// Failures per cause in the burst window.
     pub burst: usize,
-    /// Entries of one generation of hashes (arrivals, folded records).
+    /// Entries of one generation of hashes (arrivals, folded records): 114,688 fill a
+    /// table of 131,072 buckets to its load limit of 7/8.
     pub generation: usize,
     /// Distinct failure texts in the classifier cache.
     pub texts: usize,
@@ -61,7 +63,7 @@ impl Default for Caps {
             domains: 20_000,
             accounts: 25_000,
             burst: 65_536,
-            generation: 131_072,
+            generation: 114_688,
             texts: 20_000,
         }
     }
@@ -170,7 +172,8 @@ impl<V> Generations<V> {
 
     pub(super) fn insert(&mut self, k: u64, v: V) {
         if self.new.len() >= self.cap && !self.new.contains_key(&k) {
-            let full = std::mem::take(&mut self.new);
+            // The next generation will fill too: sized at once, it never rehashes.
+            let full = std::mem::replace(&mut self.new, HashMap::with_capacity(self.cap));
             if !self.old.is_empty() {
                 self.dropped += 1;
             }
@@ -217,12 +220,33 @@ impl DomainState {
     }
 }
 
+/// The counters of a folded sender domain (the rule counts deliveries, deferrals and
+/// failures only), in 12 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Packed([u32; 3]);
+
+impl Packed {
+    fn of(c: &Counts) -> Packed {
+        let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+        Packed([n(c.delivered), n(c.deferred), n(c.bounced)])
+    }
+
+    fn counts(self) -> Counts {
+        Counts {
+            delivered: u64::from(self.0[0]),
+            deferred: u64::from(self.0[1]),
+            bounced: u64::from(self.0[2]),
+            ..Counts::default()
+        }
+    }
+}
+
 /// The sender domains of this hour: at most `cap` in full, the rest folded.
 #[derive(Debug)]
 pub(super) struct Domains {
     map: HashMap<Box<str>, DomainState>,
     cap: usize,
-    folded: Generations<Counts>,
+    folded: Generations<Packed>,
 }
 
 impl Domains {
@@ -272,7 +296,10 @@ impl Domains {
             .from_key(domain)
             .or_insert_with(|| {
                 let st = DomainState {
-                    counts: records.remove(h.of(domain)).unwrap_or_default(),
+                    counts: records
+                        .remove(h.of(domain))
+                        .map(Packed::counts)
+                        .unwrap_or_default(),
                     ..DomainState::default()
                 };
                 (domain.into(), st)
@@ -316,7 +343,7 @@ impl Domains {
             if r == limit {
                 equal_quota -= 1;
             }
-            records.insert(h.of(k), s.counts);
+            records.insert(h.of(k), Packed::of(&s.counts));
             false
         });
         want as u64
@@ -343,11 +370,13 @@ pub(super) struct AccountState {
     pub(super) fired: u8,
 }
 
-/// What a folded account leaves behind.
+/// What a folded account leaves behind, in 12 bytes: the hour it was folded in and its
+/// messages then, and whether it had earlier hours.
 #[derive(Debug, Clone, Copy)]
 struct AccountRecord {
-    hour: Hour,
-    messages: u64,
+    /// The low 32 bits of the hour (they tell hours apart for 490,000 years).
+    hour: u32,
+    messages: u32,
     had_history: bool,
 }
 
@@ -398,8 +427,8 @@ impl Accounts {
             .or_insert_with(|| {
                 let mut st = AccountState::default();
                 if let Some(r) = records.remove(h.of(account)) {
-                    if r.hour == cur {
-                        st.messages = r.messages;
+                    if r.hour == cur.0 as u32 {
+                        st.messages = u64::from(r.messages);
                     }
                     if r.had_history {
                         st.counted_from = Some(cur);
@@ -449,8 +478,8 @@ impl Accounts {
             records.insert(
                 h.of(k),
                 AccountRecord {
-                    hour: cur,
-                    messages: a.messages,
+                    hour: cur.0 as u32,
+                    messages: u32::try_from(a.messages).unwrap_or(u32::MAX),
                     had_history: !a.history.is_empty() || a.counted_from.is_some(),
                 },
             );
