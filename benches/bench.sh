@@ -184,6 +184,19 @@ read_offset() {
     echo -1
 }
 
+# How far process PID has read FILE: the offset of its descriptor of FILE or, if larger, the
+# bytes it has read at all (/proc/PID/io rchar). The follower reads with pread, which leaves
+# the offset at 0, so the offset alone never reaches the end; rchar counts those reads (and a
+# little more: the few other files a process reads).
+read_progress() {
+    local pos rchar
+    pos=$(read_offset "$1" "$2")
+    pos=${pos:--1}
+    rchar=$(sed -n 's/^rchar:[[:space:]]*//p' "/proc/$1/io" 2>/dev/null)
+    rchar=${rchar:-0}
+    if ((rchar > pos)); then echo "$rchar"; else echo "$pos"; fi
+}
+
 # Seconds since EPOCHREALTIME value T0, less SUB.
 since() {
     awk -v a="$1" -v b="$EPOCHREALTIME" -v c="${2:-0}" 'BEGIN { printf "%.2f", b - a - c }'
@@ -201,8 +214,7 @@ stop_gently() {
 # timed_out and read_bytes). Uses and updates last and idle of measure.
 watch_follow() {
     local pid=$1 t0=$2 pos size ticks
-    pos=$(read_offset "$pid" "$FOLLOW_FILE")
-    pos=${pos:--1}
+    pos=$(read_progress "$pid" "$FOLLOW_FILE")
     size=$(stat -c %s "$FOLLOW_FILE")
     if ((pos >= size)); then
         ticks=$(cpu_ticks "$pid")

@@ -302,7 +302,7 @@ fn chaos_tally(segments: &[Segment], seen: &[(usize, u64)]) -> ChaosTally {
 }
 
 /// Sends SIGINT to `child`, as Ctrl-C would.
-fn interrupt(child: &Child) {
+pub(crate) fn interrupt(child: &Child) {
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -311,7 +311,7 @@ fn interrupt(child: &Child) {
 }
 
 /// Waits for `child` to exit, failing after `limit`.
-fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let end = Instant::now() + limit;
     loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -446,7 +446,7 @@ fn mkfifo(path: &Path) {
 }
 
 /// Reads a child's stdout lines on a thread, as JSON values on a channel.
-fn json_lines(r: impl Read + Send + 'static) -> mpsc::Receiver<serde_json::Value> {
+pub(crate) fn json_lines(r: impl Read + Send + 'static) -> mpsc::Receiver<serde_json::Value> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(r).lines().map_while(Result::ok) {

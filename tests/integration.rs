@@ -16,6 +16,7 @@ mod exit_status;
 mod fifo;
 mod findings;
 mod follow;
+mod follow_memory;
 mod fuzz_mutate;
 mod generated_docs;
 mod golden;

@@ -27,8 +27,8 @@ use prometheus::{
     TextEncoder,
 };
 
-use super::{AlertConfig, DomainRow, Engine};
-use crate::classify::{CachedClassifier, Cause, Classifier};
+use super::{AlertConfig, Caps, DomainRow, Engine, cause_of};
+use crate::classify::{CachedClassifier, Classifier};
 use crate::correlate::{Message, Sink};
 use crate::model::cpanel::sender_domain_key;
 use crate::model::event::Event;
@@ -341,7 +341,7 @@ impl<'c> Recorder<'c> {
     ) -> Self {
         Recorder {
             metrics,
-            cache: CachedClassifier::new(classifier),
+            cache: CachedClassifier::with_limit(classifier, Caps::default().texts),
             domains: Slots::new(max_series),
             accounts: Slots::new(max_series),
             max_series: max_series.max(1),
@@ -421,13 +421,7 @@ impl<'c> Recorder<'c> {
             _ => true,
         };
         if failed {
-            let cause = if o.kind == OutcomeKind::Expired {
-                Cause::Expired
-            } else {
-                self.cache
-                    .classify(o.code, o.status, o.text.unwrap_or(""))
-                    .cause
-            };
+            let cause = cause_of(o, &mut self.cache);
             self.metrics
                 .failures
                 .with_label_values(&[cause.as_str()])

@@ -26,6 +26,15 @@
 //! | `login_ips` | account | the account's messages this hour came from ≥ `--account-ips` (5) distinct client IPs. |
 //! | `burst` | cause | ≥ `--burst` (20) delivery failures of one cause within 10 minutes: deferrals, failures and expiries, not SMTP-time rejections, retry-time-not-reached deferrals or cPanel's own limit refusals (those raise `blocked`). The window slides across hours; the alert still fires at most once per cause per hour. `--burst 0` turns it off. |
 //!
+//! # Bounded state
+//!
+//! Whatever the log holds, the engine's memory is bounded ([`state`]): at most 20,000 sender
+//! domains this hour and 25,000 accounts in full (the least active without an alert are
+//! folded into hashed records that give their counters back when they return), queue IDs
+//! counted as 64-bit hashes in two generations of 131,072, at most 65,536 failures per cause
+//! in a burst window and 20,000 failure texts in the classifier's cache. Each kind of fold is
+//! said once on stderr and counted ([`Engine::folds`]).
+//!
 //! # JSON schema (`--format json` and `--alert-command`)
 //!
 //! One object per line. Every alert has:
@@ -67,17 +76,21 @@
 pub mod hook;
 pub mod metrics;
 pub mod screen;
+mod state;
 
 #[cfg(test)]
 mod tests;
 mod types;
 
+pub use state::{Caps, Folds};
 pub use types::*;
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use chrono::NaiveDateTime;
 use serde::Serialize;
+
+use state::{Accounts, BurstWindow, Domains, Generations, Hasher64};
 
 use crate::classify::{CachedClassifier, Cause, Classifier};
 use crate::correlate::{Message, Sink};
@@ -85,7 +98,7 @@ use crate::model::cpanel::{rule_counts, sender_domain_key};
 use crate::model::event::{Event, Kind, LimitKind, Timestamp};
 use crate::model::hour::{Counts, Hour};
 use crate::model::outcome::{Outcome, OutcomeKind};
-use crate::util::text::{cut, round1 as one_decimal};
+use crate::util::text::{cut, round1 as one_decimal, thousands};
 
 /// Version of the alert JSON schema.
 pub const ALERT_SCHEMA_VERSION: u32 = 1;
@@ -96,30 +109,18 @@ pub const BURST_WINDOW_MINUTES: i64 = 10;
 /// At most this many client IPs are remembered per account and hour.
 const MAX_IPS: usize = 64;
 
-/// At most this many queue IDs are remembered per hour to count each arrival once.
-const MAX_ARRIVALS: usize = 1 << 20;
-
 /// Longest example text in a `burst` alert, in characters.
 const EXAMPLE_CHARS: usize = 200;
 
-/// One sender domain this hour.
-#[derive(Debug, Default, Clone)]
-struct DomainState {
-    counts: Counts,
-    warned: Option<Timestamp>,
-    tripped: Option<Timestamp>,
-    blocked: Option<Timestamp>,
-    /// cPanel refusal lines seen this hour.
-    refusals: u64,
-}
-
-/// One sending account: this hour's figures and earlier hours' message counts.
-#[derive(Debug, Default, Clone)]
-struct AccountState {
-    messages: u64,
-    ips: BTreeSet<String>,
-    /// Messages in earlier hours, oldest first; hours with none are left out.
-    history: VecDeque<(Hour, u64)>,
+/// The cause of a failed outcome: an expiry is [`Cause::Expired`]; anything else is what
+/// the classifier makes of its reply (code, enhanced status, text). Shared by the engine's
+/// burst windows and the metrics' failure counters.
+pub(crate) fn cause_of(o: &Outcome<'_>, cache: &mut CachedClassifier<'_>) -> Cause {
+    if o.kind == OutcomeKind::Expired {
+        Cause::Expired
+    } else {
+        cache.classify(o.code, o.status, o.text.unwrap_or("")).cause
+    }
 }
 
 /// One row of the live table: a sender domain this hour.
@@ -146,23 +147,32 @@ pub struct DomainRow {
 /// [`Engine::take_alerts`].
 pub struct Engine<'c> {
     cfg: AlertConfig,
-    classifier: &'c Classifier,
     cache: CachedClassifier<'c>,
     hour: Option<Hour>,
     /// The first hour any line was seen in: the start of the volume baseline.
     first_hour: Option<Hour>,
     last_time: Option<Timestamp>,
-    domains: HashMap<Box<str>, DomainState>,
-    accounts: HashMap<Box<str>, AccountState>,
-    /// Queue IDs whose arrival was counted this hour.
-    arrivals: HashSet<Box<str>>,
-    /// Per cause: (time, sender domain) of the failures in the burst window.
-    bursts: HashMap<Cause, VecDeque<(NaiveDateTime, Box<str>)>>,
+    caps: Caps,
+    hasher: Hasher64,
+    domains: Domains,
+    accounts: Accounts,
+    /// Hashes of the queue IDs whose arrival was counted this hour.
+    arrivals: Generations<()>,
+    /// The failures of each cause in the burst window.
+    bursts: HashMap<Cause, BurstWindow>,
     /// (kind, subject key) of the alerts raised this hour.
     fired: HashSet<(AlertKind, String)>,
     replaying: bool,
     quiet_before: Option<Hour>,
     alerts: Vec<Alert>,
+    /// Notices for stderr (a cap folding state, said once per kind).
+    notices: Vec<String>,
+    /// Which kinds of fold were said: domains, accounts, generations, burst, texts.
+    said: [bool; 5],
+    /// What the caps folded so far.
+    folds: Folds,
+    /// The lower-cased account of the arrival being counted (reused, not reallocated).
+    key: String,
     /// Alerts raised so far (including those kept quiet).
     pub raised: u64,
     /// Lines of an earlier hour than the current one, not counted.
@@ -171,23 +181,93 @@ pub struct Engine<'c> {
 
 impl<'c> Engine<'c> {
     pub fn new(cfg: AlertConfig, classifier: &'c Classifier) -> Self {
+        Self::with_caps(cfg, classifier, Caps::default())
+    }
+
+    /// An engine that remembers at most what `caps` allow (see [`state`]).
+    pub fn with_caps(cfg: AlertConfig, classifier: &'c Classifier, caps: Caps) -> Self {
         Engine {
             cfg,
-            classifier,
-            cache: CachedClassifier::new(classifier),
+            cache: CachedClassifier::with_limit(classifier, caps.texts),
             hour: None,
             first_hour: None,
             last_time: None,
-            domains: HashMap::new(),
-            accounts: HashMap::new(),
-            arrivals: HashSet::new(),
+            caps,
+            hasher: Hasher64::default(),
+            domains: Domains::new(caps.domains, caps.generation),
+            accounts: Accounts::new(caps.accounts, caps.generation),
+            arrivals: Generations::new(caps.generation),
             bursts: HashMap::new(),
             fired: HashSet::new(),
             replaying: false,
             quiet_before: None,
             alerts: Vec::new(),
+            notices: Vec::new(),
+            said: [false; 5],
+            folds: Folds::default(),
+            key: String::new(),
             raised: 0,
             late: 0,
+        }
+    }
+
+    /// What the caps folded so far.
+    pub fn folds(&self) -> Folds {
+        let mut f = self.folds;
+        f.generations = self.arrivals.dropped
+            + self.domains.generations_dropped()
+            + self.accounts.generations_dropped();
+        f.texts = self.cache.restarts();
+        f
+    }
+
+    /// How much state is held: (sender domains in full, folded domain records, accounts
+    /// in full, arrival hashes, failures in burst windows).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.domains.len(),
+            self.domains.folded_len(),
+            self.accounts.len(),
+            self.arrivals.len(),
+            self.bursts.values().map(|b| b.len()).sum(),
+        )
+    }
+
+    /// Notices raised since the last call (a cap started folding state).
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Says `text` once for fold kind `which`.
+    fn say_once(&mut self, which: usize, text: impl FnOnce(&Caps) -> String) {
+        if let Some(said) = self.said.get_mut(which)
+            && !*said
+        {
+            *said = true;
+            let t = text(&self.caps);
+            self.notices.push(t);
+        }
+    }
+
+    /// Says the new folds of the hash generations and the classifier cache, once each.
+    fn check_generations(&mut self) {
+        let f = self.folds();
+        if f.generations > 0 {
+            self.say_once(2, |c| {
+                format!(
+                    "more than {} queue IDs or folded records in one hour: the oldest are forgotten (an arrival may be counted twice, a folded sender domain or account restart from zero)",
+                    thousands(2 * c.generation as u64)
+                )
+            });
+        }
+        if f.texts > 0 {
+            self.say_once(4, |c| {
+                format!(
+                    "more than {} distinct failure texts: the classifier's cache starts afresh (slower, not less exact)",
+                    thousands(c.texts as u64)
+                )
+            });
         }
     }
 
@@ -225,6 +305,7 @@ impl<'c> Engine<'c> {
 
     /// The alerts raised since the last call.
     pub fn take_alerts(&mut self) -> Vec<Alert> {
+        self.check_generations();
         std::mem::take(&mut self.alerts)
     }
 
@@ -256,23 +337,14 @@ impl<'c> Engine<'c> {
 
     /// The top of a new hour: keep the accounts' volumes for the baseline, reset the rest.
     fn close_hour(&mut self, old: Hour, new: Hour) {
-        let keep_from = Hour(new.0 - self.cfg.baseline_hours as i64);
-        self.accounts.retain(|_, a| {
-            if a.messages > 0 {
-                a.history.push_back((old, a.messages));
-            }
-            a.messages = 0;
-            a.ips.clear();
-            while a.history.front().is_some_and(|(h, _)| *h < keep_from) {
-                a.history.pop_front();
-            }
-            !a.history.is_empty()
-        });
+        self.check_generations();
+        self.accounts.close_hour(old, new, self.cfg.baseline_hours);
         self.domains.clear();
         self.arrivals.clear();
-        self.fired.clear();
-        // The classifier cache holds every distinct failure text: start it afresh.
-        self.cache = CachedClassifier::new(self.classifier);
+        self.fired = HashSet::new();
+        // The classifier cache holds this hour's distinct failure texts: start it afresh
+        // (keeping the count of restarts).
+        self.cache.clear();
     }
 
     /// Raises `alert` unless an alert of its kind with the same `key` was raised this hour.
@@ -327,29 +399,41 @@ impl<'c> Engine<'c> {
         }
     }
 
+    /// Counts and says `n` sender domains folded.
+    fn domain_folds(&mut self, n: u64) {
+        self.folds.domains += n;
+        self.say_once(0, |c| {
+            format!(
+                "more than {} sender domains this hour: the least active without an alert are folded into compact records (their counters come back with them)",
+                thousands(c.domains as u64)
+            )
+        });
+    }
+
     /// A counted line of a sender domain.
     fn count_domain(&mut self, domain: &str, o: &Outcome<'_>) {
-        if !self.domains.contains_key(domain) {
-            self.domains.insert(domain.into(), DomainState::default());
-        }
-        let st = self.domains.get_mut(domain).expect("inserted above");
+        let (st, folded) = self.domains.entry(domain, &self.hasher, &self.cfg);
         st.counts.add(o.kind);
-        if !o.kind.is_defer_fail() {
-            return;
-        }
         let c = st.counts;
-        let kind = if self.cfg.trips(&c) {
-            if st.tripped.is_some() {
-                return;
-            }
-            st.tripped = Some(o.time);
-            AlertKind::Tripped
-        } else if st.tripped.is_none() && self.cfg.warns(&c) {
-            st.warned.get_or_insert(o.time);
-            AlertKind::Warning
+        // Each kind is raised once per domain and hour: its time set here says so (the
+        // alert text is only built for the line that raises it).
+        let kind = if !o.kind.is_defer_fail() {
+            None
+        } else if self.cfg.trips(&c) {
+            st.tripped.is_none().then(|| {
+                st.tripped = Some(o.time);
+                AlertKind::Tripped
+            })
+        } else if st.tripped.is_none() && st.warned.is_none() && self.cfg.warns(&c) {
+            st.warned = Some(o.time);
+            Some(AlertKind::Warning)
         } else {
-            return;
+            None
         };
+        if folded > 0 {
+            self.domain_folds(folded);
+        }
+        let Some(kind) = kind else { return };
         let text = if kind == AlertKind::Tripped {
             let next = Hour(Hour::of(&o.time).0 + 1).display();
             let until = &next[11..];
@@ -402,12 +486,22 @@ impl<'c> Engine<'c> {
             .domain
             .map(|d| d.to_ascii_lowercase())
             .unwrap_or_else(|| sender_domain.to_string());
-        let st = self.domains.entry(domain.as_str().into()).or_default();
+        let (st, folded) = self.domains.entry(&domain, &self.hasher, &self.cfg);
         st.refusals += 1;
         if st.blocked.is_none() {
             st.blocked = Some(o.time);
         }
+        // Raised once per limit, domain and hour.
+        let bit = if l.kind == LimitKind::DeferFail { 1 } else { 2 };
+        let first = st.blocked_limits & bit == 0;
+        st.blocked_limits |= bit;
         let c = st.counts;
+        if folded > 0 {
+            self.domain_folds(folded);
+        }
+        if !first {
+            return;
+        }
         let num = |x: Option<i64>| x.map_or("?".to_string(), |n| n.to_string());
         let effect = if o.kind == OutcomeKind::Deferred {
             "deferring"
@@ -447,37 +541,36 @@ impl<'c> Engine<'c> {
         if self.cfg.burst == 0 {
             return;
         }
-        let cause = if o.kind == OutcomeKind::Expired {
-            Cause::Expired
-        } else {
-            self.cache
-                .classify(o.code, o.status, o.text.unwrap_or(""))
-                .cause
-        };
+        let cause = cause_of(o, &mut self.cache);
         if cause == Cause::SendingLimit {
             return;
         }
         let t = o.time.local;
         let window = chrono::Duration::minutes(BURST_WINDOW_MINUTES);
+        let hour = self.hour;
         let q = self.bursts.entry(cause).or_default();
-        q.push_back((t, sender_domain.into()));
-        while q.front().is_some_and(|(x, _)| *x <= t - window) {
-            q.pop_front();
-        }
+        let early = q.push(t, sender_domain, &self.hasher, window, self.caps.burst);
         let count = q.len() as u64;
-        if count < self.cfg.burst {
+        // Raised at most once per cause and hour: nothing to build once it was.
+        let due = count >= self.cfg.burst && q.fired_in != hour;
+        let (since, top) = if due {
+            q.fired_in = hour;
+            (q.since().unwrap_or(t), q.top_domain().map(str::to_string))
+        } else {
+            (t, None)
+        };
+        if early > 0 {
+            self.folds.burst += early;
+            self.say_once(3, |c| {
+                format!(
+                    "more than {} failures of one cause in {BURST_WINDOW_MINUTES} minutes: the oldest leave the burst window early",
+                    thousands(c.burst as u64)
+                )
+            });
+        }
+        if !due {
             return;
         }
-        let since = q.iter().map(|(x, _)| *x).min().unwrap_or(t);
-        let mut by_domain: HashMap<&str, u64> = HashMap::new();
-        for (_, d) in q.iter() {
-            *by_domain.entry(d).or_default() += 1;
-        }
-        let top = by_domain
-            .into_iter()
-            .filter(|(d, _)| !d.starts_with('('))
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-            .map(|(d, _)| d.to_string());
         let example = o.text.map(|t| cut(t, EXAMPLE_CHARS));
         let mut text = format!(
             "{count} {} failures in {BURST_WINDOW_MINUTES} minutes (since {})",
@@ -515,28 +608,42 @@ impl<'c> Engine<'c> {
         let Some(account) = m.account.as_deref() else {
             return;
         };
-        if m.is_bounce() || self.arrivals.contains(m.id.as_str()) {
+        if m.is_bounce() {
             return;
         }
-        if self.arrivals.len() < MAX_ARRIVALS {
-            self.arrivals.insert(m.id.as_str().into());
+        let id = self.hasher.of(&m.id);
+        if self.arrivals.contains(id) {
+            return;
         }
-        let key = account.to_ascii_lowercase();
+        self.arrivals.insert(id, ());
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.push_str(account);
+        key.make_ascii_lowercase();
+        self.count_arrival(&key, m, time);
+        self.key = key;
+    }
+
+    /// Counts an arrival for the account `key` (lower-cased) and raises its alerts.
+    fn count_arrival(&mut self, key: &str, m: &Message, time: Timestamp) {
         let cur = self.hour.unwrap_or(Hour::of(&time));
-        let span = match self.first_hour {
-            Some(f) => ((cur.0 - f.0).max(0) as u64).min(self.cfg.baseline_hours),
-            None => 0,
+        let (a, folded) = self.accounts.entry(key, cur, &self.hasher, &self.cfg);
+        // The baseline: hours seen before this one, since the account is counted.
+        let seen_from = match (self.first_hour, a.counted_from) {
+            (Some(f), Some(c)) => Some(f.max(c)),
+            (f, c) => f.or(c),
         };
-        let a = self.accounts.entry(key.as_str().into()).or_default();
+        let span = seen_from.map_or(0, |f| {
+            ((cur.0 - f.0).max(0) as u64).min(self.cfg.baseline_hours)
+        });
         a.messages += 1;
         if let Some(ip) = &m.client_ip
             && a.ips.len() < MAX_IPS
-            && !a.ips.contains(&**ip)
+            && let Err(i) = a.ips.binary_search(ip)
         {
-            a.ips.insert(ip.to_string());
+            a.ips.insert(i, Arc::clone(ip));
         }
         let messages = a.messages;
-        let ips: Vec<String> = a.ips.iter().cloned().collect();
         let from = Hour(cur.0 - span as i64);
         let before: u64 = a
             .history
@@ -544,42 +651,66 @@ impl<'c> Engine<'c> {
             .filter(|(h, _)| *h >= from && *h < cur)
             .map(|(_, n)| n)
             .sum();
-
-        if span > 0 && messages >= self.cfg.account_min {
-            let average = before as f64 / span as f64;
-            if messages as f64 > self.cfg.account_factor * average {
-                let hours = if span == 1 { "hour" } else { "hours" };
-                let text = if before == 0 {
-                    format!(
-                        "{key}: {messages} messages this hour, none in the previous {span} {hours} (possible compromised account)"
-                    )
-                } else {
-                    format!(
-                        "{key}: {messages} messages this hour, {:.1}× its average of {average:.1} per hour over the previous {span} {hours} (possible compromised account)",
-                        messages as f64 / average
-                    )
-                };
-                let figures = Figures::Volume(VolumeFigures {
-                    messages,
-                    average: one_decimal(average),
-                    baseline_hours: span,
-                    factor: self.cfg.account_factor,
-                    min: self.cfg.account_min,
-                });
-                self.fire(
-                    key.clone(),
-                    Alert::new(
-                        AlertKind::VolumeJump,
-                        time,
-                        SubjectType::Account,
-                        &key,
-                        text,
-                        figures,
-                    ),
-                );
-            }
+        let average = if span > 0 {
+            before as f64 / span as f64
+        } else {
+            0.0
+        };
+        // Each kind is raised once per account and hour: the bits say which were.
+        let volume = a.fired & 1 == 0
+            && span > 0
+            && messages >= self.cfg.account_min
+            && messages as f64 > self.cfg.account_factor * average;
+        let ips_due = a.fired & 2 == 0
+            && self.cfg.account_ips > 0
+            && a.ips.len() as u64 >= self.cfg.account_ips;
+        let ips: Vec<String> = if ips_due {
+            a.ips.iter().map(|ip| ip.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        a.fired |= u8::from(volume) | (u8::from(ips_due) << 1);
+        if folded > 0 {
+            self.folds.accounts += folded;
+            self.say_once(1, |c| {
+                format!(
+                    "more than {} sending accounts: the least active without an alert are folded into compact records (their messages this hour come back with them; an account folded with earlier hours loses that baseline)",
+                    thousands(c.accounts as u64)
+                )
+            });
         }
-        if self.cfg.account_ips > 0 && ips.len() as u64 >= self.cfg.account_ips {
+        if volume {
+            let hours = if span == 1 { "hour" } else { "hours" };
+            let text = if before == 0 {
+                format!(
+                    "{key}: {messages} messages this hour, none in the previous {span} {hours} (possible compromised account)"
+                )
+            } else {
+                format!(
+                    "{key}: {messages} messages this hour, {:.1}× its average of {average:.1} per hour over the previous {span} {hours} (possible compromised account)",
+                    messages as f64 / average
+                )
+            };
+            let figures = Figures::Volume(VolumeFigures {
+                messages,
+                average: one_decimal(average),
+                baseline_hours: span,
+                factor: self.cfg.account_factor,
+                min: self.cfg.account_min,
+            });
+            self.fire(
+                key.to_string(),
+                Alert::new(
+                    AlertKind::VolumeJump,
+                    time,
+                    SubjectType::Account,
+                    key,
+                    text,
+                    figures,
+                ),
+            );
+        }
+        if ips_due {
             let list: Vec<String> = ips.iter().take(10).cloned().collect();
             let more = if ips.len() > list.len() { ", …" } else { "" };
             let text = format!(
@@ -593,12 +724,12 @@ impl<'c> Engine<'c> {
                 messages,
             });
             self.fire(
-                key.clone(),
+                key.to_string(),
                 Alert::new(
                     AlertKind::LoginIps,
                     time,
                     SubjectType::Account,
-                    &key,
+                    key,
                     text,
                     figures,
                 ),

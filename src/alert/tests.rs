@@ -5,6 +5,7 @@ use super::*;
 use crate::correlate::Correlator;
 use crate::model::cpanel::LimitRule;
 use crate::model::event::{Event, Kind, Limit, Mta};
+use chrono::NaiveDateTime;
 
 fn ts(s: &str) -> Timestamp {
     Timestamp::new(
@@ -27,6 +28,14 @@ impl<'c> Rig<'c> {
         Rig {
             c: Correlator::new(48),
             e: Engine::new(cfg, cl),
+            n: 0,
+        }
+    }
+
+    fn with_caps(cfg: AlertConfig, cl: &'c Classifier, caps: Caps) -> Self {
+        Rig {
+            c: Correlator::new(48),
+            e: Engine::with_caps(cfg, cl, caps),
             n: 0,
         }
     }
@@ -706,4 +715,192 @@ fn json_schema_of_each_kind() {
     assert_eq!(json[3]["limit"], "defer_fail");
     assert_eq!(json[2]["subject_type"], "cause");
     assert_eq!(json[4]["subject_type"], "account");
+}
+
+// Bounded state (issue 14): small caps, many distinct subjects.
+
+fn small_caps() -> Caps {
+    Caps {
+        domains: 16,
+        accounts: 16,
+        burst: 50,
+        generation: 64,
+        texts: 8,
+    }
+}
+
+#[test]
+fn sender_domains_past_the_cap_are_folded_said_once_and_counted() {
+    let cl = Classifier::builtin();
+    let mut r = Rig::with_caps(AlertConfig::default(), &cl, small_caps());
+    for i in 0..500 {
+        r.deliver("2026-11-26 10:00:00", &format!("a@d{i}.example"));
+        let (domains, records, ..) = r.e.held();
+        assert!(domains <= 16, "{domains} domains held after {i}");
+        assert!(records <= 128, "{records} records held after {i}");
+    }
+    let notices = r.e.take_notices();
+    let about_domains: Vec<_> = notices
+        .iter()
+        .filter(|n| n.contains("sender domains"))
+        .collect();
+    assert_eq!(about_domains.len(), 1, "{notices:?}");
+    assert!(about_domains[0].contains("more than 16"), "{notices:?}");
+    assert!(r.e.folds().domains >= 484, "{:?}", r.e.folds());
+    // Said once: more folds say nothing more.
+    for i in 500..600 {
+        r.deliver("2026-11-26 10:00:00", &format!("a@d{i}.example"));
+    }
+    assert!(
+        r.e.take_notices()
+            .iter()
+            .all(|n| !n.contains("sender domains"))
+    );
+    assert!(
+        r.e.folds()
+            .describe()
+            .unwrap()
+            .contains("sender domain folds")
+    );
+}
+
+#[test]
+fn a_domain_that_alerted_is_never_folded() {
+    let cl = Classifier::builtin();
+    let mut r = Rig::with_caps(AlertConfig::default(), &cl, small_caps());
+    for i in 1..=5 {
+        r.fail(&format!("2026-11-26 10:00:0{i}"), "news@shop.example");
+    }
+    for i in 0..1000 {
+        r.deliver("2026-11-26 10:01:00", &format!("a@d{i}.example"));
+    }
+    let rows = r.e.domain_rows();
+    let shop = rows
+        .iter()
+        .find(|row| row.domain == "shop.example")
+        .expect("the tripped domain is kept");
+    assert_eq!((shop.state, shop.defer_fail), ("tripped", 5));
+    // Still latched: a sixth failure raises nothing.
+    assert!(
+        r.fail("2026-11-26 10:02:00", "news@shop.example")
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_folded_domain_gets_its_counters_back_so_no_false_trip() {
+    let cl = Classifier::builtin();
+    let mut r = Rig::with_caps(AlertConfig::default(), &cl, small_caps());
+    // Two deliveries: at 100 % (the percentage off) shop.example can no longer trip, and
+    // six failures of eight (75 %) stay below the warning's 80 %.
+    r.deliver("2026-11-26 10:00:00", "a@shop.example");
+    r.deliver("2026-11-26 10:00:00", "a@shop.example");
+    // Busier domains: shop.example is among the least active, folded first.
+    for i in 0..15 {
+        for _ in 0..4 {
+            r.deliver("2026-11-26 10:00:01", &format!("a@d{i}.example"));
+        }
+    }
+    r.deliver("2026-11-26 10:00:01", "a@last.example");
+    let rows = r.e.domain_rows();
+    assert!(
+        rows.iter().all(|row| row.domain != "shop.example"),
+        "folded"
+    );
+    let mut alerts = Vec::new();
+    for i in 1..=6 {
+        alerts.extend(r.fail(&format!("2026-11-26 10:01:0{i}"), "a@shop.example"));
+    }
+    assert!(alerts.is_empty(), "{alerts:?}");
+    let rows = r.e.domain_rows();
+    let shop = rows
+        .iter()
+        .find(|row| row.domain == "shop.example")
+        .unwrap();
+    assert_eq!((shop.delivered, shop.defer_fail), (2, 6));
+}
+
+#[test]
+fn domains_with_failures_are_folded_after_those_without() {
+    let cl = Classifier::builtin();
+    let mut r = Rig::with_caps(AlertConfig::default(), &cl, small_caps());
+    // Four domains with one failure each (not near the warning level of 4).
+    for d in ["f1", "f2", "f3", "f4"] {
+        r.fail("2026-11-26 10:00:00", &format!("a@{d}.example"));
+    }
+    for i in 0..12 {
+        r.deliver("2026-11-26 10:00:01", &format!("a@d{i}.example"));
+    }
+    // The table is full: the next new domains fold two at a time, never a failing one
+    // while delivered-only ones remain.
+    for i in 12..20 {
+        r.deliver("2026-11-26 10:00:02", &format!("a@d{i}.example"));
+        let rows = r.e.domain_rows();
+        let failing = rows.iter().filter(|row| row.defer_fail > 0).count();
+        assert_eq!(failing, 4, "after d{i}");
+    }
+}
+
+#[test]
+fn accounts_past_the_cap_are_folded_but_not_one_that_alerted() {
+    let cl = Classifier::builtin();
+    let cfg = AlertConfig {
+        account_ips: 3,
+        ..AlertConfig::default()
+    };
+    let mut r = Rig::with_caps(cfg, &cl, small_caps());
+    let mut alerts = Vec::new();
+    for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        alerts.extend(
+            r.arrive(
+                "2026-11-26 10:00:00",
+                "boss@shop.example",
+                Some("boss@shop.example"),
+                Some(ip),
+            )
+            .1,
+        );
+    }
+    assert_eq!(
+        kinds(&alerts),
+        [(AlertKind::LoginIps, "boss@shop.example".to_string())]
+    );
+    for i in 0..500 {
+        let who = format!("u{i}@shop.example");
+        r.arrive("2026-11-26 10:00:01", &who, Some(&who), Some("192.0.2.9"));
+        let (_, _, accounts, arrivals, _) = r.e.held();
+        assert!(accounts <= 16, "{accounts} accounts after {i}");
+        assert!(arrivals <= 128, "{arrivals} arrival hashes after {i}");
+    }
+    assert!(r.e.folds().accounts > 0);
+    assert!(r.e.folds().generations > 0, "{:?}", r.e.folds());
+    // The alerting account is kept: a fourth IP raises nothing more this hour.
+    let (_, more) = r.arrive(
+        "2026-11-26 10:00:02",
+        "boss@shop.example",
+        Some("boss@shop.example"),
+        Some("192.0.2.4"),
+    );
+    assert!(more.is_empty(), "{more:?}");
+    let notices = r.e.take_notices();
+    assert_eq!(
+        notices.iter().filter(|n| n.contains("accounts")).count(),
+        1,
+        "{notices:?}"
+    );
+}
+
+#[test]
+fn burst_windows_hold_at_most_the_cap_and_still_fire_once() {
+    let cl = Classifier::builtin();
+    let mut r = Rig::with_caps(AlertConfig::default(), &cl, small_caps());
+    let mut bursts = 0;
+    for i in 0..300 {
+        let t = format!("2026-11-26 10:0{}:{:02}", i / 60 % 10, i % 60);
+        let a = r.fail(&t, &format!("a@d{}.example", i % 7));
+        bursts += a.iter().filter(|a| a.kind == AlertKind::Burst).count();
+        assert!(r.e.held().4 <= 50);
+    }
+    assert_eq!(bursts, 1);
+    assert_eq!(r.e.folds().burst, 250);
 }

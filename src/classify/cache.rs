@@ -20,6 +20,7 @@ pub struct CachedClassifier<'c> {
     classifier: &'c Classifier,
     cache: HashMap<CacheKey, Classification>,
     pub(super) limit: usize,
+    restarts: u64,
 }
 
 impl<'c> CachedClassifier<'c> {
@@ -28,7 +29,26 @@ impl<'c> CachedClassifier<'c> {
             classifier,
             cache: HashMap::new(),
             limit: CACHE_LIMIT,
+            restarts: 0,
         }
+    }
+
+    /// A cache that starts over past `limit` distinct texts (at least 1).
+    pub fn with_limit(classifier: &'c Classifier, limit: usize) -> CachedClassifier<'c> {
+        CachedClassifier {
+            limit: limit.max(1),
+            ..CachedClassifier::new(classifier)
+        }
+    }
+
+    /// Forgets every remembered text (the count of restarts stays).
+    pub fn clear(&mut self) {
+        self.cache = HashMap::new();
+    }
+
+    /// Times the cache started over because it was full.
+    pub fn restarts(&self) -> u64 {
+        self.restarts
     }
 
     /// Same result as [`Classifier::classify`].
@@ -46,7 +66,9 @@ impl<'c> CachedClassifier<'c> {
             return *v;
         }
         if self.cache.len() >= self.limit {
-            self.cache.clear();
+            // A new table: clearing would keep the full one's memory.
+            self.cache = HashMap::new();
+            self.restarts += 1;
         }
         let v = self.classifier.decide(code, status, &key.2).verdict;
         self.cache.insert(key, v);

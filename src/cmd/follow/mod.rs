@@ -60,7 +60,7 @@ use chrono::{NaiveDateTime, Timelike};
 use super::common;
 use crate::alert::hook::Hook;
 use crate::alert::metrics::{LineKind, Metrics, Recorder, WithMetrics};
-use crate::alert::{AlertConfig, Engine};
+use crate::alert::{AlertConfig, Caps, Engine};
 use crate::classify::Classifier;
 use crate::cli::{FollowArgs, FollowFormatArg};
 use crate::correlate::Correlator;
@@ -135,12 +135,13 @@ fn follow(
     let start_hour = Hour::of(&Timestamp::new(hour_start, None));
     let classifier = Classifier::builtin();
     let cfg = alert_config(args);
+    let caps = caps_from_env()?;
     let recorder = match args.metrics {
         Some(addr) => Some(start_metrics(args, addr, &cfg, &classifier, paths.len())?),
         None => None,
     };
     let out = Output::new(out, mode, color);
-    let mut live = Live::new(args, cfg, &classifier, start_hour, out, recorder);
+    let mut live = Live::new(args, cfg, caps, &classifier, start_hour, out, recorder);
 
     let read_from = if args.from_start {
         None
@@ -173,6 +174,19 @@ fn start_metrics<'c>(
     common::warn(&format!("serving metrics on http://{bound}/metrics"));
     let max = usize::try_from(args.metrics_max_series).unwrap_or(usize::MAX);
     Ok(Recorder::new(m, classifier, max, args.redact))
+}
+
+/// The environment variable that sets the caps of the engine's state (for tests and
+/// measurements: `domains=N,accounts=N,burst=N,generation=N,texts=N`, see
+/// [`crate::alert::Caps`]).
+const CAPS_ENV: &str = "MAILTRACE_FOLLOW_CAPS";
+
+/// The caps of the engine's state: the defaults, or those of [`CAPS_ENV`].
+fn caps_from_env() -> Result<Caps> {
+    match std::env::var(CAPS_ENV) {
+        Ok(v) => Caps::parse(&v).map_err(|e| Error::usage(format!("{CAPS_ENV}: {e}"))),
+        Err(_) => Ok(Caps::default()),
+    }
 }
 
 /// The alert thresholds from `args`.
@@ -356,6 +370,9 @@ fn follow_live(
         return Err(e.into());
     }
     live.out.summary(&live.engine, live.lines)?;
+    if let Some(folds) = live.engine.folds().describe() {
+        common::warn(&format!("state capped to bound memory: {folds}"));
+    }
     if let Some(hook) = live.hook.take()
         && !hook.finish(HOOK_GRACE)
     {
@@ -387,12 +404,13 @@ impl<'c, 'w> Live<'c, 'w> {
     fn new(
         args: &FollowArgs,
         cfg: AlertConfig,
+        caps: Caps,
         classifier: &'c Classifier,
         start_hour: Hour,
         out: Output<'w>,
         recorder: Option<Recorder<'c>>,
     ) -> Self {
-        let mut engine = Engine::new(cfg, classifier);
+        let mut engine = Engine::with_caps(cfg, classifier, caps);
         engine.set_quiet_before((!args.from_start).then_some(start_hour));
         engine.set_replaying(true);
         let hook = args.alert_command.clone().map(|cmd| {
@@ -404,7 +422,10 @@ impl<'c, 'w> Live<'c, 'w> {
         });
         Live {
             engine,
-            correlator: Correlator::new(args.max_age).with_max_open(args.max_open),
+            // The engine never reads the messages' error texts: only `trace` shows them.
+            correlator: Correlator::new(args.max_age)
+                .with_max_open(args.max_open)
+                .without_texts(),
             parsers: HashMap::new(),
             mta: common::scan_options(&args.input).mta,
             year: args.input.year,
@@ -454,6 +475,9 @@ impl<'c, 'w> Live<'c, 'w> {
 
     /// Shows the alerts raised so far and hands them to the alert command.
     fn flush_alerts(&mut self) -> io::Result<()> {
+        for n in self.engine.take_notices() {
+            self.out.notice(&n);
+        }
         for a in self.engine.take_alerts() {
             self.out.alert(&a)?;
             // Alerts of past hours replayed with --from-start are history: shown, not run.

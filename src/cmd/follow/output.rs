@@ -22,6 +22,10 @@ const TABLE_ROWS: usize = 15;
 /// Width of the summary table when stdout is not a terminal.
 const PLAIN_WIDTH: u16 = 100;
 
+/// Most sender domains in the text summary at exit (the JSON summary lists them all): a
+/// table of 20,000 rows would take some 40 MiB to lay out.
+const SUMMARY_ROWS: usize = 1_000;
+
 /// How the alerts are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -162,7 +166,7 @@ impl<'w> Output<'w> {
                     engine.config(),
                     self.color,
                 );
-                let table = screen::table(&engine.domain_rows(), 0, Some(PLAIN_WIDTH));
+                let table = screen::table(&engine.domain_rows(), SUMMARY_ROWS, Some(PLAIN_WIDTH));
                 writeln!(self.w, "\n{header}\n\n{table}")?;
                 self.w.flush()
             }
