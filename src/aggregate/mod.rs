@@ -30,6 +30,7 @@ pub mod daily;
 mod dns;
 mod evidence;
 mod failing;
+mod fold;
 
 mod local;
 mod replay;
@@ -41,6 +42,7 @@ pub mod topk;
 pub use crate::correlate::Filter;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
+pub use fold::Folded;
 pub use local::LocalRelay;
 pub use replay::{DomainHour, LogLimit, TripMark, Trips, is_cpanel_line};
 
@@ -122,6 +124,12 @@ pub struct Aggregates<'c> {
     invalid_domains: HashMap<Box<str>, u64>,
     /// The daily summary's figures.
     pub daily: daily::Daily,
+    /// Sender domains, accounts and senders tracked one by one, at most (of each kind).
+    max_subjects: usize,
+    /// The table lengths (sender domains, accounts, senders) that start the next fold.
+    fold_at: [usize; 3],
+    /// Subjects folded into the totals past `max_subjects`.
+    pub folded: Folded,
 }
 
 impl<'c> Aggregates<'c> {
@@ -163,6 +171,9 @@ impl<'c> Aggregates<'c> {
             causes: BTreeMap::new(),
             invalid_domains: HashMap::default(),
             daily: daily::Daily::default(),
+            max_subjects: usize::MAX,
+            fold_at: [usize::MAX; 3],
+            folded: Folded::default(),
         }
     }
 
@@ -368,6 +379,7 @@ impl Sink for Aggregates<'_> {
         }
         self.count_line(o, h, &sender_domain);
         self.daily.delivered(o);
+        self.maybe_fold();
     }
 
     fn hand_off(&mut self, o: &Outcome<'_>) {
@@ -395,6 +407,7 @@ impl Sink for Aggregates<'_> {
             self.frozen_messages += 1;
         }
         self.record_message(m);
+        self.maybe_fold();
     }
 
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
@@ -418,6 +431,7 @@ impl Sink for Aggregates<'_> {
                 {
                     ev.auth_failure_ips.insert(ip.to_string());
                 }
+                self.maybe_fold();
             }
         }
     }
