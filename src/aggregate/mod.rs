@@ -55,6 +55,20 @@ fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mu
     }
 }
 
+/// Looks a key up by `&str`; a new key is the pool's shared copy, so a text that many
+/// tables hold (a recipient domain, an MX host) is stored once.
+fn shared_entry<'m, V: Default>(
+    map: &'m mut HashMap<std::sync::Arc<str>, V>,
+    pool: &mut Interner,
+    key: &str,
+) -> &'m mut V {
+    use hashbrown::hash_map::RawEntryMut;
+    match map.raw_entry_mut().from_key(key) {
+        RawEntryMut::Occupied(o) => o.into_mut(),
+        RawEntryMut::Vacant(v) => v.insert(pool.get(key), V::default()).1,
+    }
+}
+
 /// Caps that keep evidence bounded on huge logs.
 const MAX_SET: usize = 4096;
 
@@ -320,7 +334,7 @@ impl Aggregates<'_> {
                 &lower(a),
                 o,
                 verdict,
-                (rcpt_domain.as_deref(), dest_host),
+                rcpt_domain.as_deref(),
             );
         }
         // An SMTP-time rejection without an account is someone else's mail refused at our
@@ -333,7 +347,7 @@ impl Aggregates<'_> {
                 sender_domain,
                 o,
                 verdict,
-                (rcpt_domain.as_deref(), dest_host),
+                rcpt_domain.as_deref(),
             );
         }
         let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));
