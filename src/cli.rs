@@ -7,12 +7,14 @@ use std::path::PathBuf;
 
 use crate::model::thresholds::Thresholds;
 
-/// The default of `--max-open`. An open message takes about 2 KB of peak memory in `report`
-/// (its queue ID, sender, account, client, subject and recipients, with its share of the
-/// table and the order queue; 1M never-completed Exim queue IDs take about 1.8 GB more
-/// than 100,000 do), so 200,000 of them stay near 400 MB, while a busy server rarely has
-/// more than a few tens of thousands of messages in flight within `--max-age`.
-pub const DEFAULT_MAX_OPEN: usize = 200_000;
+/// The default of `--max-open`. An open message takes about 0.9 KB of peak memory in
+/// `report` (its queue ID, sender, account, client and recipients, with its share of the
+/// table and the order queue, and its size for the daily figures: 1M never-completed Exim
+/// queue IDs took 467 MiB with a cap of 200,000, 380 MiB with 100,000 and 337 MiB with
+/// 50,000), and more in `trace`, which keeps texts. A busy server has a few thousand to a
+/// few tens of thousands of messages in flight within `--max-age`, so 100,000 leaves room
+/// for a queue backed up several times over while `report` stays under 300 MiB.
+pub const DEFAULT_MAX_OPEN: usize = 100_000;
 
 /// The default of `--max-subjects`: sender domains, accounts and envelope senders, of each,
 /// tracked one by one in `report`. Each costs about 1 to 2 KB (its per-hour table, cPanel
