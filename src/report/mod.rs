@@ -107,7 +107,8 @@ pub struct Totals {
     pub folded_early: u64,
     /// Sender domains, accounts and envelope senders folded into the totals because
     /// `--max-subjects` of their kind were tracked: their lines count in every total but in
-    /// no per-subject table. In the JSON only when not 0.
+    /// no per-subject table (a subject seen again after it was folded is tracked anew, and
+    /// counted again if folded again). In the JSON only when not 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub folded_sender_domains: u64,
     #[serde(skip_serializing_if = "is_zero")]
