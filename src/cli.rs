@@ -7,12 +7,22 @@ use std::path::PathBuf;
 
 use crate::model::thresholds::Thresholds;
 
-/// The default of `--max-open`. An open message takes about 2 KB of peak memory in `report`
-/// (its queue ID, sender, account, client, subject and recipients, with its share of the
-/// table and the order queue; 1M never-completed Exim queue IDs take about 1.8 GB more
-/// than 100,000 do), so 200,000 of them stay near 400 MB, while a busy server rarely has
-/// more than a few tens of thousands of messages in flight within `--max-age`.
-pub const DEFAULT_MAX_OPEN: usize = 200_000;
+/// The default of `--max-open`. An open message takes about 0.9 KB of peak memory in
+/// `report` (its queue ID, sender, account, client and recipients, with its share of the
+/// table and the order queue, and its size for the daily figures: 1M never-completed Exim
+/// queue IDs took 467 MiB with a cap of 200,000, 380 MiB with 100,000 and 337 MiB with
+/// 50,000), and more in `trace`, which keeps texts. A busy server has a few thousand to a
+/// few tens of thousands of messages in flight within `--max-age`, so 100,000 leaves room
+/// for a queue backed up several times over while `report` stays under 300 MiB.
+pub const DEFAULT_MAX_OPEN: usize = 100_000;
+
+/// The default of `--max-subjects`: sender domains, accounts and envelope senders, of each,
+/// tracked one by one in `report`. Each costs about 1 to 2 KB (its per-hour table, cPanel
+/// rule replay and evidence; 1M distinct authenticated sender domains took about 2.5 GB
+/// uncapped). A busy cPanel server has a few thousand domains and accounts, and a day of
+/// mail from tens of thousands of distinct senders still fits; past it only the least
+/// active subjects with no failure are folded, into the totals.
+pub const DEFAULT_MAX_SUBJECTS: usize = 50_000;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -360,6 +370,12 @@ pub struct ReportArgs {
     /// (0 = no cap).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_OPEN)]
     pub max_open: usize,
+
+    /// At most this many sender domains, this many accounts and this many envelope senders
+    /// tracked one by one: past it the least active with no failure are folded into the
+    /// totals (counted, and said in the report), so memory has a ceiling (0 = no cap).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_SUBJECTS)]
+    pub max_subjects: usize,
 
     // Last: its help heading applies to every flag after it.
     #[command(flatten)]

@@ -24,6 +24,7 @@ mod gzip;
 mod layers;
 mod local_faults;
 mod max_open;
+mod max_subjects;
 mod metrics;
 mod postfix_bodies;
 mod progress;

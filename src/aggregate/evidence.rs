@@ -2,10 +2,11 @@
 //! account and sender domain, and the block lists rejections name.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Aggregates, HashMap, MAX_SET, entry};
+use super::{Aggregates, HashMap, MAX_SET, entry, shared_entry};
 use crate::classify::{Cause, Permanence};
 use crate::correlate::Message;
 use crate::model::event::lower;
@@ -47,10 +48,9 @@ pub struct Evidence {
     pub messages: u64,
     /// Distinct client IPs that submitted its messages (capped).
     pub client_ips: SortedSet,
-    /// Per recipient domain: outcome counts (capped at 4096 domains).
-    pub recipient_domains: HashMap<Box<str>, Counts>,
-    /// Per destination MX host of failing or deferred attempts.
-    pub failing_hosts: HashMap<Box<str>, Counts>,
+    /// Per recipient domain: outcome counts (capped at 4096 domains). The names are shared
+    /// copies: hundreds of subjects mail the same domains.
+    pub recipient_domains: HashMap<Arc<str>, Counts>,
     /// Failures, deferrals and rejections by cause.
     pub causes: BTreeMap<Cause, u64>,
     /// Permanent failures by cause.
@@ -204,15 +204,16 @@ impl Aggregates<'_> {
         subject: &str,
         o: &Outcome<'_>,
         cause: Option<(Cause, Permanence)>,
-        (rcpt_domain, dest_host): (Option<&str>, Option<&str>),
+        rcpt_domain: Option<&str>,
     ) {
+        let pool = &mut self.pool;
         let ev = self.evidence.slot(kind, subject);
         ev.counts.add(o.kind);
         ev.mta = Some(o.mta);
         if let Some(d) = rcpt_domain
             && (ev.recipient_domains.len() < MAX_SET || ev.recipient_domains.contains_key(d))
         {
-            entry(&mut ev.recipient_domains, d).add(o.kind);
+            shared_entry(&mut ev.recipient_domains, pool, d).add(o.kind);
         }
         if let Some((c, p)) = cause {
             *ev.causes.entry(c).or_default() += 1;
@@ -229,11 +230,6 @@ impl Aggregates<'_> {
                 {
                     ev.blocklists.insert(name);
                 }
-            }
-            if let Some(h) = dest_host
-                && (ev.failing_hosts.len() < MAX_SET || ev.failing_hosts.contains_key(h))
-            {
-                entry(&mut ev.failing_hosts, h).add(o.kind);
             }
         }
         if let Some(s) = o.script

@@ -30,6 +30,7 @@ pub mod daily;
 mod dns;
 mod evidence;
 mod failing;
+mod fold;
 
 mod local;
 mod replay;
@@ -41,6 +42,7 @@ pub mod topk;
 pub use crate::correlate::Filter;
 pub use evidence::{Evidence, EvidenceMaps, SubjectKind, blocklist_name};
 pub use failing::{FailRec, MAX_FAILING_RECIPIENTS};
+pub use fold::Folded;
 pub use local::LocalRelay;
 pub use replay::{DomainHour, LogLimit, TripMark, Trips, is_cpanel_line};
 
@@ -50,6 +52,20 @@ fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mu
     match map.raw_entry_mut().from_key(key) {
         RawEntryMut::Occupied(o) => o.into_mut(),
         RawEntryMut::Vacant(v) => v.insert(key.into(), V::default()).1,
+    }
+}
+
+/// Looks a key up by `&str`; a new key is the pool's shared copy, so a text that many
+/// tables hold (a recipient domain, an MX host) is stored once.
+fn shared_entry<'m, V: Default>(
+    map: &'m mut HashMap<std::sync::Arc<str>, V>,
+    pool: &mut Interner,
+    key: &str,
+) -> &'m mut V {
+    use hashbrown::hash_map::RawEntryMut;
+    match map.raw_entry_mut().from_key(key) {
+        RawEntryMut::Occupied(o) => o.into_mut(),
+        RawEntryMut::Vacant(v) => v.insert(pool.get(key), V::default()).1,
     }
 }
 
@@ -122,6 +138,12 @@ pub struct Aggregates<'c> {
     invalid_domains: HashMap<Box<str>, u64>,
     /// The daily summary's figures.
     pub daily: daily::Daily,
+    /// Sender domains, accounts and senders tracked one by one, at most (of each kind).
+    max_subjects: usize,
+    /// The table lengths (sender domains, accounts, senders) that start the next fold.
+    fold_at: [usize; 3],
+    /// Subjects folded into the totals past `max_subjects`.
+    pub folded: Folded,
 }
 
 impl<'c> Aggregates<'c> {
@@ -163,6 +185,9 @@ impl<'c> Aggregates<'c> {
             causes: BTreeMap::new(),
             invalid_domains: HashMap::default(),
             daily: daily::Daily::default(),
+            max_subjects: usize::MAX,
+            fold_at: [usize::MAX; 3],
+            folded: Folded::default(),
         }
     }
 
@@ -309,7 +334,7 @@ impl Aggregates<'_> {
                 &lower(a),
                 o,
                 verdict,
-                (rcpt_domain.as_deref(), dest_host),
+                rcpt_domain.as_deref(),
             );
         }
         // An SMTP-time rejection without an account is someone else's mail refused at our
@@ -322,7 +347,7 @@ impl Aggregates<'_> {
                 sender_domain,
                 o,
                 verdict,
-                (rcpt_domain.as_deref(), dest_host),
+                rcpt_domain.as_deref(),
             );
         }
         let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));
@@ -368,6 +393,7 @@ impl Sink for Aggregates<'_> {
         }
         self.count_line(o, h, &sender_domain);
         self.daily.delivered(o);
+        self.maybe_fold();
     }
 
     fn hand_off(&mut self, o: &Outcome<'_>) {
@@ -395,6 +421,7 @@ impl Sink for Aggregates<'_> {
             self.frozen_messages += 1;
         }
         self.record_message(m);
+        self.maybe_fold();
     }
 
     fn event(&mut self, e: &Event<'_>, _m: Option<&Message>) {
@@ -418,6 +445,7 @@ impl Sink for Aggregates<'_> {
                 {
                     ev.auth_failure_ips.insert(ip.to_string());
                 }
+                self.maybe_fold();
             }
         }
     }

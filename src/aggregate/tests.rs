@@ -242,3 +242,127 @@ fn blocklist_names_are_found() {
     );
     assert_eq!(blocklist_name("user unknown"), None);
 }
+
+fn capped(cl: &Classifier, max: usize) -> Aggregates<'_> {
+    Aggregates::new(
+        LimitRule {
+            min: 5,
+            percent: Some(100),
+        },
+        Filter::default(),
+        CachedClassifier::new(cl),
+    )
+    .with_max_subjects(max)
+}
+
+#[test]
+fn past_max_subjects_the_least_active_without_failures_are_folded_and_totals_kept() {
+    let cl = Classifier::builtin();
+    let mut a = capped(&cl, 8);
+    // One domain that fails, then many that deliver once, and one that delivers often.
+    a.outcome(&out(
+        "2026-11-26 10:00:00",
+        OutcomeKind::Bounced,
+        "info@failing.example",
+        "x@gmail.com",
+        "f1",
+    ));
+    for i in 0..5 {
+        a.outcome(&out(
+            "2026-11-26 10:00:01",
+            OutcomeKind::Delivered,
+            "info@busy.example",
+            "y@gmail.com",
+            &format!("b{i}"),
+        ));
+    }
+    let senders: Vec<String> = (0..100).map(|i| format!("a@d{i}.example")).collect();
+    for (i, s) in senders.iter().enumerate() {
+        a.outcome(&out(
+            "2026-11-26 10:01:00",
+            OutcomeKind::Delivered,
+            s,
+            "y@gmail.com",
+            &format!("q{i}"),
+        ));
+    }
+    assert_eq!(a.totals.delivered, 105);
+    assert_eq!(a.totals.bounced, 1);
+    assert!(
+        a.by_sender_domain.len() <= 8,
+        "{}",
+        a.by_sender_domain.len()
+    );
+    assert!(a.evidence.sender_domains.len() <= 8);
+    assert!(a.by_account.len() <= 8 && a.by_sender.len() <= 8);
+    assert!(a.by_sender_domain.contains_key("failing.example"));
+    assert!(a.by_sender_domain.contains_key("busy.example"));
+    assert!(
+        a.evidence
+            .get(SubjectKind::SenderDomain, "failing.example")
+            .is_some()
+    );
+    assert!(a.by_account.contains_key("info@failing.example"));
+    let kept: u64 = a.by_sender_domain.values().map(|s| s.total().total()).sum();
+    assert_eq!(
+        kept + a.folded.sender_domains,
+        106,
+        "each folded domain had one line"
+    );
+    assert!(a.folded.sender_domains >= 95);
+    assert!(a.folded.accounts >= 95 && a.folded.senders >= 95);
+    assert_eq!(a.folded.with_failures, 0);
+}
+
+#[test]
+fn subjects_with_failures_are_folded_only_for_want_of_others_and_tripped_ones_never() {
+    let cl = Classifier::builtin();
+    let mut a = capped(&cl, 8);
+    for i in 0..6 {
+        a.outcome(&out(
+            &format!("2026-11-26 10:00:0{i}"),
+            OutcomeKind::Bounced,
+            "info@tripped.example",
+            "x@gmail.com",
+            &format!("t{i}"),
+        ));
+    }
+    let senders: Vec<String> = (0..40).map(|i| format!("a@d{i}.example")).collect();
+    for (i, s) in senders.iter().enumerate() {
+        a.outcome(&out(
+            "2026-11-26 10:01:00",
+            OutcomeKind::Deferred,
+            s,
+            "y@gmail.com",
+            &format!("q{i}"),
+        ));
+    }
+    assert!(a.replay["tripped.example"][0].1.trips[0].is_some());
+    assert!(a.by_sender_domain.contains_key("tripped.example"));
+    assert!(
+        a.by_sender_domain.len() <= 8,
+        "{}",
+        a.by_sender_domain.len()
+    );
+    assert!(a.folded.with_failures > 0);
+    assert_eq!(a.totals.deferred, 40);
+    assert_eq!(a.totals.bounced, 6);
+}
+
+#[test]
+fn no_cap_folds_nothing() {
+    let cl = Classifier::builtin();
+    let mut a = capped(&cl, 0);
+    let senders: Vec<String> = (0..300).map(|i| format!("a@d{i}.example")).collect();
+    for (i, s) in senders.iter().enumerate() {
+        a.outcome(&out(
+            "2026-11-26 10:01:00",
+            OutcomeKind::Delivered,
+            s,
+            "y@gmail.com",
+            &format!("q{i}"),
+        ));
+    }
+    assert_eq!(a.by_sender_domain.len(), 300);
+    assert!(!a.folded.any());
+}

@@ -35,7 +35,8 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
     let classifier = common::load_classifier(args)?;
     let rule = common::limit_rule(&args.limit);
     let filter_since = filter.since;
-    let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier));
+    let mut agg = Aggregates::new(rule, filter, CachedClassifier::new(&classifier))
+        .with_max_subjects(args.max_subjects);
     let (reading, folded_early) = analyse(&inputs, args, &how, &mut agg)?;
     if !reading.check_analysed(&how.window) {
         std::mem::forget(agg);

@@ -149,8 +149,8 @@ fn arrival(
     share(&mut msg.client_host, e.host, pool);
     share(&mut msg.client_ip, e.ip, pool);
     msg.size = e.size.or(msg.size);
-    set_if_none(&mut msg.subject, e.subject);
     if keep_texts {
+        set_if_none(&mut msg.subject, e.subject);
         set_if_none(&mut msg.message_id, e.message_id);
     }
     share(&mut msg.protocol, e.protocol, pool);

@@ -260,8 +260,8 @@ impl Correlator {
         self
     }
 
-    /// Drops the per-recipient copies of error texts and Message-IDs that only `trace`
-    /// shows, so messages in flight take less memory.
+    /// Drops the per-recipient copies of error texts, the Subject and the Message-ID that
+    /// only `trace` shows, so messages in flight take less memory.
     pub(crate) fn without_texts(mut self) -> Self {
         self.keep_texts = false;
         self

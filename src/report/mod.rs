@@ -105,6 +105,20 @@ pub struct Totals {
     /// open; in the JSON only when not 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub folded_early: u64,
+    /// Sender domains, accounts and envelope senders folded into the totals because
+    /// `--max-subjects` of their kind were tracked: their lines count in every total but in
+    /// no per-subject table (a subject seen again after it was folded is tracked anew, and
+    /// counted again if folded again). In the JSON only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folded_sender_domains: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folded_accounts: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folded_senders: u64,
+    /// Of the folded subjects, those that had deferrals or failures (folded only when there
+    /// were not enough without). In the JSON only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folded_with_failures: u64,
     pub admin_removed: u64,
     pub frozen: u64,
     pub auth_failures: u64,

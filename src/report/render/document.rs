@@ -283,6 +283,28 @@ fn summary(r: &Report, d: &mut Vec<Block>) {
             thousands(t.folded_early)
         ));
     }
+    let folded = [
+        (t.folded_sender_domains, "sender domain(s)"),
+        (t.folded_accounts, "account(s)"),
+        (t.folded_senders, "envelope sender(s)"),
+    ];
+    if folded.iter().any(|(n, _)| *n > 0) {
+        let what: Vec<String> = folded
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, w)| format!("{} {w}", thousands(*n)))
+            .collect();
+        let failing = match t.folded_with_failures {
+            0 => "with no failure".to_string(),
+            n => format!("(only {} of them with failures)", thousands(n)),
+        };
+        notes.push(format!(
+            "Memory was capped: {} {failing} were folded into the totals because \
+             --max-subjects of their kind were tracked; their lines count in every total but \
+             in no per-subject table. Raise --max-subjects (0 = no cap) to list them all.",
+            what.join(", ")
+        ));
+    }
     if t.auth_failures > 0 {
         notes.push(format!(
             "{} failed SMTP logins.",
