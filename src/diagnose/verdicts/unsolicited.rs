@@ -1,9 +1,21 @@
-//! `unsolicited_mail`: spam refusals are the main share (required) at several destinations
-//! (required); a wide mailing; a volume jump.
+//! `unsolicited_mail`: spam refusals at several destinations (required) at a rate the other
+//! accounts do not show (required: a Poisson tail test against the other accounts' rate,
+//! Bonferroni-corrected for the number of accounts, and at least [`MIN_SPAM_PERCENT`] of the
+//! recipients it tried); the main share of its failing recipients; a wide mailing; a volume
+//! jump. Every busy sender meets the odd reputation deferral or rate limit at a big
+//! provider; only a sender refused far more often than its neighbours on the same server,
+//! in the same log, sends mail its recipients did not ask for.
 
 use super::Candidate;
 use crate::diagnose::subject::{Subject, ind};
 use crate::diagnose::{GroupKind, Remedy, Sign, Verdict};
+
+/// The family-wise false-alarm rate of the outlier test, shared by all accounts.
+pub(crate) const OUTLIER_ALPHA: f64 = 0.01;
+
+/// The spam-refusal rate (refused as spam among the recipients tried) an unsolicited mailing
+/// has at least.
+pub(crate) const MIN_SPAM_PERCENT: u64 = 2;
 
 impl Subject<'_, '_> {
     pub(super) fn unsolicited(&self) -> Option<Candidate> {
@@ -19,14 +31,36 @@ impl Subject<'_, '_> {
                 threshold: self.t.several_domains,
             },
         );
-        let indicators = vec![share, spread, self.wide(), self.jump()];
+        let outlier = self.spam_outlier();
+        let required = spread.met && outlier.met;
+        let indicators = vec![outlier, share, spread, self.wide(), self.jump()];
         Some(Candidate {
             verdict: Verdict::UnsolicitedMail,
-            required: indicators[0].met && indicators[1].met,
+            required,
             indicators,
             explained: g.recipients,
             notes: g.examples_note().into_iter().collect(),
             remedy: Remedy::UnsolicitedMail,
         })
+    }
+
+    /// Its spam refusals are an outlier against the other accounts (see the module
+    /// documentation).
+    pub(super) fn spam_outlier(&self) -> crate::diagnose::Indicator {
+        let (refused, tried, expected, p) = self.spam_against_population();
+        let accounts = self.facts.population.accounts.max(1);
+        let alpha = OUTLIER_ALPHA / accounts as f64;
+        ind(
+            p < alpha && refused * 100 >= tried * MIN_SPAM_PERCENT,
+            Sign::SpamOutlier {
+                refused,
+                tried,
+                expected,
+                p,
+                accounts,
+                alpha: OUTLIER_ALPHA,
+                min_percent: MIN_SPAM_PERCENT,
+            },
+        )
     }
 }
