@@ -210,13 +210,103 @@ fn deliveries_of(r: &FailRec) -> u64 {
 /// [`crate::diagnose::findings::explained_records`]).
 pub(super) type ExplainedSet = HashSet<*const FailRec>;
 
-/// Spam refusals (the *spam* group) and recipients tried over all accounts, for the
-/// population rate an account is compared with.
-#[derive(Debug, Default, Clone, Copy)]
+/// The family-wise false-alarm rate of the spam outlier test, shared by all accounts.
+pub(crate) const OUTLIER_ALPHA: f64 = 0.01;
+
+/// The spam-refusal rate (refused as spam among the recipients tried) an outlier has at
+/// least.
+pub(crate) const MIN_SPAM_PERCENT: u64 = 2;
+
+/// The population an account's spam refusals are compared with: the accounts that are not
+/// outliers themselves (a compromised account's spray would otherwise make everyone
+/// else's refusals look normal), found by removing the outliers and testing again until
+/// none is left.
+#[derive(Debug, Default, Clone)]
 pub(super) struct Population {
+    /// Accounts on the server (the Bonferroni correction).
     pub(super) accounts: u64,
+    /// Spam refusals and recipients tried of the reference accounts.
     pub(super) spam: u64,
     pub(super) tried: u64,
+    /// (spam refusals, recipients tried) of each reference account.
+    reference: HashMap<String, (u64, u64)>,
+}
+
+impl Population {
+    fn of(rows: Vec<(String, u64, u64)>) -> Population {
+        let n = rows.len() as u64;
+        let mut outlier = vec![false; rows.len()];
+        for _ in 0..8 {
+            let (spam, tried) = rows
+                .iter()
+                .zip(&outlier)
+                .filter(|(_, o)| !**o)
+                .fold((0, 0), |(s, t), (r, _)| (s + r.1, t + r.2));
+            let next: Vec<bool> = rows
+                .iter()
+                .zip(&outlier)
+                .map(|(r, o)| {
+                    let (os, ot) = if *o {
+                        (spam, tried)
+                    } else {
+                        (spam - r.1, tried - r.2)
+                    };
+                    spam_outlier(r.1, r.2, os, ot, n).3
+                })
+                .collect();
+            if next == outlier {
+                break;
+            }
+            outlier = next;
+        }
+        let reference: HashMap<String, (u64, u64)> = rows
+            .into_iter()
+            .zip(outlier)
+            .filter(|(_, o)| !o)
+            .map(|((name, s, t), _)| (name, (s, t)))
+            .collect();
+        let (spam, tried) = reference
+            .values()
+            .fold((0, 0), |(s, t), (a, b)| (s + a, t + b));
+        Population {
+            accounts: n,
+            spam,
+            tried,
+            reference,
+        }
+    }
+
+    /// The reference without these accounts' own mail: (spam refusals, recipients tried).
+    pub(super) fn without<'x>(&self, accounts: impl Iterator<Item = &'x str>) -> (u64, u64) {
+        let (mut spam, mut tried) = (self.spam, self.tried);
+        for a in accounts {
+            if let Some((s, t)) = self.reference.get(a) {
+                spam -= s;
+                tried -= t;
+            }
+        }
+        (spam, tried)
+    }
+}
+
+/// The spam outlier test of `spam` refusals among `tried` recipients against the others'
+/// `others_spam` among `others_tried`, on a server of `accounts` accounts:
+/// (expected, p, alpha, met). The others' rate is smoothed towards a prior of 1 refusal in
+/// 100 recipients (worth 100 recipients): with few other accounts, or none refused, one
+/// refusal is no certain proof.
+pub(super) fn spam_outlier(
+    spam: u64,
+    tried: u64,
+    others_spam: u64,
+    others_tried: u64,
+    accounts: u64,
+) -> (f64, f64, f64, bool) {
+    let rate = (others_spam + 1) as f64 / (others_tried + 100) as f64;
+    let expected = rate * tried as f64;
+    let p = poisson_tail(spam, expected);
+    let alpha = OUTLIER_ALPHA / accounts.max(1) as f64;
+    let met = p < alpha && spam * 100 >= tried * MIN_SPAM_PERCENT;
+    (expected, p, alpha, met)
 }
 
 /// What the rules of every subject share, from one pass over the failing recipients.
@@ -294,17 +384,17 @@ impl<'a> Facts<'a> {
                     .add(r, list);
             }
         }
-        let mut population = Population::default();
-        for (kind, name, ev) in agg.evidence.iter() {
-            if kind != SubjectKind::Account {
-                continue;
-            }
-            let t = tallies.get(&(kind, name.to_string()));
-            let (spam, failing) = t.map_or((0, 0), |t| (t.spam.recipients, t.recipients));
-            population.accounts += 1;
-            population.spam += spam;
-            population.tried += ev.counts.delivered + failing;
-        }
+        let rows: Vec<(String, u64, u64)> = agg
+            .evidence
+            .iter()
+            .filter(|(kind, _, _)| *kind == SubjectKind::Account)
+            .map(|(kind, name, ev)| {
+                let t = tallies.get(&(kind, name.to_string()));
+                let (spam, failing) = t.map_or((0, 0), |t| (t.spam.recipients, t.recipients));
+                (name.to_string(), spam, ev.counts.delivered + failing)
+            })
+            .collect();
+        let population = Population::of(rows);
         Facts {
             tallies,
             listed_senders,
@@ -632,21 +722,21 @@ impl Subject<'_, '_> {
         others.len() as u64
     }
 
-    /// Its spam refusals against the other accounts': `(refused, tried, expected, p)`, where
-    /// `expected` is the other accounts' rate times its recipients tried and `p` the Poisson
-    /// probability of at least `refused` refusals at that rate.
-    pub(super) fn spam_against_population(&self) -> (u64, u64, f64, f64) {
+    /// Its spam refusals against the other accounts' (see [`Population`]):
+    /// `(refused, tried, expected, p, alpha, met)` of [`spam_outlier`].
+    pub(super) fn spam_against_population(&self) -> (u64, u64, f64, f64, f64, bool) {
         let k = self.tally.spam.recipients;
         let tried = self.ev.counts.delivered + self.tally.recipients;
-        let pop = self.facts.population;
-        // A sender domain's mail is mostly its accounts': left out of "the others" too.
-        let others_spam = pop.spam.saturating_sub(k);
-        let others_tried = pop.tried.saturating_sub(tried);
-        // Smoothed towards a prior of 1 refusal in 100 recipients (worth 100 recipients):
-        // with few other accounts, or none refused, one refusal is no certain proof.
-        let rate = (others_spam + 1) as f64 / (others_tried + 100) as f64;
-        let expected = rate * tried as f64;
-        (k, tried, expected, poisson_tail(k, expected))
+        let pop = &self.facts.population;
+        // A sender domain's mail is its accounts': left out of "the others" too.
+        let (others_spam, others_tried) = if self.is_account() {
+            pop.without(std::iter::once(self.name))
+        } else {
+            pop.without(self.tally.by_account.keys().map(String::as_str))
+        };
+        let (expected, p, alpha, met) =
+            spam_outlier(k, tried, others_spam, others_tried, pop.accounts);
+        (k, tried, expected, p, alpha, met)
     }
 
     /// Refused recipients of other senders at `domain`, and their deliveries there.

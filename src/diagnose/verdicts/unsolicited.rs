@@ -1,21 +1,15 @@
 //! `unsolicited_mail`: spam refusals at several destinations (required) at a rate the other
-//! accounts do not show (required: a Poisson tail test against the other accounts' rate,
-//! Bonferroni-corrected for the number of accounts, and at least [`MIN_SPAM_PERCENT`] of the
-//! recipients it tried); the main share of its failing recipients; a wide mailing; a volume
-//! jump. Every busy sender meets the odd reputation deferral or rate limit at a big
-//! provider; only a sender refused far more often than its neighbours on the same server,
-//! in the same log, sends mail its recipients did not ask for.
+//! accounts do not show (required: a Poisson tail test against the rate of the other
+//! accounts that are not outliers themselves, Bonferroni-corrected for the number of
+//! accounts, and at least [`MIN_SPAM_PERCENT`] of the recipients it tried); the main share
+//! of its failing recipients; a wide mailing; a volume jump. Every busy sender meets the odd
+//! reputation deferral or rate limit at a big provider; only a sender refused far more often
+//! than its neighbours on the same server, in the same log, sends mail its recipients did
+//! not ask for.
 
 use super::Candidate;
-use crate::diagnose::subject::{Subject, ind};
+use crate::diagnose::subject::{MIN_SPAM_PERCENT, OUTLIER_ALPHA, Subject, ind};
 use crate::diagnose::{GroupKind, Remedy, Sign, Verdict};
-
-/// The family-wise false-alarm rate of the outlier test, shared by all accounts.
-pub(crate) const OUTLIER_ALPHA: f64 = 0.01;
-
-/// The spam-refusal rate (refused as spam among the recipients tried) an unsolicited mailing
-/// has at least.
-pub(crate) const MIN_SPAM_PERCENT: u64 = 2;
 
 impl Subject<'_, '_> {
     pub(super) fn unsolicited(&self) -> Option<Candidate> {
@@ -47,11 +41,10 @@ impl Subject<'_, '_> {
     /// Its spam refusals are an outlier against the other accounts (see the module
     /// documentation).
     pub(super) fn spam_outlier(&self) -> crate::diagnose::Indicator {
-        let (refused, tried, expected, p) = self.spam_against_population();
+        let (refused, tried, expected, p, _, met) = self.spam_against_population();
         let accounts = self.facts.population.accounts.max(1);
-        let alpha = OUTLIER_ALPHA / accounts as f64;
         ind(
-            p < alpha && refused * 100 >= tried * MIN_SPAM_PERCENT,
+            met,
             Sign::SpamOutlier {
                 refused,
                 tried,
