@@ -287,8 +287,8 @@ pub enum Sign {
     /// Deliveries to other domains than the refusing ones.
     AcceptedElsewhere { deliveries: u64, domains: u64 },
     /// Other senders' mail at the refusing `domains`: `refused` recipients and `delivered`
-    /// deliveries (refusals the server's listing explains left out); met when at most
-    /// 100 − [`Thresholds::concentration`] percent of it was refused.
+    /// deliveries (refusals the server's listing explains left out); met when fewer than 2
+    /// or at most 100 − [`Thresholds::concentration`] percent of it was refused.
     OthersAccepted {
         domains: Vec<String>,
         refused: u64,

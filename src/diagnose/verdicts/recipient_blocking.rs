@@ -67,10 +67,13 @@ impl Subject<'_, '_> {
             let (r2, d2) = self.others_at(dom);
             (r + r2, d + d2)
         });
-        // Others' mail there is mostly accepted (or nobody else wrote to them).
+        // Others' mail there is mostly accepted (or nobody else wrote to them): a destination
+        // that refuses the server refuses more than one of the others' recipients; one is
+        // the odd refusal every sender meets (another sender's own complaints).
         let others = ind(
-            others_refused * 100
-                <= (others_refused + others_delivered) * (100 - self.t.concentration),
+            others_refused < 2
+                || others_refused * 100
+                    <= (others_refused + others_delivered) * (100 - self.t.concentration),
             Sign::OthersAccepted {
                 domains: domains.clone(),
                 refused: others_refused,
