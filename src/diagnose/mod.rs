@@ -26,7 +26,7 @@
 //! recipients and those whose last line is our own sending limit are left out, and so are
 //! the failures a server or destination finding explains (refusals naming the server's
 //! listed IP, trouble at a destination that is down; see
-//! [`findings::explained_records`]): a sender is not blamed for the server's problem, nor
+//! `findings::explained_records`): a sender is not blamed for the server's problem, nor
 //! is its own problem hidden under it (the evidence says how many were left out). Their
 //! *failure lines* are their deferrals, bounces and expiries; a subject needs at least
 //! [`Thresholds::min_failures`] of them to be diagnosed at all. The recipients fall into
