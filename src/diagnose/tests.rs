@@ -897,6 +897,40 @@ fn unsolicited_mail_stands_out_from_the_other_accounts() {
 }
 
 #[test]
+fn refusals_at_one_organisation_are_its_block_not_unsolicited_mail() {
+    // The same 20 refusals of 200, but 18 of them at d7.example and one each at two more
+    // destinations: one organisation refuses the sender.
+    let mut m = spam_population(12, 20);
+    let promo = m.last_mut().unwrap();
+    let mut n = 0;
+    for t in promo.tries.iter_mut().filter(|t| t.2 == Some(SPAM)) {
+        let d = match n {
+            0 => 8,
+            1 => 9,
+            _ => 7,
+        };
+        t.0 = at(70_000 + n, d);
+        n += 1;
+    }
+    only(
+        &run(&m, &[], &th()),
+        "promo@deals.example",
+        Verdict::RecipientBlocking,
+    );
+    // Still not unsolicited mail when the block is not recipient_blocking either (one
+    // refusal there names a block list).
+    m.last_mut()
+        .unwrap()
+        .tries
+        .push(bounce(&at(79_999, 7), LISTED));
+    let d = run(&m, &[], &th());
+    assert!(
+        d.iter().all(|x| x.verdict != Verdict::UnsolicitedMail),
+        "{d:#?}"
+    );
+}
+
+#[test]
 fn poisson_tail_probabilities() {
     let close = |a: f64, b: f64| (a - b).abs() < 1e-4 * b.max(1e-300);
     assert_eq!(poisson_tail(0, 3.0), 1.0);

@@ -1,4 +1,5 @@
-//! `unsolicited_mail`: spam refusals at several destinations (required) at a rate the other
+//! `unsolicited_mail`: spam refusals at several destinations (required), not mostly at one or
+//! two of them (required: that is one organisation's block), at a rate the other
 //! accounts do not show (required: a Poisson tail test against the rate of the other
 //! accounts that are not outliers themselves, Bonferroni-corrected for the number of
 //! accounts, and at least [`MIN_SPAM_PERCENT`] of the recipients it tried); the main share
@@ -8,7 +9,7 @@
 //! not ask for.
 
 use super::Candidate;
-use crate::diagnose::subject::{MIN_SPAM_PERCENT, OUTLIER_ALPHA, Subject, ind};
+use crate::diagnose::subject::{MIN_SPAM_PERCENT, OUTLIER_ALPHA, Subject, ind, share_ok};
 use crate::diagnose::{GroupKind, Remedy, Sign, Verdict};
 
 impl Subject<'_, '_> {
@@ -26,7 +27,13 @@ impl Subject<'_, '_> {
             },
         );
         let outlier = self.spam_outlier();
-        let required = spread.met && outlier.met;
+        // Refusals mostly at one or two domains are one organisation's block, not a mailing
+        // its recipients everywhere refuse.
+        let mut counts: Vec<u64> = g.by_domain.values().copied().collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let top_two: u64 = counts.iter().take(2).sum();
+        let scattered = !share_ok(top_two, g.recipients, self.t.concentration);
+        let required = spread.met && outlier.met && scattered;
         let indicators = vec![outlier, share, spread, self.wide(), self.jump()];
         Some(Candidate {
             verdict: Verdict::UnsolicitedMail,
