@@ -902,15 +902,18 @@ fn refusals_at_one_organisation_are_its_block_not_unsolicited_mail() {
     // destinations: one organisation refuses the sender.
     let mut m = spam_population(12, 20);
     let promo = m.last_mut().unwrap();
-    let mut n = 0;
-    for t in promo.tries.iter_mut().filter(|t| t.2 == Some(SPAM)) {
+    for (n, t) in promo
+        .tries
+        .iter_mut()
+        .filter(|t| t.2 == Some(SPAM))
+        .enumerate()
+    {
         let d = match n {
             0 => 8,
             1 => 9,
             _ => 7,
         };
         t.0 = at(70_000 + n, d);
-        n += 1;
     }
     only(
         &run(&m, &[], &th()),
