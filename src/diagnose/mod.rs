@@ -23,7 +23,11 @@
 //! many times, a dead one bounces once): each (recipient, sender) pair that failed at least
 //! once at the destination, with the last real reason the log gives for it. Recipients only
 //! refused by our own server at SMTP time (its decision, not the destination's), greylisted
-//! recipients and those whose last line is our own sending limit are left out. Their
+//! recipients and those whose last line is our own sending limit are left out, and so are
+//! the failures a server or destination finding explains (refusals naming the server's
+//! listed IP, trouble at a destination that is down; see
+//! `findings::explained_records`): a sender is not blamed for the server's problem, nor
+//! is its own problem hidden under it (the evidence says how many were left out). Their
 //! *failure lines* are their deferrals, bounces and expiries; a subject needs at least
 //! [`Thresholds::min_failures`] of them to be diagnosed at all. The recipients fall into
 //! groups:
@@ -67,11 +71,15 @@
 //! * **stale_list**: dead addresses are the main share (required), spread over many
 //!   recipient domains (required); for an account, its login pattern is normal (fewer client
 //!   IPs and failed logins than the thresholds).
-//! * **unsolicited_mail**: spam refusals are the main share (required) at several
-//!   destinations (required); a wide mailing (many recipient domains); a volume jump.
+//! * **unsolicited_mail**: spam refusals far more often than the other accounts (required:
+//!   a Poisson tail test against their rate, Bonferroni-corrected for the number of
+//!   accounts, and at least 2% of the recipients tried) at several destinations (required);
+//!   the main share; a wide mailing (many recipient domains); a volume jump.
 //! * **recipient_blocking**: refusals concentrated on one or two destination domains
-//!   (required), the main share (required), while other destinations accepted its mail
-//!   (required); no refusal names a block list.
+//!   (required), the main share of its failed *deliveries* (required: such a destination
+//!   refuses the same few correspondents message after message), while other destinations
+//!   accepted its mail (required), no refusal names a block list (required) and the other
+//!   senders' mail there is accepted (required).
 //! * **remote_server_trouble**: trouble concentrated on one destination domain or MX host
 //!   (required), the main share (required); its mail elsewhere was delivered; other senders'
 //!   mail to that domain failed too.
@@ -82,13 +90,18 @@
 //!
 //! # Account or domain
 //!
-//! Accounts are diagnosed first. A sender domain then gets a verdict only when it says
+//! Accounts are diagnosed first. A system user that is not an address and sent as more
+//! than one sender domain (`www-data` running every site's scripts) gets no verdict of its
+//! own but a break-in: its domains are diagnosed on their own. A sender domain then gets a
+//! verdict only when it says
 //! something its accounts do not: it is skipped when diagnosed accounts sent at least
 //! [`Thresholds::concentration`] of its failing recipients, or when one of its accounts got
 //! the same verdict (the account says the same thing more precisely). A domain is diagnosed
 //! on its own when its failures are spread over several accounts with no verdict (a
 //! blocklisting of the domain, a list sent by several mailboxes) or were sent without an
-//! account (a web application on the server itself).
+//! account (a web application on the server itself). When two or more of its accounts are
+//! `sender_blocklisted` and so is the domain, the domain's verdict replaces theirs: the
+//! domain is listed, one finding.
 //!
 //! # Order
 //!
@@ -163,6 +176,10 @@ pub struct Failures {
     pub min_failures: u64,
     /// Failing recipients by cause.
     pub causes: Vec<(Cause, u64)>,
+    /// Failing recipients left out of `recipients`: a server or destination finding
+    /// explains them (refusals of the server's listed IP, trouble at a destination that is
+    /// down).
+    pub explained: u64,
 }
 
 /// One sign of a verdict's pattern: whether it holds and what was measured.
@@ -233,6 +250,19 @@ pub enum Sign {
         ips_threshold: u64,
         logins_threshold: u64,
     },
+    /// `refused` of the `tried` recipients were refused as spam where the other accounts'
+    /// rate expects `expected`; `p` is the Poisson probability of that many or more. Met when
+    /// `p` < `alpha` / `accounts` (Bonferroni over the accounts) and the rate is at least
+    /// `min_percent`.
+    SpamOutlier {
+        refused: u64,
+        tried: u64,
+        expected: f64,
+        p: f64,
+        accounts: u64,
+        alpha: f64,
+        min_percent: u64,
+    },
     /// Spam refusals at `by_domain.len()` destinations.
     RefusedAt {
         by_domain: Vec<(String, u64)>,
@@ -246,8 +276,24 @@ pub enum Sign {
         refused: u64,
         threshold: u64,
     },
+    /// `part` of its `whole` failed deliveries (a bounce or expiry each; a recipient only
+    /// deferred once) were refusals at the one or two refusing domains; met at `threshold`
+    /// percent.
+    RefusedDeliveries {
+        part: u64,
+        whole: u64,
+        threshold: u64,
+    },
     /// Deliveries to other domains than the refusing ones.
     AcceptedElsewhere { deliveries: u64, domains: u64 },
+    /// Other senders' mail at the refusing `domains`: `refused` recipients and `delivered`
+    /// deliveries (refusals the server's listing explains left out); met when fewer than 2
+    /// or at most 100 − [`Thresholds::concentration`] percent of it was refused.
+    OthersAccepted {
+        domains: Vec<String>,
+        refused: u64,
+        delivered: u64,
+    },
     /// No refusal names a block list (met when `lists` is empty).
     NoBlocklist { lists: Vec<String> },
     /// `at_it` of the `recipients` in trouble are at one destination: the mail server
@@ -367,6 +413,21 @@ const ORDER: [Verdict; 6] = [
     Verdict::RemoteServerTrouble,
 ];
 
+/// Returns true if and only if an account is a system user (not an address) that sent mail
+/// as more than one sender domain.
+fn is_shared_system_user(name: &str, ev: &Evidence) -> bool {
+    if name.contains('@') {
+        return false;
+    }
+    let domains: std::collections::BTreeSet<String> = ev
+        .senders
+        .keys()
+        .filter_map(|s| crate::model::event::domain_of(s))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    domains.len() >= 2
+}
+
 /// Subjects that are never diagnosed: the null sender, unknown and local-only senders.
 const NOT_SUBJECTS: [&str; 3] = ["<>", "(unknown)", "(local)"];
 
@@ -376,7 +437,8 @@ type SubjectRow<'a> = (SubjectKind, &'a str, &'a Evidence, &'a Tally<'a>);
 /// Diagnoses every account and sender domain in the aggregates. Accounts come first, then
 /// sender domains, each by failure lines (most first), then name.
 pub fn diagnose(agg: &Aggregates<'_>, t: &Thresholds) -> Vec<Diagnosis> {
-    let facts = Facts::of(agg);
+    let explained = findings::explained_records(agg, t);
+    let facts = Facts::of(agg, &explained);
     let mut subjects: Vec<SubjectRow<'_>> = agg
         .evidence
         .iter()
@@ -396,16 +458,6 @@ pub fn diagnose(agg: &Aggregates<'_>, t: &Thresholds) -> Vec<Diagnosis> {
     });
     let mut out: Vec<Diagnosis> = Vec::new();
     for (kind, name, ev, tally) in subjects {
-        if kind == SubjectKind::SenderDomain {
-            let covered: u64 = out
-                .iter()
-                .filter(|d| d.subject_kind == SubjectKind::Account)
-                .filter_map(|d| tally.by_account.get(&d.subject))
-                .sum();
-            if share_ok(covered, tally.recipients, t.concentration) {
-                continue;
-            }
-        }
         let s = Subject {
             agg,
             t,
@@ -415,7 +467,44 @@ pub fn diagnose(agg: &Aggregates<'_>, t: &Thresholds) -> Vec<Diagnosis> {
             tally,
             facts: &facts,
         };
+        if kind == SubjectKind::SenderDomain {
+            // Several of its accounts on a block list: the domain is listed, one finding.
+            let listed: Vec<usize> = (0..out.len())
+                .filter(|&i| {
+                    out[i].subject_kind == SubjectKind::Account
+                        && out[i].verdict == Verdict::SenderBlocklisted
+                        && tally.by_account.contains_key(&out[i].subject)
+                })
+                .collect();
+            if listed.len() >= 2
+                && let Some(d) = s.diagnose()
+                && d.verdict == Verdict::SenderBlocklisted
+            {
+                for i in listed.into_iter().rev() {
+                    out.remove(i);
+                }
+                out.push(d);
+                continue;
+            }
+            let covered: u64 = out
+                .iter()
+                .filter(|d| d.subject_kind == SubjectKind::Account)
+                .filter_map(|d| tally.by_account.get(&d.subject))
+                .sum();
+            if share_ok(covered, tally.recipients, t.concentration) {
+                continue;
+            }
+        }
         let Some(d) = s.diagnose() else { continue };
+        // A system user that sends for several domains (`www-data` running every site's
+        // scripts) is no one's account: its domains are diagnosed on their own. Only a
+        // break-in (a script in an upload folder) is its own.
+        if kind == SubjectKind::Account
+            && d.verdict != Verdict::CompromisedAccount
+            && is_shared_system_user(name, ev)
+        {
+            continue;
+        }
         if kind == SubjectKind::SenderDomain
             && out.iter().any(|a| {
                 a.subject_kind == SubjectKind::Account

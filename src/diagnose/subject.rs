@@ -2,7 +2,7 @@
 //! [`Group`]), the facts shared by all subjects ([`Facts`]), and the indicators more than one
 //! verdict uses ([`Subject`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{Example, GroupKind, Indicator, Note, Sender, Sign};
 use crate::aggregate::{Aggregates, Evidence, FailRec, SubjectKind, blocklist_name};
@@ -18,6 +18,8 @@ pub(super) struct Group<'a> {
     pub(super) recipients: u64,
     /// Failure lines of those recipients.
     pub(super) lines: u64,
+    /// Failed deliveries of those recipients (see [`deliveries_of`]).
+    pub(super) deliveries: u64,
     /// Recipients per destination domain (lower case).
     pub(super) by_domain: BTreeMap<String, u64>,
     /// Recipients per destination host (last host that answered).
@@ -36,6 +38,7 @@ impl<'a> Group<'a> {
     fn add(&mut self, r: &'a FailRec, domain: &str, list: Option<&str>) {
         self.recipients += 1;
         self.lines += lines_of(r);
+        self.deliveries += deliveries_of(r);
         *self.by_domain.entry(domain.to_string()).or_default() += 1;
         if let Some(h) = r.host.as_deref() {
             *self.by_host.entry(h).or_default() += 1;
@@ -134,6 +137,11 @@ pub(super) struct Tally<'a> {
     pub(super) recipients: u64,
     /// Failure lines of those recipients at the destination.
     pub(super) lines: u64,
+    /// Failed deliveries of those recipients (see [`deliveries_of`]).
+    pub(super) deliveries: u64,
+    /// Failing recipients left out because a server or destination finding explains them
+    /// (refusals of the server's listed IP, trouble at a destination that is down).
+    pub(super) explained: u64,
     pub(super) by_cause: BTreeMap<Cause, u64>,
     pub(super) dead: Group<'a>,
     pub(super) listed: Group<'a>,
@@ -149,6 +157,7 @@ impl<'a> Tally<'a> {
         let domain = domain_of(&r.recipient).unwrap_or("").to_ascii_lowercase();
         self.recipients += 1;
         self.lines += lines_of(r);
+        self.deliveries += deliveries_of(r);
         *self.by_cause.entry(r.cause).or_default() += 1;
         if let Some(a) = &r.account {
             *self.by_account.entry(a.to_ascii_lowercase()).or_default() += 1;
@@ -189,6 +198,117 @@ fn lines_of(r: &FailRec) -> u64 {
     r.counts.problems() - r.counts.rejected
 }
 
+/// Failed deliveries of a recipient: each bounce or expiry is a message that did not
+/// arrive; a recipient only deferred (retried, perhaps delivered later) counts once. A
+/// destination that refuses one sender refuses the same few correspondents message after
+/// message, which its distinct recipients hide and its deliveries show.
+fn deliveries_of(r: &FailRec) -> u64 {
+    (r.counts.bounced + r.counts.expired).max(1)
+}
+
+/// Records the server and destination findings explain, by address (see
+/// [`crate::diagnose::findings::explained_records`]).
+pub(super) type ExplainedSet = HashSet<*const FailRec>;
+
+/// The family-wise false-alarm rate of the spam outlier test, shared by all accounts.
+pub(crate) const OUTLIER_ALPHA: f64 = 0.01;
+
+/// The spam-refusal rate (refused as spam among the recipients tried) an outlier has at
+/// least.
+pub(crate) const MIN_SPAM_PERCENT: u64 = 2;
+
+/// The population an account's spam refusals are compared with: the accounts that are not
+/// outliers themselves (a compromised account's spray would otherwise make everyone
+/// else's refusals look normal), found by removing the outliers and testing again until
+/// none is left.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Population {
+    /// Accounts on the server (the Bonferroni correction).
+    pub(super) accounts: u64,
+    /// Spam refusals and recipients tried of the reference accounts.
+    pub(super) spam: u64,
+    pub(super) tried: u64,
+    /// (spam refusals, recipients tried) of each reference account.
+    reference: HashMap<String, (u64, u64)>,
+}
+
+impl Population {
+    fn of(rows: Vec<(String, u64, u64)>) -> Population {
+        let n = rows.len() as u64;
+        let mut outlier = vec![false; rows.len()];
+        for _ in 0..8 {
+            let (spam, tried) = rows
+                .iter()
+                .zip(&outlier)
+                .filter(|(_, o)| !**o)
+                .fold((0, 0), |(s, t), (r, _)| (s + r.1, t + r.2));
+            let next: Vec<bool> = rows
+                .iter()
+                .zip(&outlier)
+                .map(|(r, o)| {
+                    let (os, ot) = if *o {
+                        (spam, tried)
+                    } else {
+                        (spam - r.1, tried - r.2)
+                    };
+                    spam_outlier(r.1, r.2, os, ot, n).3
+                })
+                .collect();
+            if next == outlier {
+                break;
+            }
+            outlier = next;
+        }
+        let reference: HashMap<String, (u64, u64)> = rows
+            .into_iter()
+            .zip(outlier)
+            .filter(|(_, o)| !o)
+            .map(|((name, s, t), _)| (name, (s, t)))
+            .collect();
+        let (spam, tried) = reference
+            .values()
+            .fold((0, 0), |(s, t), (a, b)| (s + a, t + b));
+        Population {
+            accounts: n,
+            spam,
+            tried,
+            reference,
+        }
+    }
+
+    /// The reference without these accounts' own mail: (spam refusals, recipients tried).
+    pub(super) fn without<'x>(&self, accounts: impl Iterator<Item = &'x str>) -> (u64, u64) {
+        let (mut spam, mut tried) = (self.spam, self.tried);
+        for a in accounts {
+            if let Some((s, t)) = self.reference.get(a) {
+                spam -= s;
+                tried -= t;
+            }
+        }
+        (spam, tried)
+    }
+}
+
+/// The spam outlier test of `spam` refusals among `tried` recipients against the others'
+/// `others_spam` among `others_tried`, on a server of `accounts` accounts:
+/// (expected, p, alpha, met). The others' rate is smoothed towards a prior of 1 refusal in
+/// 100 recipients (worth 100 recipients): with few other accounts, or none refused, one
+/// refusal is no certain proof.
+pub(super) fn spam_outlier(
+    spam: u64,
+    tried: u64,
+    others_spam: u64,
+    others_tried: u64,
+    accounts: u64,
+) -> (f64, f64, f64, bool) {
+    let rate = (others_spam + 1) as f64 / (others_tried + 100) as f64;
+    let expected = rate * tried as f64;
+    let p = poisson_tail(spam, expected);
+    let alpha = OUTLIER_ALPHA / accounts.max(1) as f64;
+    let met = p < alpha && spam * 100 >= tried * MIN_SPAM_PERCENT;
+    (expected, p, alpha, met)
+}
+
 /// What the rules of every subject share, from one pass over the failing recipients.
 pub(super) struct Facts<'a> {
     /// Per account and sender domain.
@@ -196,12 +316,20 @@ pub(super) struct Facts<'a> {
     /// Per block list: our own sender domains it refused (inbound mail we refused is not
     /// about our IP).
     listed_senders: BTreeMap<String, BTreeSet<String>>,
+    /// Refused recipients (the *refused* group) per destination domain, all senders, the
+    /// explained ones left out.
+    pub(super) refused_at: HashMap<String, u64>,
+    /// Over the accounts with failures to diagnose.
+    pub(super) population: Population,
 }
 
 impl<'a> Facts<'a> {
-    pub(super) fn of(agg: &'a Aggregates<'_>) -> Facts<'a> {
+    /// The facts, leaving the `explained` records out of the subjects' tallies (they are
+    /// counted in [`Tally::explained`]).
+    pub(super) fn of(agg: &'a Aggregates<'_>, explained: &ExplainedSet) -> Facts<'a> {
         let mut tallies: HashMap<(SubjectKind, String), Tally<'a>> = HashMap::new();
         let mut listed_senders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut refused_at: HashMap<String, u64> = HashMap::new();
         for r in agg.failing.values().flatten().filter(|r| considered(r)) {
             let list = if r.cause == Cause::Blocklisted {
                 r.text.as_deref().and_then(blocklist_name)
@@ -209,6 +337,28 @@ impl<'a> Facts<'a> {
                 None
             };
             let list = list.as_deref();
+            if explained.contains(&(r as *const FailRec)) {
+                if let Some(a) = &r.account {
+                    tallies
+                        .entry((SubjectKind::Account, a.to_ascii_lowercase()))
+                        .or_default()
+                        .explained += 1;
+                }
+                if let Some(d) = r.sender.as_deref().and_then(domain_of) {
+                    tallies
+                        .entry((SubjectKind::SenderDomain, d.to_ascii_lowercase()))
+                        .or_default()
+                        .explained += 1;
+                }
+                continue;
+            }
+            if matches!(
+                r.cause,
+                Cause::Blocked | Cause::SpamContent | Cause::Blocklisted
+            ) && let Some(d) = domain_of(&r.recipient)
+            {
+                *refused_at.entry(d.to_ascii_lowercase()).or_default() += 1;
+            }
             if let Some(a) = &r.account {
                 tallies
                     .entry((SubjectKind::Account, a.to_ascii_lowercase()))
@@ -234,11 +384,53 @@ impl<'a> Facts<'a> {
                     .add(r, list);
             }
         }
+        let rows: Vec<(String, u64, u64)> = agg
+            .evidence
+            .iter()
+            .filter(|(kind, _, _)| *kind == SubjectKind::Account)
+            .map(|(kind, name, ev)| {
+                let t = tallies.get(&(kind, name.to_string()));
+                let (spam, failing) = t.map_or((0, 0), |t| (t.spam.recipients, t.recipients));
+                (name.to_string(), spam, ev.counts.delivered + failing)
+            })
+            .collect();
+        let population = Population::of(rows);
         Facts {
             tallies,
             listed_senders,
+            refused_at,
+            population,
         }
     }
+}
+
+/// P(X ≥ k) for X Poisson with mean `lambda`: how surprising `k` events are where
+/// `lambda` were expected.
+pub(super) fn poisson_tail(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    if k as f64 <= lambda {
+        // Not in the upper tail (the exact value is about one half or more).
+        return 1.0;
+    }
+    // ln P(X = k) = -λ + k ln λ - ln k!, then the terms above k by their ratio λ/j.
+    let ln_fact: f64 = (2..=k).map(|j| (j as f64).ln()).sum();
+    let mut term = (-lambda + k as f64 * lambda.ln() - ln_fact).exp();
+    let mut sum = 0.0;
+    let mut j = k;
+    while term > sum * 1e-12 && j < k + 100_000 {
+        sum += term;
+        j += 1;
+        term *= lambda / j as f64;
+        if term == 0.0 {
+            break;
+        }
+    }
+    sum.min(1.0)
 }
 
 /// `part` is at least `percent`% of `whole`.
@@ -528,6 +720,50 @@ impl Subject<'_, '_> {
             .filter(|d| !own.contains(d))
             .collect();
         others.len() as u64
+    }
+
+    /// Its spam refusals against the other accounts' (see [`Population`]):
+    /// `(refused, tried, expected, p, alpha, met)` of [`spam_outlier`].
+    pub(super) fn spam_against_population(&self) -> (u64, u64, f64, f64, f64, bool) {
+        let k = self.tally.spam.recipients;
+        let tried = self.ev.counts.delivered + self.tally.recipients;
+        let pop = &self.facts.population;
+        // A sender domain's mail is its accounts': left out of "the others" too.
+        let (others_spam, others_tried) = if self.is_account() {
+            pop.without(std::iter::once(self.name))
+        } else {
+            pop.without(self.tally.by_account.keys().map(String::as_str))
+        };
+        let (expected, p, alpha, met) =
+            spam_outlier(k, tried, others_spam, others_tried, pop.accounts);
+        (k, tried, expected, p, alpha, met)
+    }
+
+    /// Refused recipients of other senders at `domain`, and their deliveries there.
+    pub(super) fn others_at(&self, domain: &str) -> (u64, u64) {
+        let all_refused = self.facts.refused_at.get(domain).copied().unwrap_or(0);
+        let mine_refused = self
+            .tally
+            .refused
+            .by_domain
+            .get(domain)
+            .copied()
+            .unwrap_or(0);
+        let all_delivered = self
+            .agg
+            .by_recipient_domain
+            .get(domain)
+            .map(|s| s.total().delivered)
+            .unwrap_or_default();
+        let mine_delivered = self
+            .ev
+            .recipient_domains
+            .get(domain)
+            .map_or(0, |c| c.delivered);
+        (
+            all_refused.saturating_sub(mine_refused),
+            all_delivered.saturating_sub(mine_delivered),
+        )
     }
 
     /// Deferrals, failures and expiries at `domain` that are not this subject's.

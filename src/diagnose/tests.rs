@@ -1,6 +1,6 @@
 //! Unit tests of the diagnosis: synthetic aggregates in, verdicts and indicators out.
 
-use super::subject::ip_in;
+use super::subject::{ip_in, poisson_tail};
 use super::*;
 use crate::aggregate::Filter;
 use crate::classify::{CachedClassifier, Classifier};
@@ -269,15 +269,9 @@ fn blocklist_needs_several_destinations() {
         "billing@firm.example",
         Verdict::SenderBlocklisted,
     );
-    // Two destinations: one organisation's choice, not a widespread listing.
-    let d = run(&listed_at(2), &[], &th());
-    only(&d, "billing@firm.example", Verdict::RecipientBlocking);
-    assert!(
-        evidence(&d[0])
-            .iter()
-            .any(|e| e.starts_with("Not met: no blocklist"))
-    );
-    assert_eq!(d[0].confidence, 0.75);
+    // Two destinations: not yet a widespread listing, and no organisation's own choice
+    // either (the refusals name a block list): no verdict.
+    assert!(run(&listed_at(2), &[], &th()).is_empty());
     let d = run(
         &listed_at(2),
         &[],
@@ -512,6 +506,23 @@ fn the_account_speaks_for_its_domain() {
             Verdict::SenderBlocklisted
         )]
     );
+    // Two accounts each listed on their own: the domain is listed, one verdict for it.
+    let mut m = listed_at(3);
+    m.extend(listed_at(3).into_iter().map(|mut x| {
+        x.account = Some("sales@firm.example");
+        x.sender = "sales@firm.example";
+        x
+    }));
+    let d = run(&m, &[], &th());
+    assert_eq!(
+        verdicts(&d),
+        vec![(
+            "firm.example".to_string(),
+            SubjectKind::SenderDomain,
+            Verdict::SenderBlocklisted
+        )],
+        "{d:#?}"
+    );
 }
 
 #[test]
@@ -710,4 +721,231 @@ fn blocklist_and_remote_trouble_facts() {
         recipients: 5,
         expired: 0
     }));
+}
+
+/// Refusals naming our own IP (the server's listing) for `senders` other sender domains at
+/// 3 destinations each.
+fn server_listed(senders: usize) -> Vec<Mail> {
+    const SENDERS: [&str; 3] = ["a@one.example", "b@two.example", "c@three.example"];
+    SENDERS[..senders]
+        .iter()
+        .enumerate()
+        .map(|(s, acct)| {
+            let tries = (0..3)
+                .map(|i| bounce(&at(40 + 3 * s + i, 40 + i), LISTED))
+                .chain([ok(&at(80 + s, 80 + s))])
+                .collect();
+            mail(9, acct, "192.0.2.5", tries)
+        })
+        .collect()
+}
+
+/// `messages` messages of `acct` refused by d7.example's policy, to the same 2 recipients,
+/// and one delivery elsewhere each.
+fn refused_by_one(acct: &'static str, messages: usize) -> Vec<Mail> {
+    (0..messages)
+        .map(|n| {
+            mail(
+                10,
+                acct,
+                "192.0.2.5",
+                vec![bounce(&at(n % 2, 7), DENIED), ok(&at(300 + n, 300 + n))],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn recipient_blocking_is_judged_without_the_servers_listing() {
+    // sales@acme.example: 8 refusals by d7.example (2 recipients), and its share of the
+    // server's listing (3 recipients at 3 destinations) as the other senders have.
+    let mut m = refused_by_one("sales@acme.example", 8);
+    m.push(mail(
+        9,
+        "sales@acme.example",
+        "192.0.2.5",
+        (0..3)
+            .map(|i| bounce(&at(60 + i, 60 + i), LISTED))
+            .collect(),
+    ));
+    // Alone, the listing is its own (no server finding: one sender); by recipients the
+    // refusals are split 2 to 3, so no organisation is to blame.
+    let d = run(&m, &[], &th());
+    assert_eq!(verdicts(&d)[0].2, Verdict::SenderBlocklisted, "{d:#?}");
+    // With two more senders refused for the server's IP, the listing is the server's
+    // finding: left out, the 8 refused deliveries at d7.example are its problem.
+    m.extend(server_listed(2));
+    let d = run(&m, &[], &th());
+    let acme: Vec<&Diagnosis> = d
+        .iter()
+        .filter(|x| x.subject == "sales@acme.example")
+        .collect();
+    assert_eq!(acme.len(), 1, "{d:#?}");
+    assert_eq!(acme[0].verdict, Verdict::RecipientBlocking);
+    assert_eq!(acme[0].failures.explained, 3);
+    let ev = evidence(acme[0]);
+    assert!(
+        ev[0].contains("3 more failing recipients left out"),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("8 of its 8 failed deliveries (100%) were refused there")),
+        "{ev:?}"
+    );
+    // The other senders' only failures are the server's: no verdict of their own.
+    assert!(
+        d.iter().all(|x| x.subject == "sales@acme.example"),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn recipient_blocking_needs_the_others_accepted_there() {
+    // d7.example refuses two of our senders alike: it refuses the server, not one sender.
+    let mut m = refused_by_one("sales@acme.example", 6);
+    m.extend(refused_by_one("info@other.example", 6));
+    assert!(
+        run(&m, &[], &th())
+            .iter()
+            .all(|x| x.verdict != Verdict::RecipientBlocking),
+    );
+    // While the others' mail there is delivered, it is this sender's block.
+    let mut m = refused_by_one("sales@acme.example", 6);
+    m.push(mail(
+        10,
+        "info@other.example",
+        "192.0.2.5",
+        (10..14).map(|i| ok(&at(i, 7))).collect(),
+    ));
+    only(
+        &run(&m, &[], &th()),
+        "sales@acme.example",
+        Verdict::RecipientBlocking,
+    );
+}
+
+/// `accounts` accounts of 200 recipients each, 2 of them (1%) refused as spam, and one
+/// more with `spam` spam refusals and 2 dead addresses among its 200.
+fn spam_population(accounts: usize, spam: usize) -> Vec<Mail> {
+    const NAMES: [&str; 12] = [
+        "a@p.example",
+        "b@p.example",
+        "c@p.example",
+        "d@p.example",
+        "e@p.example",
+        "f@p.example",
+        "g@p.example",
+        "h@p.example",
+        "i@p.example",
+        "j@p.example",
+        "k@p.example",
+        "l@p.example",
+    ];
+    let mut v: Vec<Mail> = NAMES[..accounts]
+        .iter()
+        .enumerate()
+        .map(|(n, acct)| {
+            let tries = (0..200)
+                .map(|i| {
+                    if i < 2 {
+                        bounce(&at(1000 * n + i, 2 * n + i), SPAM)
+                    } else {
+                        ok(&at(1000 * n + i, i % 40))
+                    }
+                })
+                .collect();
+            mail(9, acct, "192.0.2.5", tries)
+        })
+        .collect();
+    let tries = (0..200)
+        .map(|i| {
+            let r = at(50_000 + i, i % 40);
+            if i < spam {
+                bounce(&r, SPAM)
+            } else if i < spam + 2 {
+                bounce(&at(60_000 + i, 100 + i), UNKNOWN)
+            } else {
+                ok(&r)
+            }
+        })
+        .collect();
+    v.push(mail(9, "promo@deals.example", "192.0.2.7", tries));
+    v
+}
+
+#[test]
+fn unsolicited_mail_stands_out_from_the_other_accounts() {
+    // 5 spam refusals in 200 (2.5%, the main share of its failures) where the others have
+    // 1%: the odd reputation refusal of a busy sender, not an outlier (5 or more at a mean
+    // of 2 is 1 in 19).
+    let d = run(&spam_population(12, 5), &[], &th());
+    assert!(
+        d.iter().all(|x| x.verdict != Verdict::UnsolicitedMail),
+        "{d:#?}"
+    );
+    // 20 in 200 (10%): 1 in millions at the others' rate.
+    let d = run(&spam_population(12, 20), &[], &th());
+    only(&d, "promo@deals.example", Verdict::UnsolicitedMail);
+    let ev = evidence(&d[0]);
+    assert!(
+        ev.iter().any(|e| e.starts_with(
+            "Refused as spam far more often than the other accounts: 20 of 200 recipients tried (10.0%)"
+        )),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn refusals_at_one_organisation_are_its_block_not_unsolicited_mail() {
+    // The same 20 refusals of 200, but 18 of them at d7.example and one each at two more
+    // destinations: one organisation refuses the sender.
+    let mut m = spam_population(12, 20);
+    let promo = m.last_mut().unwrap();
+    for (n, t) in promo
+        .tries
+        .iter_mut()
+        .filter(|t| t.2 == Some(SPAM))
+        .enumerate()
+    {
+        let d = match n {
+            0 => 8,
+            1 => 9,
+            _ => 7,
+        };
+        t.0 = at(70_000 + n, d);
+    }
+    only(
+        &run(&m, &[], &th()),
+        "promo@deals.example",
+        Verdict::RecipientBlocking,
+    );
+    // Still not unsolicited mail when the block is not recipient_blocking either (one
+    // refusal there names a block list).
+    m.last_mut()
+        .unwrap()
+        .tries
+        .push(bounce(&at(79_999, 7), LISTED));
+    let d = run(&m, &[], &th());
+    assert!(
+        d.iter().all(|x| x.verdict != Verdict::UnsolicitedMail),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn poisson_tail_probabilities() {
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-4 * b.max(1e-300);
+    assert_eq!(poisson_tail(0, 3.0), 1.0);
+    // P(X ≥ 3 | 0.5) = 1 − e^−0.5 (1 + 0.5 + 0.125).
+    assert!(close(poisson_tail(3, 0.5), 1.0 - (-0.5f64).exp() * 1.625));
+    // P(X ≥ 10 | 2) = 4.649e-5.
+    assert!(
+        close(poisson_tail(10, 2.0), 4.6498e-5),
+        "{}",
+        poisson_tail(10, 2.0)
+    );
+    assert!(poisson_tail(170, 23.0) < 1e-60);
+    // At or below the mean, not in the upper tail.
+    assert_eq!(poisson_tail(2, 5.0), 1.0);
 }

@@ -35,6 +35,16 @@ pub fn evidence(d: &Diagnosis) -> Vec<String> {
         f.min_failures,
         top_list(f.causes.iter().map(|(c, n)| (c.as_str(), *n)), 4)
     )];
+    if f.explained > 0 {
+        out[0].push_str(&format!(
+            "; {} left out, explained by the server's listing or a destination's outage",
+            plural(
+                f.explained,
+                "more failing recipient",
+                "more failing recipients"
+            )
+        ));
+    }
     out.extend(d.indicators.iter().filter(|i| i.met).map(indicator));
     out.extend(d.notes.iter().map(note));
     out.extend(d.indicators.iter().filter(|i| !i.met).map(indicator));
@@ -103,10 +113,35 @@ fn indicator(i: &Indicator) -> String {
         | Sign::ListedAt { .. }
         | Sign::DeadSpread { .. }
         | Sign::RefusedAt { .. } => spread(i),
-        Sign::MainShare { .. } | Sign::OneOrganisation { .. } => share(i),
+        Sign::MainShare { .. } | Sign::OneOrganisation { .. } | Sign::RefusedDeliveries { .. } => {
+            share(i)
+        }
+        Sign::SpamOutlier {
+            refused,
+            tried,
+            expected,
+            p,
+            accounts,
+            alpha,
+            min_percent,
+        } => met_or(
+            i,
+            "Refused as spam far more often than the other accounts: ",
+            "outlier against the other accounts",
+            format!(
+                "{refused} of {} ({:.1}%) where their rate expects {expected:.1} \
+                 (chance {}; threshold {} over {} and at least {min_percent}%)",
+                plural(*tried, "recipient tried", "recipients tried"),
+                *refused as f64 * 100.0 / (*tried).max(1) as f64,
+                chance(*p),
+                chance(*alpha),
+                plural(*accounts, "account", "accounts"),
+            ),
+        ),
         Sign::AcceptedElsewhere { .. }
         | Sign::DeliveredElsewhere { .. }
         | Sign::NoBlocklist { .. }
+        | Sign::OthersAccepted { .. }
         | Sign::OthersFailing { .. } => elsewhere(i),
     }
 }
@@ -266,7 +301,21 @@ fn share(i: &Indicator) -> String {
                 domains.join(" and ")
             ),
         ),
-        _ => unreachable!("share takes MainShare or OneOrganisation"),
+        Sign::RefusedDeliveries {
+            part,
+            whole,
+            threshold,
+        } => met_or(
+            i,
+            "",
+            "main problem",
+            format!(
+                "{part} of its {whole} failed deliveries ({}%) were refused there (threshold \
+                 {threshold}%)",
+                percent(*part, *whole)
+            ),
+        ),
+        _ => unreachable!("share takes MainShare or OneOrganisation or RefusedDeliveries"),
     }
 }
 
@@ -314,6 +363,21 @@ fn elsewhere(i: &Indicator) -> String {
                 )
             }
         }
+        Sign::OthersAccepted {
+            domains,
+            refused,
+            delivered,
+        } => met_or(
+            i,
+            "Other senders' mail there is accepted: ",
+            "others accepted there",
+            format!(
+                "to {}, {} and {} refused",
+                domains.join(" and "),
+                plural(*delivered, "delivery", "deliveries"),
+                plural(*refused, "recipient", "recipients")
+            ),
+        ),
         Sign::OthersFailing { domain, failures } => {
             if i.met {
                 format!(
@@ -784,4 +848,15 @@ fn replay_step(r: &Report, wanted: u64, domain: &str, rows: &[&LimitRow]) -> Opt
         )
     };
     Some((worst_df, line))
+}
+
+/// A probability as evidence prints it: `1 in 3,400`, `< 1 in a million`.
+fn chance(p: f64) -> String {
+    if p >= 0.5 {
+        format!("{:.0}%", p * 100.0)
+    } else if p < 1e-6 {
+        "< 1 in a million".to_string()
+    } else {
+        format!("1 in {:.0}", 1.0 / p)
+    }
 }

@@ -94,7 +94,7 @@ impl<W: Write> Gen<'_, W> {
             Origin::Script => {
                 let d = local_dom.expect("hosted") as u64;
                 self.pfm("postfix/pickup", 1123, &id);
-                let _ = write!(self.buf, "uid={} from=<{}>", 1001 + d, local_of(&sender));
+                let _ = write!(self.buf, "{} from=<{}>", uid_of(d), local_of(&sender));
                 self.end();
             }
             _ => {
@@ -604,4 +604,9 @@ impl<W: Write> Gen<'_, W> {
         self.release(h);
         self.after(5, 600, Ev::PfDeliver(fh));
     }
+}
+
+/// The local user (`uid=N`) pickup names for the scripts of hosted domain `d`.
+pub(crate) fn uid_of(d: u64) -> String {
+    format!("uid={}", 1001 + d)
 }

@@ -30,7 +30,7 @@
 //! Findings are ranked by severity (act now, check, note), then by harm: discarded messages,
 //! then failing recipients, then trips.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::Serialize;
 
@@ -240,6 +240,27 @@ pub fn findings(agg: &Aggregates<'_>, diagnoses: &[Diagnosis], t: &Thresholds) -
             .then(b.harm.trips.cmp(&a.harm.trips))
             .then(a.subject.cmp(&b.subject))
     });
+    out
+}
+
+/// The failing records that a server or destination finding explains (or a fault of our
+/// own): refusals of the server's listed IP, trouble at a destination that is down. A
+/// sender's verdict is chosen without them, so a sender is neither blamed for the server's
+/// problem nor has its own problem hidden under it.
+pub(crate) fn explained_records(agg: &Aggregates<'_>, t: &Thresholds) -> HashSet<*const FailRec> {
+    let recs: Vec<&FailRec> = agg.failing.values().flatten().collect();
+    let mut out: HashSet<*const FailRec> = HashSet::new();
+    let mut add = |rs: &[&FailRec]| out.extend(rs.iter().map(|r| *r as *const FailRec));
+    if let Some((_, rs)) = local_fault(&recs, t, agg.last) {
+        add(&rs);
+    } else {
+        for (_, rs) in destinations(agg, &recs, t, agg.last) {
+            add(&rs);
+        }
+    }
+    for (_, rs) in servers(&recs, t, agg.last) {
+        add(&rs);
+    }
     out
 }
 

@@ -70,6 +70,7 @@ impl Subject<'_, '_> {
                 recipients: self.tally.recipients,
                 min_failures: self.t.min_failures,
                 causes: self.tally.by_cause.iter().map(|(c, n)| (*c, *n)).collect(),
+                explained: self.tally.explained,
             },
             indicators: best.indicators.clone(),
             notes: best.notes.clone(),

@@ -1,10 +1,13 @@
 //! `recipient_blocking`: refusals concentrated on one or two destination domains (required),
-//! the main share (required), while other destinations accepted its mail (required); no
-//! refusal names a block list.
+//! the main share of its failed deliveries (required: such a destination refuses the same
+//! few correspondents message after message), while other destinations accepted its mail
+//! (required), no refusal names a block list (required: a listing is the sender's or the
+//! server's reputation, not one organisation's choice), and the other senders' mail there is
+//! accepted (required: a destination that refuses everyone refuses the server).
 
 use super::Candidate;
 use crate::diagnose::subject::{Subject, ind, share_ok};
-use crate::diagnose::{GroupKind, Note, Remedy, Sign, Verdict};
+use crate::diagnose::{Note, Remedy, Sign, Verdict};
 
 impl Subject<'_, '_> {
     pub(super) fn recipient_blocking(&self) -> Option<Candidate> {
@@ -28,7 +31,24 @@ impl Subject<'_, '_> {
                 threshold: self.t.concentration,
             },
         );
-        let share = self.main_share(g.recipients, GroupKind::Refused);
+        let refused_deliveries: u64 = {
+            // Failed deliveries at the blamed domains, of the refused recipients.
+            let part = g.deliveries;
+            if in_top == g.recipients {
+                part
+            } else {
+                // Share of the refused deliveries at the blamed domains, by recipients.
+                part * in_top / g.recipients.max(1)
+            }
+        };
+        let share = ind(
+            share_ok(refused_deliveries, self.tally.deliveries, self.t.share),
+            Sign::RefusedDeliveries {
+                part: refused_deliveries,
+                whole: self.tally.deliveries,
+                threshold: self.t.share,
+            },
+        );
         let (deliveries, other_domains) = self.delivered_elsewhere(&blamed);
         let elsewhere = ind(
             deliveries > 0,
@@ -41,6 +61,23 @@ impl Subject<'_, '_> {
             g.lists.is_empty(),
             Sign::NoBlocklist {
                 lists: g.lists.iter().cloned().collect(),
+            },
+        );
+        let (others_refused, others_delivered) = blamed.iter().fold((0, 0), |(r, d), dom| {
+            let (r2, d2) = self.others_at(dom);
+            (r + r2, d + d2)
+        });
+        // Others' mail there is mostly accepted (or nobody else wrote to them): a destination
+        // that refuses the server refuses more than one of the others' recipients; one is
+        // the odd refusal every sender meets (another sender's own complaints).
+        let others = ind(
+            others_refused < 2
+                || others_refused * 100
+                    <= (others_refused + others_delivered) * (100 - self.t.concentration),
+            Sign::OthersAccepted {
+                domains: domains.clone(),
+                refused: others_refused,
+                delivered: others_delivered,
             },
         );
         let accepted_there: u64 = blamed
@@ -58,8 +95,8 @@ impl Subject<'_, '_> {
         notes.extend(g.examples_note());
         Some(Candidate {
             verdict: Verdict::RecipientBlocking,
-            required: scoped.met && share.met && elsewhere.met,
-            indicators: vec![scoped, share, elsewhere, no_list],
+            required: scoped.met && share.met && elsewhere.met && no_list.met && others.met,
+            indicators: vec![scoped, share, elsewhere, no_list, others],
             explained: g.recipients,
             notes,
             remedy: Remedy::RecipientBlocking { domains },

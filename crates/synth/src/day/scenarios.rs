@@ -271,7 +271,9 @@ impl<W: Write> Gen<'_, W> {
     }
 
     /// The subjects a finding may name for mailbox `a`: the mailbox, its domain and, on
-    /// cPanel, the domain's cPanel user (the `U=` of its identification lines).
+    /// cPanel, the domain's cPanel user (the `U=` of its identification lines); on Postfix,
+    /// the domain's local user (`uid=N` of pickup, which submits its web scripts' and
+    /// mailing plugins' mail).
     fn account_subjects(&self, a: usize) -> Vec<Subject> {
         let acc = &day_ref!(self).people.accounts[a];
         let dom = &self.w.locals[acc.dom as usize];
@@ -281,6 +283,9 @@ impl<W: Write> Gen<'_, W> {
         ];
         if self.cpanel() {
             v.push(subject("account", &dom.cpuser));
+        }
+        if !self.exim() {
+            v.push(subject("account", &crate::postfix::uid_of(acc.dom as u64)));
         }
         v
     }
