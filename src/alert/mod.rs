@@ -28,7 +28,7 @@
 //!
 //! # Bounded state
 //!
-//! Whatever the log holds, the engine's memory is bounded ([`state`]): at most 20,000 sender
+//! Whatever the log holds, the engine's memory is bounded (module `state`): at most 20,000 sender
 //! domains this hour and 25,000 accounts in full (the least active without an alert are
 //! folded into hashed records that give their counters back when they return), queue IDs
 //! counted as 64-bit hashes in two generations of 131,072, at most 65,536 failures per cause
@@ -184,7 +184,7 @@ impl<'c> Engine<'c> {
         Self::with_caps(cfg, classifier, Caps::default())
     }
 
-    /// An engine that remembers at most what `caps` allow (see [`state`]).
+    /// An engine that remembers at most what `caps` allow (see module `state`).
     pub fn with_caps(cfg: AlertConfig, classifier: &'c Classifier, caps: Caps) -> Self {
         Engine {
             cfg,
