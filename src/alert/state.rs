@@ -315,38 +315,14 @@ impl Domains {
             let df = s.counts.defer_fail();
             (df >= near, df > 0, s.counts.delivered + df)
         };
-        let want = (self.cap / 8).max(1);
-        let mut ranks: Vec<(bool, bool, u64)> = self
-            .map
-            .values()
-            .filter(|s| !s.alerted())
-            .map(rank)
-            .collect();
-        if ranks.is_empty() {
-            return 0;
-        }
-        let want = want.min(ranks.len());
-        let (_, limit, _) = ranks.select_nth_unstable(want - 1);
-        let limit = *limit;
-        let below = ranks.iter().filter(|r| **r < limit).count();
-        let mut equal_quota = want - below;
         let records = &mut self.folded;
-        self.map.retain(|k, s| {
-            if s.alerted() {
-                return true;
-            }
-            let r = rank(s);
-            let fold = r < limit || (r == limit && equal_quota > 0);
-            if !fold {
-                return true;
-            }
-            if r == limit {
-                equal_quota -= 1;
-            }
-            records.insert(h.of(k), Packed::of(&s.counts));
-            false
-        });
-        want as u64
+        fold_least(
+            &mut self.map,
+            (self.cap / 8).max(1),
+            DomainState::alerted,
+            rank,
+            |k, s| records.insert(h.of(k), Packed::of(&s.counts)),
+        )
     }
 
     /// A new hour: every domain starts from zero.
@@ -354,6 +330,42 @@ impl Domains {
         self.map = HashMap::new();
         self.folded.clear();
     }
+}
+
+/// Removes from `map` the `want` entries of least `rank` that `keep` does not hold (fewer if
+/// there are not as many), handing each to `fold` first; ties at the cut are taken in the
+/// map's order. Returns how many were removed.
+fn fold_least<V, R: Ord + Copy>(
+    map: &mut HashMap<Box<str>, V>,
+    want: usize,
+    keep: impl Fn(&V) -> bool,
+    rank: impl Fn(&V) -> R,
+    mut fold: impl FnMut(&str, &V),
+) -> u64 {
+    let mut ranks: Vec<R> = map.values().filter(|v| !keep(v)).map(&rank).collect();
+    if ranks.is_empty() || want == 0 {
+        return 0;
+    }
+    let want = want.min(ranks.len());
+    let (_, limit, _) = ranks.select_nth_unstable(want - 1);
+    let limit = *limit;
+    let below = ranks.iter().filter(|r| **r < limit).count();
+    let mut equal_quota = want - below;
+    map.retain(|k, v| {
+        if keep(v) {
+            return true;
+        }
+        let r = rank(v);
+        if r > limit || (r == limit && equal_quota == 0) {
+            return true;
+        }
+        if r == limit {
+            equal_quota -= 1;
+        }
+        fold(k, v);
+        false
+    });
+    want as u64
 }
 
 /// One sending account: this hour's figures and earlier hours' message counts.
@@ -451,30 +463,8 @@ impl Accounts {
             let before: u64 = a.history.iter().map(|(_, n)| n).sum();
             (!a.history.is_empty(), a.messages + before)
         };
-        let want = (self.cap / 8).max(1);
-        let mut ranks: Vec<(bool, u64)> =
-            self.map.values().filter(|a| !keep(a)).map(rank).collect();
-        if ranks.is_empty() {
-            return 0;
-        }
-        let want = want.min(ranks.len());
-        let (_, limit, _) = ranks.select_nth_unstable(want - 1);
-        let limit = *limit;
-        let below = ranks.iter().filter(|r| **r < limit).count();
-        let mut equal_quota = want - below;
         let records = &mut self.folded;
-        self.map.retain(|k, a| {
-            if keep(a) {
-                return true;
-            }
-            let r = rank(a);
-            let fold = r < limit || (r == limit && equal_quota > 0);
-            if !fold {
-                return true;
-            }
-            if r == limit {
-                equal_quota -= 1;
-            }
+        fold_least(&mut self.map, (self.cap / 8).max(1), keep, rank, |k, a| {
             records.insert(
                 h.of(k),
                 AccountRecord {
@@ -483,9 +473,7 @@ impl Accounts {
                     had_history: !a.history.is_empty() || a.counted_from.is_some(),
                 },
             );
-            false
-        });
-        want as u64
+        })
     }
 
     /// The top of hour `new` after `old`: this hour's volumes go to the history, which
