@@ -317,7 +317,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 
-    /// Replace the local part of every address with a stable short hash (j…7f3@example.com),
+    /// Replace the local part of every address with a keyed hash (u-am6p6uf5wnxse@example.com),
     /// so the report can be pasted into a ticket.
     #[arg(long)]
     pub redact: bool,
@@ -387,7 +387,7 @@ pub struct EventsArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Replace the local part of every address with a stable short hash, in every field.
+    /// Replace the local part of every address with a keyed hash, in every field.
     #[arg(long)]
     pub redact: bool,
 
@@ -413,7 +413,7 @@ pub struct TraceArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
 
-    /// Replace local parts of addresses with a stable short hash.
+    /// Replace local parts of addresses with a keyed hash.
     #[arg(long)]
     pub redact: bool,
 
