@@ -1,29 +1,13 @@
 //! `--max-open`: a log with more never-completed queue IDs than the cap is read with at most
 //! that many open messages; the report counts the messages folded early and says so.
 
-use mailtrace_synth::{AdvConfig, AdvMode, Mta, generate_adversarial};
-use serde_json::Value;
+use mailtrace_synth::AdvMode;
 
-use crate::util::mailtrace;
+use crate::util::{adversarial_log, adversarial_report as report_json, mailtrace};
 
 /// A log of `count` queue IDs that arrive, are deferred once and never complete.
 fn open_ids(count: u64) -> tempfile::NamedTempFile {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    let cfg = AdvConfig::new(AdvMode::OpenIds, Mta::Exim, count);
-    generate_adversarial(&cfg, &mut f).unwrap();
-    f
-}
-
-fn report_json(log: &tempfile::NamedTempFile, extra: &[&str]) -> (Option<i32>, Value) {
-    let out = mailtrace()
-        .args(["report", "--format", "json"])
-        .args(extra)
-        .arg(log.path())
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), v)
+    adversarial_log(AdvMode::OpenIds, count)
 }
 
 #[test]

@@ -2,28 +2,18 @@
 //! at most that many of each kind one by one; the least active without failures are folded
 //! into the totals, which stay whole, and the report says so.
 
-use mailtrace_synth::{AdvConfig, AdvMode, Mta, generate_adversarial};
+use mailtrace_synth::AdvMode;
 use serde_json::Value;
 
-use crate::util::mailtrace;
+use crate::util::{adversarial_log, adversarial_report, mailtrace};
 
 /// A log of `count` messages, each from its own authenticated sender domain.
 fn auth_domains(count: u64) -> tempfile::NamedTempFile {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    let cfg = AdvConfig::new(AdvMode::AuthDomains, Mta::Exim, count);
-    generate_adversarial(&cfg, &mut f).unwrap();
-    f
+    adversarial_log(AdvMode::AuthDomains, count)
 }
 
 fn report_json(log: &tempfile::NamedTempFile, extra: &[&str]) -> Value {
-    let out = mailtrace()
-        .args(["report", "--format", "json"])
-        .args(extra)
-        .arg(log.path())
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    adversarial_report(log, extra).1
 }
 
 #[test]

@@ -40,3 +40,27 @@ pub fn corpora() -> Option<PathBuf> {
         }
     }
 }
+
+/// A temporary log from the synth crate's adversarial generator: `count` of `mode`, Exim.
+pub fn adversarial_log(mode: mailtrace_synth::AdvMode, count: u64) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    let cfg = mailtrace_synth::AdvConfig::new(mode, mailtrace_synth::Mta::Exim, count);
+    mailtrace_synth::generate_adversarial(&cfg, &mut f).unwrap();
+    f
+}
+
+/// `mailtrace report --format json EXTRA LOG`: its exit code and the parsed report.
+pub fn adversarial_report(
+    log: &tempfile::NamedTempFile,
+    extra: &[&str],
+) -> (Option<i32>, serde_json::Value) {
+    let out = mailtrace()
+        .args(["report", "--format", "json"])
+        .args(extra)
+        .arg(log.path())
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
+}
