@@ -48,11 +48,7 @@ pub use replay::{DomainHour, LogLimit, TripMark, Trips, is_cpanel_line};
 
 /// Looks a key up by `&str`, copying it only when it is new.
 fn entry<'m, V: Default>(map: &'m mut HashMap<Box<str>, V>, key: &str) -> &'m mut V {
-    use hashbrown::hash_map::RawEntryMut;
-    match map.raw_entry_mut().from_key(key) {
-        RawEntryMut::Occupied(o) => o.into_mut(),
-        RawEntryMut::Vacant(v) => v.insert(key.into(), V::default()).1,
-    }
+    entry_with(map, key, |k| k.into())
 }
 
 /// Looks a key up by `&str`; a new key is the pool's shared copy, so a text that many
@@ -62,10 +58,22 @@ fn shared_entry<'m, V: Default>(
     pool: &mut Interner,
     key: &str,
 ) -> &'m mut V {
+    entry_with(map, key, |k| pool.get(k))
+}
+
+/// The entry of `key`, looked up by `&str`; a new one's key is made by `make`.
+fn entry_with<'m, K, V: Default>(
+    map: &'m mut HashMap<K, V>,
+    key: &str,
+    make: impl FnOnce(&str) -> K,
+) -> &'m mut V
+where
+    K: std::borrow::Borrow<str> + std::hash::Hash + Eq,
+{
     use hashbrown::hash_map::RawEntryMut;
     match map.raw_entry_mut().from_key(key) {
         RawEntryMut::Occupied(o) => o.into_mut(),
-        RawEntryMut::Vacant(v) => v.insert(pool.get(key), V::default()).1,
+        RawEntryMut::Vacant(v) => v.insert(make(key), V::default()).1,
     }
 }
 
