@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 mod compress;
 pub mod fifo;
+pub mod grep;
 mod gzip;
 pub mod lines;
 mod readahead;
