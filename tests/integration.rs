@@ -37,5 +37,6 @@ mod shipping;
 mod stdin;
 mod synth;
 mod tail;
+mod trace_search;
 mod util;
 mod width;

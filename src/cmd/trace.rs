@@ -3,17 +3,25 @@
 //! styles the tracer's text: message headers bold, each recipient's verdict in green
 //! (delivered), yellow (deferred) or red (bounced, rejected, expired).
 
-use std::io::{self, Write};
-use std::ops::ControlFlow;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::{ControlFlow, Range};
+use std::path::Path;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
+use rayon::prelude::*;
 
 use super::common::{self, How, PerInput, Summaries, Window};
 use crate::classify::Classifier;
 use crate::cli::TraceArgs;
 use crate::correlate::Correlator;
 use crate::error::{Exit, Result};
-use crate::model::event::Event;
+use crate::input::{self, Compression, Input, grep, lines};
+use crate::model::event::{Event, Mta};
 use crate::parse::scan::At;
-use crate::trace::{Target, Tracer};
+use crate::parse::{LineParser, Parsed, YearSource};
+use crate::trace::{MAX_IDS, Relevant, Target, Tracer};
+use crate::util::text::thousands;
 
 /// Runs `mailtrace trace`: status 2 if an input failed or there was nothing to analyse, else
 /// 1 if no message involves the target, else 0.
@@ -30,7 +38,17 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
         Box::new(io::BufWriter::new(stdout.lock()))
     };
     let target = Target::parse(&args.target);
-    let mut tracer = Tracer::new(target, &mut out, &classifier, args.redact, filter)
+    let relevant = find_relevant(&inputs, &target, common::scan_options(&args.input).mta);
+    if args.input.verbose {
+        common::warn(&match &relevant {
+            Some(r) => format!(
+                "trace: {} queue IDs found by searching the inputs; only their lines are correlated",
+                thousands(r.len() as u64)
+            ),
+            None => "trace: every line is correlated (the inputs were not searched first)".into(),
+        });
+    }
+    let mut tracer = Tracer::new(target.clone(), &mut out, &classifier, args.redact, filter)
         .with_width(super::report::text_width(args.width));
     // MAILTRACE_TRACE_MEMORY (bytes): how much unprinted line text stays in memory before
     // the rest spools to a temporary file (the tests set it to 0 to spool every line).
@@ -43,6 +61,8 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
     let mut per_input = Trace {
         tracer,
         correlator: Correlator::new(48).with_max_open(args.max_open),
+        target,
+        relevant,
     };
     let how = How {
         summaries: Summaries::VerboseOrError,
@@ -54,6 +74,7 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
     let Trace {
         mut tracer,
         mut correlator,
+        ..
     } = per_input;
     correlator.finish(&mut tracer);
     if let Some(e) = tracer.error.take() {
@@ -71,10 +92,13 @@ pub(super) fn run(args: &TraceArgs) -> Result<Exit> {
     Ok(reading.exit().merge(Exit::of(false, found == 0)))
 }
 
-/// Feeds each event with its raw line to the tracer through the correlator.
+/// Feeds each event with its raw line to the tracer through the correlator; with the
+/// messages found beforehand (`relevant`), only theirs and the lines without a queue ID.
 struct Trace<'w, 'c> {
     tracer: Tracer<'w, 'c>,
     correlator: Correlator,
+    target: Target,
+    relevant: Option<Relevant>,
 }
 
 impl PerInput for Trace<'_, '_> {
@@ -83,6 +107,12 @@ impl PerInput for Trace<'_, '_> {
     }
 
     fn event(&mut self, e: &Event<'_>, at: At<'_>) -> ControlFlow<()> {
+        if let Some(r) = &self.relevant
+            && !r.wants(&self.target, e)
+        {
+            self.correlator.skip(e, &mut self.tracer);
+            return ControlFlow::Continue(());
+        }
         self.tracer.line(at.number, at.text);
         self.correlator.feed(e, &mut self.tracer);
         if self.tracer.error.is_some() {
@@ -95,6 +125,118 @@ impl PerInput for Trace<'_, '_> {
     fn take_error(&mut self) -> Option<io::Error> {
         self.tracer.error.take()
     }
+}
+
+/// Rounds of search before giving up (a chain of re-queued messages this long is not a
+/// trace's ordinary case).
+const MAX_ROUNDS: usize = 4;
+
+/// A plain file at least this large is searched in parts, one per thread.
+const PARALLEL_MIN: u64 = 16 << 20;
+
+/// The messages the trace needs ([`Relevant`]), found by searching the inputs for the
+/// target and then for the IDs each round finds; `None` when an input cannot be read twice
+/// (standard input, a FIFO), a search fails (the trace then says why as it reads), or the
+/// target is in too many messages for the search to pay: then every line is correlated.
+/// MAILTRACE_TRACE_SEARCH=0 turns the search off (the tests compare both ways).
+fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<Relevant> {
+    if std::env::var_os("MAILTRACE_TRACE_SEARCH").is_some_and(|v| v == "0") {
+        return None;
+    }
+    let files = inputs
+        .iter()
+        .map(|i| match i {
+            Input::Path(p) if std::fs::metadata(p).is_ok_and(|m| m.is_file()) => Some(p.as_path()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let mut relevant = Relevant::default();
+    let mut patterns = Relevant::first_patterns(target);
+    for round in 0..MAX_ROUNDS {
+        if patterns.is_empty() {
+            return Some(relevant);
+        }
+        // The target is matched regardless of ASCII case, as `Target` compares; the IDs
+        // of the later rounds as they are. A DFA: many IDs defeat the prefilter, and then
+        // a DFA's one lookup per byte is the fastest search.
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(round == 0)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .ok()?;
+        for (queue_id, related_id, matched) in search_round(&files, &ac, target, mta)? {
+            relevant.absorb_ids(queue_id.as_deref(), related_id.as_deref(), matched);
+        }
+        if relevant.len() > MAX_IDS {
+            return None;
+        }
+        patterns = relevant.take_fresh();
+    }
+    None
+}
+
+/// An event a search found: its queue ID, the ID it names, whether it involves the target.
+type Found = (Option<String>, Option<String>, bool);
+
+/// One round of [`find_relevant`]: the events of the lines that hold a pattern, in input
+/// order. A large plain file is searched in parts on all threads; a compressed one whole.
+fn search_round(
+    files: &[&Path],
+    ac: &AhoCorasick,
+    target: &Target,
+    mta: Option<Mta>,
+) -> Option<Vec<Found>> {
+    let mut parts = Vec::new();
+    for &path in files {
+        let mut f = File::open(path).ok()?;
+        let len = f.metadata().ok()?.len();
+        let mut head = [0u8; 6];
+        let n = f.read(&mut head).ok()?;
+        if len >= PARALLEL_MIN && Compression::sniff(&head[..n]).is_none() {
+            let threads = rayon::current_num_threads();
+            for r in grep::line_aligned_parts(&mut f, len, threads).ok()? {
+                parts.push((path, Some(r)));
+            }
+        } else {
+            parts.push((path, None));
+        }
+    }
+    let found: Vec<Option<Vec<Found>>> = parts
+        .par_iter()
+        .map(|(path, range)| search_part(path, range.clone(), ac, target, mta))
+        .collect();
+    Some(found.into_iter().collect::<Option<Vec<_>>>()?.concat())
+}
+
+/// The events of the lines of `path` (of `range` of it, a plain file) that hold a pattern.
+fn search_part(
+    path: &Path,
+    range: Option<Range<u64>>,
+    ac: &AhoCorasick,
+    target: &Target,
+    mta: Option<Mta>,
+) -> Option<Vec<Found>> {
+    let mut file = File::open(path).ok()?;
+    let reader: Box<dyn Read> = match range {
+        Some(r) => {
+            file.seek(SeekFrom::Start(r.start)).ok()?;
+            Box::new(file.take(r.end - r.start))
+        }
+        None => input::from_reader(Box::new(file)).ok()?,
+    };
+    // The year of year-less timestamps does not change an ID.
+    let mut parser = LineParser::new(mta, YearSource::Fixed(2000));
+    let mut scratch = String::new();
+    let mut found = Vec::new();
+    grep::matching_lines(reader, ac, |raw, flags| {
+        let line = lines::shape(raw, flags, 0, &mut scratch);
+        if let Parsed::Event(e) = parser.parse(line.text) {
+            let owned = |s: Option<&str>| s.map(str::to_string);
+            found.push((owned(e.queue_id), owned(e.related_id), target.matches(&e)));
+        }
+    })
+    .ok()?;
+    Some(found)
 }
 
 const BOLD: &str = "\x1b[1m";

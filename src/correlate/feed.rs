@@ -85,6 +85,32 @@ impl Correlator {
         self.follow_up(qid, e, next, sink);
     }
 
+    /// Lets an event go by without correlating it, as `feed` would for a message nobody
+    /// follows: it still moves the clock and the count that time stale messages out, and
+    /// it consumes a pending cPanel script line like any line of a queue ID would. `trace`
+    /// uses it for the lines of messages it does not need; those messages are never opened,
+    /// so they do not count towards `max_open` either.
+    pub fn skip(&mut self, e: &Event<'_>, sink: &mut impl Sink) {
+        self.seen += 1;
+        if self.now.is_none_or(|n| e.time > n) {
+            self.now = Some(e.time);
+        }
+        if self.seen.is_multiple_of(1 << 16) {
+            self.fold_stale(sink);
+        }
+        if e.kind == Kind::Script {
+            self.script = Some(PendingScript {
+                time: e.time,
+                cwd: e.text.unwrap_or("").to_string(),
+            });
+            return;
+        }
+        let Some(qid) = e.queue_id else { return };
+        if self.open.contains(qid) || !matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
+            self.script = None;
+        }
+    }
+
     /// Opens the chained or bounce message, or hands the finished one to the sink.
     fn follow_up(&mut self, qid: &str, e: &Event<'_>, next: Next<'_>, sink: &mut impl Sink) {
         match next {

@@ -6,6 +6,7 @@
 //! memory up to a budget, then in a temporary file: `spool`) and prints a message's group
 //! when the message finishes, if it matched. `render` turns a group into text.
 
+mod relevant;
 mod render;
 mod spool;
 
@@ -16,6 +17,7 @@ use crate::classify::{CachedClassifier, Classifier};
 use crate::correlate::{Message, Sink};
 use crate::model::event::{Event, domain_of};
 use crate::model::outcome::Outcome;
+pub use relevant::{MAX_IDS, Relevant};
 use render::Show;
 
 /// What to look for.
