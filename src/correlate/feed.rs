@@ -24,18 +24,7 @@ enum Next<'a> {
 impl Correlator {
     /// Applies one event.
     pub fn feed(&mut self, e: &Event<'_>, sink: &mut impl Sink) {
-        self.seen += 1;
-        if self.now.is_none_or(|n| e.time > n) {
-            self.now = Some(e.time);
-        }
-        if self.seen.is_multiple_of(1 << 16) {
-            self.fold_stale(sink);
-        }
-        if e.kind == Kind::Script {
-            self.script = Some(PendingScript {
-                time: e.time,
-                cwd: e.text.unwrap_or("").to_string(),
-            });
+        if self.tick(e, sink) {
             sink.event(e, None);
             return;
         }
@@ -91,6 +80,19 @@ impl Correlator {
     /// uses it for the lines of messages it does not need; those messages are never opened,
     /// so they do not count towards `max_open` either.
     pub fn skip(&mut self, e: &Event<'_>, sink: &mut impl Sink) {
+        if self.tick(e, sink) {
+            return;
+        }
+        let Some(qid) = e.queue_id else { return };
+        if self.open.contains(qid) || !matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
+            self.script = None;
+        }
+    }
+
+    /// What every event does first, fed or skipped: it moves the clock, every 65,536th
+    /// folds the stale messages, and a cPanel script line is kept for the arrival that
+    /// follows it. Returns true if the event was that script line (nothing more to do).
+    fn tick(&mut self, e: &Event<'_>, sink: &mut impl Sink) -> bool {
         self.seen += 1;
         if self.now.is_none_or(|n| e.time > n) {
             self.now = Some(e.time);
@@ -103,12 +105,9 @@ impl Correlator {
                 time: e.time,
                 cwd: e.text.unwrap_or("").to_string(),
             });
-            return;
+            return true;
         }
-        let Some(qid) = e.queue_id else { return };
-        if self.open.contains(qid) || !matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
-            self.script = None;
-        }
+        false
     }
 
     /// Opens the chained or bounce message, or hands the finished one to the sink.
