@@ -9,7 +9,7 @@
 //! correlates only the lines of those messages ([`Relevant::wants`]) and lets the others go
 //! by after counting them, which is where most of its time went.
 
-use std::collections::HashSet;
+use crate::util::hash::HashSet;
 
 use super::Target;
 use crate::model::event::Event;
