@@ -107,7 +107,7 @@ fn logs_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn the_search_is_used_on_files_and_not_on_standard_input() {
+fn the_search_is_used_on_plain_files_not_on_compressed_ones_or_standard_input() {
     let file = util::root().join("fixtures/exim/bounce_user_unknown.log");
     let out = util::mailtrace()
         .args(["trace", "--verbose", "--", "example.com"])
@@ -123,6 +123,14 @@ fn the_search_is_used_on_files_and_not_on_standard_input() {
         .env("MAILTRACE_TRACE_SEARCH", "0")
         .args(["trace", "--verbose", "--", "example.com"])
         .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("every line is correlated"), "{err}");
+    let gz = util::root().join("fixtures/exim/bounce_user_unknown.log.gz");
+    let out = util::mailtrace()
+        .args(["trace", "--verbose", "--", "example.com"])
+        .arg(&gz)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

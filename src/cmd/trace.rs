@@ -16,7 +16,7 @@ use crate::classify::Classifier;
 use crate::cli::TraceArgs;
 use crate::correlate::Correlator;
 use crate::error::{Exit, Result};
-use crate::input::{self, Compression, Input, grep, lines};
+use crate::input::{self, Input, grep, lines};
 use crate::model::event::{Event, Mta};
 use crate::parse::scan::At;
 use crate::parse::{LineParser, Parsed, YearSource};
@@ -136,8 +136,10 @@ const PARALLEL_MIN: u64 = 16 << 20;
 
 /// The messages the trace needs ([`Relevant`]), found by searching the inputs for the
 /// target and then for the IDs each round finds; `None` when an input cannot be read twice
-/// (standard input, a FIFO), a search fails (the trace then says why as it reads), or the
-/// target is in too many messages for the search to pay: then every line is correlated.
+/// (standard input, a FIFO), is compressed (each round would decompress it again: measured
+/// slower than correlating every line), a search fails (the trace then says why as it
+/// reads), or the target is in too many messages for the search to pay: then every line is
+/// correlated.
 /// MAILTRACE_TRACE_SEARCH=0 turns the search off (the tests compare both ways).
 fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<Relevant> {
     if std::env::var_os("MAILTRACE_TRACE_SEARCH").is_some_and(|v| v == "0") {
@@ -146,7 +148,11 @@ fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<
     let files = inputs
         .iter()
         .map(|i| match i {
-            Input::Path(p) if std::fs::metadata(p).is_ok_and(|m| m.is_file()) => Some(p.as_path()),
+            Input::Path(p)
+                if std::fs::metadata(p).is_ok_and(|m| m.is_file()) && !input::is_compressed(p) =>
+            {
+                Some(p.as_path())
+            }
             _ => None,
         })
         .collect::<Option<Vec<_>>>()?;
@@ -179,7 +185,7 @@ fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<
 type Found = (Option<String>, Option<String>, bool);
 
 /// One round of [`find_relevant`]: the events of the lines that hold a pattern, in input
-/// order. A large plain file is searched in parts on all threads; a compressed one whole.
+/// order. A large file is searched in parts on all threads, small ones whole in parallel.
 fn search_round(
     files: &[&Path],
     ac: &AhoCorasick,
@@ -190,9 +196,7 @@ fn search_round(
     for &path in files {
         let mut f = File::open(path).ok()?;
         let len = f.metadata().ok()?.len();
-        let mut head = [0u8; 6];
-        let n = f.read(&mut head).ok()?;
-        if len >= PARALLEL_MIN && Compression::sniff(&head[..n]).is_none() {
+        if len >= PARALLEL_MIN {
             let threads = rayon::current_num_threads();
             for r in grep::line_aligned_parts(&mut f, len, threads).ok()? {
                 parts.push((path, Some(r)));
@@ -208,7 +212,7 @@ fn search_round(
     Some(found.into_iter().collect::<Option<Vec<_>>>()?.concat())
 }
 
-/// The events of the lines of `path` (of `range` of it, a plain file) that hold a pattern.
+/// The events of the lines of `path` (of `range` of it) that hold a pattern.
 fn search_part(
     path: &Path,
     range: Option<Range<u64>>,
