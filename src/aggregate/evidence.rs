@@ -205,6 +205,7 @@ impl Aggregates<'_> {
         o: &Outcome<'_>,
         cause: Option<(Cause, Permanence)>,
         rcpt_domain: Option<&str>,
+        blocklist: &mut Option<Option<String>>,
     ) {
         let pool = &mut self.pool;
         let ev = self.evidence.slot(kind, subject);
@@ -224,11 +225,13 @@ impl Aggregates<'_> {
                 ev.examples
                     .entry(c)
                     .or_insert_with(|| t.chars().take(300).collect());
+                // `blocklist`: the name found in this outcome's text, found once for both
+                // of its subjects.
                 if c == Cause::Blocklisted
                     && ev.blocklists.len() < 32
-                    && let Some(name) = blocklist_name(t)
+                    && let Some(name) = blocklist.get_or_insert_with(|| blocklist_name(t))
                 {
-                    ev.blocklists.insert(name);
+                    ev.blocklists.insert_str(name);
                 }
             }
         }
