@@ -96,7 +96,10 @@ impl Aggregates<'_> {
             .from_key_hashed_nocheck(hash, key.as_ref())
         {
             RawEntryMut::Occupied(e) => e.into_mut(),
-            RawEntryMut::Vacant(e) => e.insert_hashed_nocheck(hash, key.as_ref().into(), Vec::new()).1,
+            RawEntryMut::Vacant(e) => {
+                e.insert_hashed_nocheck(hash, key.as_ref().into(), Vec::new())
+                    .1
+            }
         };
         let is_new_sender = !listed;
         if is_new_sender {

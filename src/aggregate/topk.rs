@@ -272,7 +272,11 @@ mod tests {
                 .map(|(k, (c, e))| (k.clone(), *c, *e))
                 .collect();
             assert_eq!(slots, model);
-            let bound = if t.is_exact() { 0 } else { order.first().unwrap().0 };
+            let bound = if t.is_exact() {
+                0
+            } else {
+                order.first().unwrap().0
+            };
             assert_eq!(t.error_bound(), bound);
         }
         assert!(!t.is_exact());

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use super::{
     Confidence, Detail, Finding, FindingKind, FindingVerdict, Harm, Severity, in_last_hour,
 };
-use crate::aggregate::{Aggregates, FailRec};
+use crate::aggregate::{Aggregates, FailRec, HashMap};
 use crate::classify::{Cause, Permanence};
-use crate::aggregate::HashMap;
 use crate::model::event::{LimitKind, Timestamp, domain_of, lower};
 use crate::model::hour::Hour;
 
