@@ -205,6 +205,7 @@ impl Aggregates<'_> {
         o: &Outcome<'_>,
         cause: Option<(Cause, Permanence)>,
         rcpt_domain: Option<&str>,
+        blocklist: &mut Option<Option<String>>,
     ) {
         let pool = &mut self.pool;
         let ev = self.evidence.slot(kind, subject);
@@ -224,18 +225,20 @@ impl Aggregates<'_> {
                 ev.examples
                     .entry(c)
                     .or_insert_with(|| t.chars().take(300).collect());
+                // `blocklist`: the name found in this outcome's text, found once for both
+                // of its subjects.
                 if c == Cause::Blocklisted
                     && ev.blocklists.len() < 32
-                    && let Some(name) = blocklist_name(t)
+                    && let Some(name) = blocklist.get_or_insert_with(|| blocklist_name(t))
                 {
-                    ev.blocklists.insert(name);
+                    ev.blocklists.insert_str(name);
                 }
             }
         }
         if let Some(s) = o.script
             && ev.scripts.len() < 32
         {
-            ev.scripts.insert(s.to_string());
+            ev.scripts.insert_str(s);
         }
     }
 
@@ -257,6 +260,7 @@ impl Aggregates<'_> {
             || m.protocol
                 .as_deref()
                 .is_some_and(|p| p.starts_with("local"));
+        let sender = m.sender.as_deref().filter(|s| !s.is_empty()).map(lower);
         for (kind, s) in subjects {
             let Some(s) = s else { continue };
             let ev = self.evidence.slot(kind, &s);
@@ -264,27 +268,25 @@ impl Aggregates<'_> {
             if own {
                 ev.own_messages += 1;
             }
-            if let Some(sender) = m.sender.as_deref().filter(|s| !s.is_empty()) {
-                let sender = lower(sender);
+            if let Some(sender) = &sender {
                 let full = ev.senders.len() >= 32;
                 match ev.senders.get_mut(sender.as_ref()) {
                     Some(n) => *n += 1,
                     None if !full => {
-                        ev.senders.insert(sender.into_owned(), 1);
+                        ev.senders.insert(sender.to_string(), 1);
                     }
                     None => {}
                 }
             }
             if let Some(ip) = &m.client_ip
                 && ev.client_ips.len() < MAX_SET
-                && !ev.client_ips.contains(ip)
             {
-                ev.client_ips.insert(ip.to_string());
+                ev.client_ips.insert_str(ip);
             }
             if let Some(sc) = &m.script
                 && ev.scripts.len() < 32
             {
-                ev.scripts.insert(sc.clone());
+                ev.scripts.insert_str(sc);
             }
         }
     }

@@ -1,9 +1,12 @@
 //! Failing recipients: one record per (recipient, sender) with its counts, last reply and
 //! cause, bounded by [`MAX_FAILING_RECIPIENTS`].
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use super::{Aggregates, SubjectKind, entry};
+use hashbrown::hash_map::RawEntryMut;
+
+use super::{Aggregates, SubjectKind};
 use crate::classify::{Cause, Permanence};
 use crate::model::event::lower;
 use crate::model::event::{Timestamp, domain_of};
@@ -57,10 +60,18 @@ impl Aggregates<'_> {
             return;
         };
         let key = lower(rcpt);
+        // Hashed once for the lookups below.
+        let hash = self.failing.hasher().hash_one(key.as_ref());
         if o.kind == OutcomeKind::Delivered {
             // Only an address that has failed before is tracked.
-            if let Some(list) = self.failing.get_mut(key.as_ref())
-                && let Some(r) = list.iter_mut().find(|r| r.sender.as_deref() == o.sender)
+            if let RawEntryMut::Occupied(e) = self
+                .failing
+                .raw_entry_mut()
+                .from_key_hashed_nocheck(hash, key.as_ref())
+                && let Some(r) = e
+                    .into_mut()
+                    .iter_mut()
+                    .find(|r| r.sender.as_deref() == o.sender)
             {
                 r.last = OutcomeKind::Delivered;
                 r.counts.add(OutcomeKind::Delivered);
@@ -71,14 +82,25 @@ impl Aggregates<'_> {
         // The cap is on records: one recipient can fail for many senders.
         let listed = self
             .failing
-            .get(key.as_ref())
-            .is_some_and(|l| l.iter().any(|r| r.sender.as_deref() == o.sender));
+            .raw_entry()
+            .from_key_hashed_nocheck(hash, key.as_ref())
+            .is_some_and(|(_, l)| l.iter().any(|r| r.sender.as_deref() == o.sender));
         if !listed && self.failing_records >= MAX_FAILING_RECIPIENTS {
             self.failing_unlisted_lines += 1;
             return;
         }
         let pool = &mut self.pool;
-        let list = entry(&mut self.failing, &key);
+        let list = match self
+            .failing
+            .raw_entry_mut()
+            .from_key_hashed_nocheck(hash, key.as_ref())
+        {
+            RawEntryMut::Occupied(e) => e.into_mut(),
+            RawEntryMut::Vacant(e) => {
+                e.insert_hashed_nocheck(hash, key.as_ref().into(), Vec::new())
+                    .1
+            }
+        };
         let is_new_sender = !listed;
         if is_new_sender {
             self.failing_records += 1;

@@ -120,13 +120,38 @@ impl Aggregates<'_> {
     #[cold]
     fn fold(&mut self, kind: Kind) {
         let cap = self.max_subjects;
-        let states = self.states(kind);
-        let mut len = states.len();
-        let mut order: Vec<(bool, u64, u64, &str)> = states
-            .iter()
-            .filter(|(_, s)| !s.tripped)
-            .map(|(k, s)| (s.problems > 0, s.problems, s.active, *k))
-            .collect();
+        fn rank(k: &str, s: State) -> (bool, u64, u64, &str) {
+            (s.problems > 0, s.problems, s.active, k)
+        }
+        let (mut len, mut order): (usize, Vec<(bool, u64, u64, &str)>) = match kind {
+            // Senders are one table, so their states need no merging map: the same states
+            // as `states` makes, straight from the table (never tripped).
+            Kind::Sender => {
+                let order = self
+                    .by_sender
+                    .iter()
+                    .map(|(k, series)| {
+                        let c = series.total();
+                        let s = State {
+                            tripped: false,
+                            problems: c.problems(),
+                            active: c.total(),
+                        };
+                        rank(k.as_ref(), s)
+                    })
+                    .collect();
+                (self.by_sender.len(), order)
+            }
+            _ => {
+                let states = self.states(kind);
+                let order = states
+                    .iter()
+                    .filter(|(_, s)| !s.tripped)
+                    .map(|(k, s)| rank(k, *s))
+                    .collect();
+                (states.len(), order)
+            }
+        };
         order.sort_unstable();
         let mut gone: Vec<Box<str>> = Vec::new();
         let mut with_failures = 0;
@@ -142,7 +167,6 @@ impl Aggregates<'_> {
             with_failures += u64::from(failing);
             len -= 1;
         }
-        drop(states);
         let n = gone.len() as u64;
         for k in &gone {
             let k = k.as_ref();

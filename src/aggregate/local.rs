@@ -46,8 +46,12 @@ pub(super) fn local_delivery_domain<'a>(o: &Outcome<'a>) -> Option<&'a str> {
     let here = match o.mta {
         Mta::Exim => o.host.is_none(),
         Mta::Postfix => o.host.is_some_and(|h| {
-            let h = h.to_ascii_lowercase();
-            !FILTER_WORDS.iter().any(|w| h.contains(w))
+            // Case-blind, without a lower-case copy of the name.
+            !FILTER_WORDS.iter().any(|w| {
+                h.as_bytes()
+                    .windows(w.len())
+                    .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+            })
         }),
     };
     let addr = o.original_recipient.or(o.recipient)?;

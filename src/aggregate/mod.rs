@@ -306,8 +306,9 @@ impl Aggregates<'_> {
         self.totals.add(o.kind);
         self.by_hour.entry(h).or_default().add(o.kind);
         entry(&mut self.by_sender_domain, sender_domain).add(h, o.kind);
-        if let Some(a) = o.account {
-            entry(&mut self.by_account, &lower(a)).add(h, o.kind);
+        let account = o.account.map(lower);
+        if let Some(a) = &account {
+            entry(&mut self.by_account, a).add(h, o.kind);
         }
         let sender_key = match o.sender {
             Some("") => "<>",
@@ -336,13 +337,15 @@ impl Aggregates<'_> {
             .filter(|_| !local_relay && o.kind != OutcomeKind::Rejected);
 
         let verdict = self.cause_of(o, rcpt_domain.as_deref(), dest_host);
-        if let Some(a) = o.account {
+        let mut blocklist = None;
+        if let Some(a) = &account {
             self.record_evidence(
                 SubjectKind::Account,
-                &lower(a),
+                a,
                 o,
                 verdict,
                 rcpt_domain.as_deref(),
+                &mut blocklist,
             );
         }
         // An SMTP-time rejection without an account is someone else's mail refused at our
@@ -356,6 +359,7 @@ impl Aggregates<'_> {
                 o,
                 verdict,
                 rcpt_domain.as_deref(),
+                &mut blocklist,
             );
         }
         let (cause, permanence) = verdict.unwrap_or((Cause::Other, Permanence::Unknown));

@@ -9,8 +9,6 @@
 //! exceeds that bound is in the table. The payload (bytes, recipients) of a key that took over
 //! a slot counts only from then on: a lower bound.
 
-use std::collections::BTreeSet;
-
 use super::HashMap;
 
 /// The slots of the senders and recipients tables: a few thousand keys, about 1 MB.
@@ -33,8 +31,12 @@ pub struct TopK<P> {
     capacity: usize,
     slots: Vec<Entry<P>>,
     index: HashMap<Box<str>, usize>,
-    /// (count, slot) of every slot: the smallest count first.
-    order: BTreeSet<(u64, usize)>,
+    /// The slots as a binary min-heap by (count, slot), so the smallest count (the lowest
+    /// slot among equal counts) is first. Built when the table first replaces a key (only
+    /// a replacement and [`TopK::error_bound`] read it), kept up to date from then on.
+    heap: Vec<usize>,
+    /// The place of each slot in `heap` (while it is built).
+    place: Vec<usize>,
     /// A key has been replaced: the figures are estimates.
     evicted: bool,
     /// The sum of every weight added.
@@ -47,7 +49,8 @@ impl<P: Default> TopK<P> {
             capacity: capacity.max(1),
             slots: Vec::new(),
             index: HashMap::default(),
-            order: BTreeSet::new(),
+            heap: Vec::new(),
+            place: Vec::new(),
             evicted: false,
             total: 0,
         }
@@ -58,9 +61,11 @@ impl<P: Default> TopK<P> {
         self.total += weight;
         let slot = match self.index.get(key) {
             Some(&i) => {
-                let e = &mut self.slots[i];
-                self.order.remove(&(e.count, i));
-                e.count += weight;
+                self.slots[i].count += weight;
+                if self.evicted {
+                    // A larger count: the slot can only move away from the top.
+                    self.sift_down(self.place[i]);
+                }
                 i
             }
             None if self.slots.len() < self.capacity => {
@@ -75,9 +80,13 @@ impl<P: Default> TopK<P> {
                 i
             }
             None => {
-                let (min, i) = self.order.pop_first().expect("a full table has slots");
-                self.evicted = true;
+                if !self.evicted {
+                    self.build_heap();
+                    self.evicted = true;
+                }
+                let i = self.heap[0];
                 let e = &mut self.slots[i];
+                let min = e.count;
                 self.index.remove(&e.key);
                 *e = Entry {
                     key: key.into(),
@@ -86,12 +95,49 @@ impl<P: Default> TopK<P> {
                     payload: P::default(),
                 };
                 self.index.insert(key.into(), i);
+                self.sift_down(0);
                 i
             }
         };
-        let e = &mut self.slots[slot];
-        update(&mut e.payload);
-        self.order.insert((e.count, slot));
+        update(&mut self.slots[slot].payload);
+    }
+
+    /// Orders every slot into the heap.
+    fn build_heap(&mut self) {
+        self.heap = (0..self.slots.len()).collect();
+        self.place = (0..self.slots.len()).collect();
+        for at in (0..self.heap.len() / 2).rev() {
+            self.sift_down(at);
+        }
+    }
+
+    /// Whether slot `a` comes before slot `b`: a smaller count, or the same and a lower slot.
+    fn before(&self, a: usize, b: usize) -> bool {
+        (self.slots[a].count, a) < (self.slots[b].count, b)
+    }
+
+    /// Moves the slot at heap place `at` down until no child comes before it.
+    fn sift_down(&mut self, mut at: usize) {
+        let n = self.heap.len();
+        loop {
+            let left = 2 * at + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.before(self.heap[right], self.heap[left]) {
+                right
+            } else {
+                left
+            };
+            if !self.before(self.heap[child], self.heap[at]) {
+                break;
+            }
+            self.heap.swap(at, child);
+            self.place[self.heap[at]] = at;
+            self.place[self.heap[child]] = child;
+            at = child;
+        }
     }
 
     /// Returns true if and only if every figure is exact (no key was ever replaced).
@@ -104,7 +150,7 @@ impl<P: Default> TopK<P> {
     /// else 0.
     pub fn error_bound(&self) -> u64 {
         if self.evicted {
-            self.order.first().map_or(0, |(c, _)| *c)
+            self.heap.first().map_or(0, |&i| self.slots[i].count)
         } else {
             0
         }
@@ -177,6 +223,63 @@ mod tests {
             [("a".into(), 3, 0, 300), ("c".into(), 2, 1, 100)]
         );
         assert_eq!(t.error_bound(), 2);
+    }
+
+    /// The table replaces the same keys as a plain model that keeps its slots ordered by
+    /// (count, slot) in a `BTreeSet`: the smallest count, the lowest slot among equal ones.
+    #[test]
+    fn replaces_the_lowest_slot_of_the_smallest_count() {
+        use std::collections::BTreeSet;
+        let cap = 7;
+        let mut t = TopK::<u64>::new(cap);
+        let mut keys: Vec<String> = Vec::new();
+        let mut counts: Vec<(u64, u64)> = Vec::new();
+        let mut order: BTreeSet<(u64, usize)> = BTreeSet::new();
+        let mut x: u64 = 11;
+        for _ in 0..5_000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let k = format!("k{}", (x >> 33) % 23);
+            let w = 1 + (x >> 60) % 3;
+            t.add(&k, w, |p| *p += 1);
+            match keys.iter().position(|x| *x == k) {
+                Some(i) => {
+                    order.remove(&(counts[i].0, i));
+                    counts[i].0 += w;
+                    order.insert((counts[i].0, i));
+                }
+                None if keys.len() < cap => {
+                    keys.push(k);
+                    counts.push((w, 0));
+                    order.insert((w, keys.len() - 1));
+                }
+                None => {
+                    let (min, i) = order.pop_first().unwrap();
+                    keys[i] = k;
+                    counts[i] = (min + w, min);
+                    order.insert((min + w, i));
+                }
+            }
+            let slots: Vec<(String, u64, u64)> = t
+                .slots
+                .iter()
+                .map(|e| (e.key.to_string(), e.count, e.error))
+                .collect();
+            let model: Vec<(String, u64, u64)> = keys
+                .iter()
+                .zip(&counts)
+                .map(|(k, (c, e))| (k.clone(), *c, *e))
+                .collect();
+            assert_eq!(slots, model);
+            let bound = if t.is_exact() {
+                0
+            } else {
+                order.first().unwrap().0
+            };
+            assert_eq!(t.error_bound(), bound);
+        }
+        assert!(!t.is_exact());
     }
 
     /// The Space-Saving guarantees on a skewed stream far wider than the table: every count

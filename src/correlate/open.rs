@@ -59,12 +59,11 @@ impl OpenTable {
     /// The message of `id`, marked as the most recently touched.
     pub(super) fn touch(&mut self, id: &str) -> Option<&mut Message> {
         self.compact();
-        let key = self.map.get_key_value(id)?.0.clone();
+        // One lookup for the key and the slot.
+        let (key, slot) = self.map.get_key_value_mut(id)?;
         self.tick += 1;
-        let tick = self.tick;
-        self.order.push_back((tick, key));
-        let slot = self.map.get_mut(id).expect("found above");
-        slot.touched = tick;
+        slot.touched = self.tick;
+        self.order.push_back((self.tick, key.clone()));
         Some(&mut *slot.msg)
     }
 

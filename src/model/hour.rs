@@ -134,10 +134,15 @@ pub struct HourSeries {
 
 impl HourSeries {
     fn slot(&mut self, h: Hour) -> usize {
-        if let Some(i) = self.hours.iter().rposition(|(x, _)| *x == h) {
-            return i;
-        }
-        let at = self.hours.partition_point(|(x, _)| *x < h);
+        // The hours are sorted and distinct, and nearly every line is of the latest hour.
+        let at = match self.hours.last() {
+            Some((x, _)) if *x == h => return self.hours.len() - 1,
+            Some((x, _)) if *x < h => self.hours.len(),
+            _ => match self.hours.binary_search_by(|(x, _)| x.cmp(&h)) {
+                Ok(i) => return i,
+                Err(at) => at,
+            },
+        };
         // Most keys (a sender seen once) have one hour: do not let `Vec` round up to four.
         if self.hours.len() < 4 {
             self.hours.reserve_exact(1);

@@ -35,6 +35,20 @@ impl SortedSet {
         }
     }
 
+    /// Adds a copy of `name`, made only if it is new; returns false if it was there already.
+    pub fn insert_str(&mut self, name: &str) -> bool {
+        match self.0.binary_search_by(|x| x.as_str().cmp(name)) {
+            Ok(_) => false,
+            Err(at) => {
+                if self.0.is_empty() {
+                    self.0.reserve_exact(1);
+                }
+                self.0.insert(at, name.to_string());
+                true
+            }
+        }
+    }
+
     pub fn iter(&self) -> std::slice::Iter<'_, String> {
         self.0.iter()
     }
@@ -140,10 +154,12 @@ mod tests {
         let mut b = BTreeSet::new();
         for n in names {
             assert_eq!(s.insert(n.to_string()), b.insert(n.to_string()));
+            assert!(!s.insert_str(n));
         }
         assert!(s.iter().eq(b.iter()));
         assert_eq!(s.len(), b.len());
         assert!(s.contains("c") && !s.contains("d"));
+        assert!(s.insert_str("d") && s.contains("d"));
     }
 
     #[test]

@@ -6,31 +6,43 @@ use std::collections::BTreeMap;
 use super::{
     Confidence, Detail, Finding, FindingKind, FindingVerdict, Harm, Severity, in_last_hour,
 };
-use crate::aggregate::{Aggregates, FailRec};
+use crate::aggregate::{Aggregates, FailRec, HashMap};
 use crate::classify::{Cause, Permanence};
-use crate::model::event::{LimitKind, Timestamp, domain_of};
+use crate::model::event::{LimitKind, Timestamp, domain_of, lower};
 use crate::model::hour::Hour;
 
 /// One finding per cPanel block of a sender domain and hour that the log records.
 pub(super) fn limits(agg: &Aggregates<'_>, recs: &[&FailRec]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
+    // The records by the (lower-case) domain of their sender, in the order of `recs`, made
+    // once for every block rather than a pass over every record per block.
+    let mut by_domain: Option<HashMap<String, Vec<&FailRec>>> = None;
     for l in &agg.log_limits {
         if l.kind != LimitKind::DeferFail || l.messages.is_empty() {
             continue;
         }
         let domain = l.domain.to_ascii_lowercase();
-        let of_domain = |r: &&&FailRec| {
-            r.sender
-                .as_deref()
-                .and_then(domain_of)
-                .is_some_and(|d| d.eq_ignore_ascii_case(&domain))
-        };
+        let by_domain = by_domain.get_or_insert_with(|| {
+            let mut m: HashMap<String, Vec<&FailRec>> = HashMap::default();
+            for r in recs {
+                if let Some(d) = r.sender.as_deref().and_then(domain_of) {
+                    match m.get_mut(lower(d).as_ref()) {
+                        Some(v) => v.push(r),
+                        None => {
+                            m.insert(d.to_ascii_lowercase(), vec![r]);
+                        }
+                    }
+                }
+            }
+            m
+        });
+        let of_domain: &[&FailRec] = by_domain.get(&domain).map_or(&[], Vec::as_slice);
         let in_hour = |t: &Timestamp| Hour::of(t) == l.hour;
         let mut causes: BTreeMap<Cause, u64> = BTreeMap::new();
         let mut accounts: BTreeMap<String, u64> = BTreeMap::new();
         let mut failed = Vec::new();
         let mut refused = Vec::new();
-        for r in recs.iter().filter(of_domain) {
+        for r in of_domain {
             if r.discards > 0 && in_hour(&r.last_time) {
                 refused.push(r.recipient.clone());
             }

@@ -266,22 +266,28 @@ pub(crate) fn explained_records(agg: &Aggregates<'_>, t: &Thresholds) -> HashSet
 
 fn explain(e: &mut Explained, rs: &[&FailRec]) {
     for r in rs {
-        for key in subjects_of(r) {
-            *e.by_subject.entry(key).or_default() += 1;
+        for key in subjects_of(r).into_iter().flatten() {
+            *subject_entry(&mut e.by_subject, key, 0) += 1;
         }
     }
 }
 
-/// The account and sender domain a failing record counts for.
-fn subjects_of(r: &FailRec) -> Vec<String> {
-    let mut v = Vec::new();
-    if let Some(a) = &r.account {
-        v.push(a.to_ascii_lowercase());
+/// The account and sender domain a failing record counts for, as logged (the tables that
+/// count them lower-case them: [`subject_entry`]).
+fn subjects_of(r: &FailRec) -> [Option<&str>; 2] {
+    [
+        r.account.as_deref(),
+        r.sender.as_deref().and_then(domain_of),
+    ]
+}
+
+/// The entry of the subject `key` (lower-cased), copied only when it is new.
+fn subject_entry<'m, V>(m: &'m mut BTreeMap<String, V>, key: &str, new: V) -> &'m mut V {
+    let key = lower(key);
+    if !m.contains_key(key.as_ref()) {
+        m.insert(key.to_string(), new);
     }
-    if let Some(d) = r.sender.as_deref().and_then(domain_of) {
-        v.push(d.to_ascii_lowercase());
-    }
-    v
+    m.get_mut(key.as_ref()).expect("inserted")
 }
 
 /// Returns true if and only if the diagnosis is explained by a server, destination or local
@@ -359,8 +365,8 @@ fn windows_by_subject(
 ) -> BTreeMap<String, (Option<Timestamp>, Option<Timestamp>)> {
     let mut m: BTreeMap<String, (Option<Timestamp>, Option<Timestamp>)> = BTreeMap::new();
     for r in recs {
-        for key in subjects_of(r) {
-            let w = m.entry(key).or_insert((None, None));
+        for key in subjects_of(r).into_iter().flatten() {
+            let w = subject_entry(&mut m, key, (None, None));
             if w.0.is_none_or(|t| r.first.local < t.local) {
                 w.0 = Some(r.first);
             }
@@ -607,12 +613,16 @@ fn local_fault<'a>(
 ) -> Option<(Finding, Vec<&'a FailRec>)> {
     let by_domain = trouble_by_domain(recs);
     let troubled = by_domain.len() as u64;
-    let with_failures: BTreeSet<&str> = recs
+    if troubled < t.many_domains {
+        return None;
+    }
+    // Only counted: a hash set, not a sorted one.
+    let with_failures: crate::aggregate::HashSet<&str> = recs
         .iter()
         .filter(|r| r.cause != Cause::SendingLimit)
         .filter_map(|r| domain_of(&r.recipient))
         .collect();
-    if troubled < t.many_domains || troubled * 100 < with_failures.len() as u64 * t.concentration {
+    if troubled * 100 < with_failures.len() as u64 * t.concentration {
         return None;
     }
     let rs: Vec<&FailRec> = by_domain.into_values().flatten().collect();
