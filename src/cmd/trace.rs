@@ -135,6 +135,10 @@ impl PerInput for Trace<'_, '_> {
 /// trace's ordinary case).
 const MAX_ROUNDS: usize = 4;
 
+/// Lines a search may find in one part of one round: far more than [`MAX_IDS`] messages
+/// have (a few lines each), so past it the search is given up without holding them all.
+const MAX_FOUND_LINES: usize = 50 * MAX_IDS;
+
 /// A plain file at least this large is searched in parts, one per thread.
 const PARALLEL_MIN: u64 = 16 << 20;
 
@@ -236,15 +240,23 @@ fn search_part(
     let mut parser = LineParser::new(mta, YearSource::Fixed(2000));
     let mut scratch = String::new();
     let mut found = Vec::new();
+    let mut too_many = false;
     grep::matching_lines(reader, ac, |raw, flags| {
         let line = lines::shape(raw, flags, 0, &mut scratch);
         if let Parsed::Event(e) = parser.parse(line.text) {
             let owned = |s: Option<&str>| s.map(str::to_string);
             found.push((owned(e.queue_id), owned(e.related_id), target.matches(&e)));
         }
+        // A target in much of the traffic: stop before the found lines take memory.
+        too_many = found.len() > MAX_FOUND_LINES;
+        if too_many {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     })
     .ok()?;
-    Some(found)
+    (!too_many).then_some(found)
 }
 
 const BOLD: &str = "\x1b[1m";

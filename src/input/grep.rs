@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use aho_corasick::{AhoCorasick, Input};
 
@@ -20,12 +20,12 @@ use super::lines::{LineFlags, MAX_LINE};
 /// unless the line is cut anyway.
 const BLOCK: usize = 4 << 20;
 
-/// Calls `f` with every line of `r` that holds a match of `ac`, once per line, in order.
-/// Returns the number of bytes read.
+/// Calls `f` with every line of `r` that holds a match of `ac`, once per line, in order,
+/// until `f` returns `Break`. Returns the number of bytes read.
 pub fn matching_lines(
     mut r: impl Read,
     ac: &AhoCorasick,
-    mut f: impl FnMut(&[u8], LineFlags),
+    mut f: impl FnMut(&[u8], LineFlags) -> ControlFlow<()>,
 ) -> io::Result<u64> {
     let mut buf = vec![0u8; BLOCK];
     let mut len = 0;
@@ -53,7 +53,9 @@ pub fn matching_lines(
                             truncated: true,
                             ..LineFlags::default()
                         };
-                        f(&buf[..MAX_LINE], flags);
+                        if f(&buf[..MAX_LINE], flags).is_break() {
+                            return Ok(total);
+                        }
                     }
                     skipping = true;
                     len = 0;
@@ -67,7 +69,9 @@ pub fn matching_lines(
             start = memchr::memchr(b'\n', &buf[..end]).map_or(end, |i| i + 1);
             skipping = false;
         }
-        search(&buf[start..end], ac, &mut f);
+        if search(&buf[start..end], ac, &mut f).is_break() {
+            return Ok(total);
+        }
         buf.copy_within(end..len, 0);
         len -= end;
         if eof {
@@ -108,27 +112,30 @@ pub fn line_aligned_parts(f: &mut File, len: u64, n: usize) -> io::Result<Vec<Ra
 }
 
 /// Hands over each line of `text` (whole lines, the last one's `\n` optional) that holds a
-/// match.
-fn search(text: &[u8], ac: &AhoCorasick, f: &mut impl FnMut(&[u8], LineFlags)) {
+/// match, until `f` says to stop.
+fn search(
+    text: &[u8],
+    ac: &AhoCorasick,
+    f: &mut impl FnMut(&[u8], LineFlags) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let mut pos = 0;
     while pos < text.len() {
         let Some(m) = ac.find(Input::new(text).span(pos..text.len())) else {
-            return;
+            return ControlFlow::Continue(());
         };
         let start = memchr::memrchr(b'\n', &text[pos..m.start()]).map_or(pos, |i| pos + i + 1);
         let end = memchr::memchr(b'\n', &text[m.start()..]).map_or(text.len(), |i| m.start() + i);
         let line = &text[start..end];
         let truncated = line.len() > MAX_LINE;
         let line = if truncated { &line[..MAX_LINE] } else { line };
-        f(
-            line,
-            LineFlags {
-                truncated,
-                ..LineFlags::default()
-            },
-        );
+        let flags = LineFlags {
+            truncated,
+            ..LineFlags::default()
+        };
+        f(line, flags)?;
         pos = end + 1;
     }
+    ControlFlow::Continue(())
 }
 
 #[cfg(test)]
@@ -146,10 +153,26 @@ mod tests {
     fn lines(text: &[u8], patterns: &[&str]) -> Vec<(String, bool)> {
         let mut out = Vec::new();
         matching_lines(text, &ac(patterns), |l, f| {
-            out.push((String::from_utf8_lossy(l).into_owned(), f.truncated))
+            out.push((String::from_utf8_lossy(l).into_owned(), f.truncated));
+            ControlFlow::Continue(())
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn a_break_stops_the_search() {
+        let mut seen = 0;
+        matching_lines(&b"x1\nx2\nx3\n"[..], &ac(&["x"]), |_, _| {
+            seen += 1;
+            if seen == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        assert_eq!(seen, 2);
     }
 
     #[test]
