@@ -168,7 +168,7 @@ fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<
     let mut patterns = Relevant::first_patterns(target);
     for round in 0..MAX_ROUNDS {
         if patterns.is_empty() {
-            return Some(relevant);
+            break;
         }
         // The target is matched regardless of ASCII case, as `Target` compares; the IDs
         // of the later rounds as they are. A DFA: many IDs defeat the prefilter, and then
@@ -186,7 +186,8 @@ fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<
         }
         patterns = relevant.take_fresh();
     }
-    None
+    // Complete if the last round found nothing new.
+    patterns.is_empty().then_some(relevant)
 }
 
 /// An event a search found: its queue ID, the ID it names, whether it involves the target.
