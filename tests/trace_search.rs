@@ -106,42 +106,35 @@ fn logs_in(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// What `trace --verbose example.com` says on stderr about its search, reading `input`
+/// (a file, or standard input when `None`) with the search on or off.
+fn how_it_read(input: Option<&Path>, search: bool) -> String {
+    let file = util::root().join("fixtures/exim/bounce_user_unknown.log");
+    let mut c = util::mailtrace();
+    c.env("MAILTRACE_TRACE_SEARCH", if search { "1" } else { "0" })
+        .args(["trace", "--verbose", "--", "example.com"]);
+    match input {
+        Some(p) => c.arg(p),
+        None => c.arg("-").stdin(std::fs::File::open(file).unwrap()),
+    };
+    let out = c.output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn the_search_is_used_on_plain_files_not_on_compressed_ones_or_standard_input() {
     let file = util::root().join("fixtures/exim/bounce_user_unknown.log");
-    let out = util::mailtrace()
-        .args(["trace", "--verbose", "--", "example.com"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("queue IDs found by searching the inputs"),
-        "{err}"
-    );
-    let out = util::mailtrace()
-        .env("MAILTRACE_TRACE_SEARCH", "0")
-        .args(["trace", "--verbose", "--", "example.com"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("every line is correlated"), "{err}");
     let gz = util::root().join("fixtures/exim/bounce_user_unknown.log.gz");
-    let out = util::mailtrace()
-        .args(["trace", "--verbose", "--", "example.com"])
-        .arg(&gz)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("every line is correlated"), "{err}");
-    let out = util::mailtrace()
-        .args(["trace", "--verbose", "--", "example.com", "-"])
-        .stdin(std::fs::File::open(&file).unwrap())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("every line is correlated"), "{err}");
+    let searched = "queue IDs found by searching the inputs";
+    let every = "every line is correlated";
+    let err = how_it_read(Some(&file), true);
+    assert!(err.contains(searched), "{err}");
+    let err = how_it_read(Some(&file), false);
+    assert!(err.contains(every), "{err}");
+    let err = how_it_read(Some(&gz), true);
+    assert!(err.contains(every), "{err}");
+    let err = how_it_read(None, true);
+    assert!(err.contains(every), "{err}");
 }
 
 #[test]

@@ -107,15 +107,11 @@ impl PerInput for Trace<'_, '_> {
     }
 
     fn event(&mut self, e: &Event<'_>, at: At<'_>) -> ControlFlow<()> {
-        if let Some(r) = &mut self.relevant {
-            if !r.wants(&self.target, e) {
-                self.correlator.skip(e, &mut self.tracer);
-                return ControlFlow::Continue(());
-            }
-            // A log written to since the search: a new message of the target's, or one a
-            // found message names, is followed from here on.
-            r.absorb(&self.target, e);
-            r.take_fresh();
+        if let Some(r) = &mut self.relevant
+            && !r.follow(&self.target, e)
+        {
+            self.correlator.skip(e, &mut self.tracer);
+            return ControlFlow::Continue(());
         }
         self.tracer.line(at.number, at.text);
         self.correlator.feed(e, &mut self.tracer);

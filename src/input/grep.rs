@@ -21,15 +21,14 @@ use super::lines::{LineFlags, MAX_LINE};
 const BLOCK: usize = 4 << 20;
 
 /// Calls `f` with every line of `r` that holds a match of `ac`, once per line, in order,
-/// until `f` returns `Break`. Returns the number of bytes read.
+/// until `f` returns `Break`.
 pub fn matching_lines(
     mut r: impl Read,
     ac: &AhoCorasick,
     mut f: impl FnMut(&[u8], LineFlags) -> ControlFlow<()>,
-) -> io::Result<u64> {
+) -> io::Result<()> {
     let mut buf = vec![0u8; BLOCK];
     let mut len = 0;
-    let mut total = 0u64;
     // The rest of a line longer than the block is still to be skipped.
     let mut skipping = false;
     loop {
@@ -38,7 +37,6 @@ pub fn matching_lines(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        total += n as u64;
         len += n;
         let eof = n == 0;
         let end = if eof {
@@ -54,7 +52,7 @@ pub fn matching_lines(
                             ..LineFlags::default()
                         };
                         if f(&buf[..MAX_LINE], flags).is_break() {
-                            return Ok(total);
+                            return Ok(());
                         }
                     }
                     skipping = true;
@@ -70,12 +68,12 @@ pub fn matching_lines(
             skipping = false;
         }
         if search(&buf[start..end], ac, &mut f).is_break() {
-            return Ok(total);
+            return Ok(());
         }
         buf.copy_within(end..len, 0);
         len -= end;
         if eof {
-            return Ok(total);
+            return Ok(());
         }
     }
 }

@@ -3,10 +3,11 @@
 //! A message belongs to a trace when one of its lines involves the target, or when it is
 //! linked to such a message: a bounce of it, the copy a content filter re-queued, a message
 //! one of its lines names. Every such line holds the target or a queue ID already found as
-//! text, so the set is found by searching the inputs for strings ([`Relevant::patterns`]),
-//! parsing only the lines that hold one and taking in their IDs ([`Relevant::absorb`]), and
-//! searching again for the IDs new in that round, until a round finds none. The trace then
-//! correlates only the lines of those messages ([`Relevant::wants`]) and lets the others go
+//! text, so the set is found by searching the inputs for strings
+//! ([`Relevant::first_patterns`]), parsing only the lines that hold one and taking in their
+//! IDs ([`Relevant::absorb_ids`]), and searching again for the IDs new in that round, until
+//! a round finds none. The trace then correlates only the lines of those messages
+//! ([`Relevant::follow`]) and lets the others go
 //! by after counting them, which is where most of its time went.
 
 use crate::util::hash::HashSet;
@@ -36,27 +37,12 @@ impl Relevant {
         }]
     }
 
-    /// Takes in the IDs of a line found by a search: the event's queue ID and the ID it
-    /// names, if the event involves the target or an ID already found.
-    pub fn absorb(&mut self, target: &Target, e: &Event<'_>) {
-        self.absorb_ids(e.queue_id, e.related_id, target.matches(e));
-    }
-
-    /// [`Relevant::absorb`] of an event seen elsewhere (by a search on another thread):
-    /// its queue ID, the ID it names, and whether it involves the target.
+    /// Takes in the IDs of an event a search found (on any thread): its queue ID and the
+    /// ID it names, if it involves the target (`matched`) or an ID already found. New IDs
+    /// are the next round's patterns ([`Relevant::take_fresh`]).
     pub fn absorb_ids(&mut self, queue_id: Option<&str>, related_id: Option<&str>, matched: bool) {
-        let known = [queue_id, related_id]
-            .into_iter()
-            .flatten()
-            .any(|id| self.ids.contains(id));
-        if !(matched || known) {
-            return;
-        }
-        for id in [queue_id, related_id].into_iter().flatten() {
-            if !self.ids.contains(id) {
-                self.ids.insert(id.to_string());
-                self.fresh.push(id.to_string());
-            }
+        if matched || self.knows(queue_id, related_id) {
+            self.insert(queue_id, related_id, true);
         }
     }
 
@@ -76,19 +62,39 @@ impl Relevant {
         self.ids.is_empty()
     }
 
-    fn involves(&self, target: &Target, e: &Event<'_>) -> bool {
-        [e.queue_id, e.related_id]
+    /// For the line-by-line read: returns true if the trace must correlate this event. It
+    /// must when the event has no queue ID (connection lines are few and may involve the
+    /// target themselves), or involves the target or a message found; then its IDs are
+    /// taken in, so a message the search could not see (written to the log since) is
+    /// followed from that line on.
+    pub fn follow(&mut self, target: &Target, e: &Event<'_>) -> bool {
+        if e.queue_id.is_none() {
+            return true;
+        }
+        if !(self.knows(e.queue_id, e.related_id) || target.matches(e)) {
+            return false;
+        }
+        self.insert(e.queue_id, e.related_id, false);
+        true
+    }
+
+    fn knows(&self, queue_id: Option<&str>, related_id: Option<&str>) -> bool {
+        [queue_id, related_id]
             .into_iter()
             .flatten()
             .any(|id| self.ids.contains(id))
-            || target.matches(e)
     }
 
-    /// Returns true if the trace must correlate this event: it has no queue ID (connection
-    /// lines are few and may involve the target themselves), or it involves the target or
-    /// a message found.
-    pub fn wants(&self, target: &Target, e: &Event<'_>) -> bool {
-        e.queue_id.is_none() || self.involves(target, e)
+    /// Adds the IDs not yet found, as patterns for the next round if `search`.
+    fn insert(&mut self, queue_id: Option<&str>, related_id: Option<&str>, search: bool) {
+        for id in [queue_id, related_id].into_iter().flatten() {
+            if !self.ids.contains(id) {
+                self.ids.insert(id.to_string());
+                if search {
+                    self.fresh.push(id.to_string());
+                }
+            }
+        }
     }
 }
 
@@ -114,25 +120,44 @@ mod tests {
     fn ids_spread_from_the_target_through_the_ids_lines_name() {
         let target = Target::parse("bob@example.com");
         let mut r = Relevant::default();
+        let absorb = |r: &mut Relevant, e: &Event<'_>| {
+            r.absorb_ids(e.queue_id, e.related_id, target.matches(e))
+        };
         assert_eq!(Relevant::first_patterns(&target), ["bob@example.com"]);
         // A line that only holds the text (say in a subject) but no field: nothing.
-        r.absorb(&target, &ev("AAA", None, Some("carol@example.com")));
+        absorb(&mut r, &ev("AAA", None, Some("carol@example.com")));
         assert!(r.is_empty());
-        r.absorb(&target, &ev("AAA", None, Some("Bob@Example.com")));
+        absorb(&mut r, &ev("AAA", None, Some("Bob@Example.com")));
         assert_eq!(r.take_fresh(), ["AAA"]);
         // A line of AAA naming its bounce BBB brings BBB in; found once only.
-        r.absorb(&target, &ev("AAA", Some("BBB"), None));
-        r.absorb(&target, &ev("AAA", Some("BBB"), None));
+        absorb(&mut r, &ev("AAA", Some("BBB"), None));
+        absorb(&mut r, &ev("AAA", Some("BBB"), None));
         assert_eq!(r.take_fresh(), ["BBB"]);
         // A line of another message naming a found one brings it in (an Exim bounce's R=).
-        r.absorb(&target, &ev("CCC", Some("AAA"), None));
+        absorb(&mut r, &ev("CCC", Some("AAA"), None));
         assert_eq!(r.take_fresh(), ["CCC"]);
         assert!(r.take_fresh().is_empty());
         assert_eq!(r.len(), 3);
-        assert!(r.wants(&target, &ev("BBB", None, None)));
-        assert!(!r.wants(&target, &ev("DDD", None, None)));
+    }
+
+    #[test]
+    fn the_read_follows_found_messages_lines_without_an_id_and_new_messages_of_the_target() {
+        let target = Target::parse("bob@example.com");
+        let mut r = Relevant::default();
+        r.absorb_ids(Some("AAA"), None, true);
+        r.take_fresh();
+        assert!(r.follow(&target, &ev("AAA", None, None)));
+        assert!(!r.follow(&target, &ev("DDD", None, None)));
         let mut none = ev("DDD", None, None);
         none.queue_id = None;
-        assert!(r.wants(&target, &none));
+        assert!(r.follow(&target, &none));
+        // A message written since the search: taken in from its first line with the target,
+        // and its later lines followed; nothing is queued for a search.
+        assert!(r.follow(&target, &ev("EEE", None, Some("bob@example.com"))));
+        assert!(r.follow(&target, &ev("EEE", None, None)));
+        assert!(r.follow(&target, &ev("FFF", Some("EEE"), None)));
+        assert!(r.follow(&target, &ev("FFF", None, None)));
+        assert!(r.take_fresh().is_empty());
+        assert_eq!(r.len(), 3);
     }
 }
