@@ -233,7 +233,7 @@ fn is_hand_off(qid: &str, e: &Event<'_>, into_open: bool) -> bool {
 }
 
 /// A delivery, deferral, bounce, rejection or expiry: updates the recipient's state and
-/// hands the counted line (or the hand-off) to the sink. Returns the queue ID a delivery
+/// hands the counted line (or the hand-off) to the sink. Returns the queue ID a hand-off
 /// re-queued the message under, if any.
 fn outcome<'e>(
     msg: &mut Message,
@@ -279,6 +279,7 @@ fn outcome<'e>(
             r.last_status = own(e.status);
         }
     }
+    let hand_off = is_hand_off(qid, e, into_open);
     let counted = kind != OutcomeKind::Rejected || e.recipient.is_some();
     if counted {
         let o = Outcome {
@@ -303,17 +304,16 @@ fn outcome<'e>(
             retry_not_due: e.retry_not_due,
             is_bounce: msg.is_bounce(),
         };
-        if is_hand_off(qid, e, into_open) {
+        if hand_off {
             sink.hand_off(&o);
         } else {
             sink.outcome(&o);
         }
     }
-    if kind == OutcomeKind::Delivered {
-        e.related_id
-    } else {
-        None
-    }
+    // Only a hand-off continues under a new queue ID of this host. A remote server's
+    // `queued as` names its own queue: opening a message for it would keep one that never
+    // gets a line in the open table until `--max-age`, on every delivery to a Postfix MX.
+    if hand_off { e.related_id } else { None }
 }
 
 /// Bounce notices, freezing and the end of a message.

@@ -447,6 +447,9 @@ mod tests {
         c.feed(&a, &mut s);
         let mut d = ev("2026-11-26 10:00:01", Kind::Delivered, Some("AAA111"));
         d.recipient = Some("bob@gmail.com");
+        // To a content filter on loopback, which re-queues it before it answers.
+        d.host = Some("127.0.0.1");
+        d.ip = Some("127.0.0.1");
         d.related_id = Some("BBB222");
         c.feed(&d, &mut s);
         c.feed(
@@ -463,7 +466,9 @@ mod tests {
             &ev("2026-11-26 10:00:03", Kind::Completed, Some("BBB222")),
             &mut s,
         );
-        assert_eq!(s.outcomes[1].2.as_deref(), Some("alice@example.com"));
+        assert_eq!(s.hand_offs.len(), 1);
+        assert_eq!(s.outcomes.len(), 1);
+        assert_eq!(s.outcomes[0].2.as_deref(), Some("alice@example.com"));
         let counted: Vec<_> = s.done.iter().filter(|m| m.counts_as_message()).collect();
         assert_eq!(counted.len(), 1);
         assert_eq!(s.done[1].client_ip.as_deref(), Some("198.51.100.7"));
@@ -585,6 +590,37 @@ mod tests {
         let reopened = s.done.iter().find(|m| m.id == "1b" && !m.arrived).unwrap();
         assert_eq!(reopened.recipients[0].last, Some(OutcomeKind::Bounced));
         assert_eq!(s.done.len(), 6);
+    }
+
+    #[test]
+    fn a_remote_servers_queued_as_opens_nothing_a_content_filters_does() {
+        let mut c = Correlator::new(48);
+        let mut s = Collect::default();
+        let sent = |qid, host, ip, related| {
+            let mut d = ev("2026-11-26 10:00:01", Kind::Delivered, Some(qid));
+            d.mta = Mta::Postfix;
+            d.recipient = Some("r@x.example");
+            d.host = Some(host);
+            d.ip = Some(ip);
+            d.related_id = Some(related);
+            d
+        };
+        // A smarthost or remote MX names its own queue: a delivery, and no message of ours.
+        c.feed(
+            &sent("A1", "mx.x.example", "203.0.113.5", "REMOTE1"),
+            &mut s,
+        );
+        assert_eq!(s.outcomes.len(), 1);
+        assert_eq!(c.open_messages(), 1);
+        // The content filter on loopback re-queues it here: a hop to a message we follow.
+        c.feed(&sent("B1", "127.0.0.1", "127.0.0.1", "B2"), &mut s);
+        assert_eq!(s.hand_offs.len(), 1);
+        assert_eq!(c.open_messages(), 3);
+        c.finish(&mut s);
+        let ids: Vec<&str> = s.done.iter().map(|m| m.id.as_str()).collect();
+        assert!(!ids.contains(&"REMOTE1"), "{ids:?}");
+        let child = s.done.iter().find(|m| m.id == "B2").unwrap();
+        assert_eq!(child.chained_from.as_deref(), Some("B1"));
     }
 
     #[test]
