@@ -50,3 +50,38 @@ fn trace_and_follow_take_max_open() {
     let help = mailtrace().args(["follow", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--max-open"));
 }
+
+/// Deliveries to a remote Postfix MX, whose reply names its own queue (`queued as`), each
+/// message finished before the next begins.
+fn remote_queued_as(messages: usize) -> tempfile::NamedTempFile {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    for n in 0..messages {
+        let (id, remote) = (
+            format!("{:010X}", 0xA0000 + n),
+            format!("{:010X}", 0xF0000 + n),
+        );
+        let t = format!("Nov 26 10:{:02}:{:02}", n / 60 % 60, n % 60);
+        writeln!(
+            f,
+            "{t} mx1 postfix/qmgr[200]: {id}: from=<s{n}@shop.example>, size=900, nrcpt=1 (queue active)\n\
+             {t} mx1 postfix/smtp[300]: {id}: to=<r{n}@x.example>, relay=mx.x.example[203.0.113.5]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {remote})\n\
+             {t} mx1 postfix/qmgr[200]: {id}: removed"
+        )
+        .unwrap();
+    }
+    f
+}
+
+#[test]
+fn a_remote_servers_queue_id_is_not_a_message_in_flight() {
+    // Each message completes before the next begins: at most one is ever open, so a cap of
+    // 2 folds nothing. Before, each remote `queued as` opened a message that never got a
+    // line, and the cap folded them (and with them real messages) early.
+    let log = remote_queued_as(50);
+    let (_, report) = report_json(&log, &["--max-open", "2"]);
+    let totals = &report["totals"];
+    assert!(totals.get("folded_early").is_none(), "{totals}");
+    assert_eq!(totals["delivered"], 50, "{totals}");
+    assert_eq!(totals["messages"], 50, "{totals}");
+}
