@@ -8,7 +8,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::ops::{ControlFlow, Range};
 use std::path::Path;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind};
 use rayon::prelude::*;
 
 use super::common::{self, How, PerInput, Summaries, Window};
@@ -16,7 +15,8 @@ use crate::classify::Classifier;
 use crate::cli::TraceArgs;
 use crate::correlate::Correlator;
 use crate::error::{Exit, Result};
-use crate::input::{self, Input, grep, lines};
+use crate::input::grep::{self, Needles};
+use crate::input::{self, Input, lines};
 use crate::model::event::{Event, Mta};
 use crate::parse::scan::At;
 use crate::parse::{LineParser, Parsed, YearSource};
@@ -167,14 +167,9 @@ fn find_relevant(inputs: &[Input], target: &Target, mta: Option<Mta>) -> Option<
             break;
         }
         // The target is matched regardless of ASCII case, as `Target` compares; the IDs
-        // of the later rounds as they are. A DFA: many IDs defeat the prefilter, and then
-        // a DFA's one lookup per byte is the fastest search.
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(round == 0)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .ok()?;
-        for (queue_id, related_id, matched) in search_round(&files, &ac, target, mta)? {
+        // of the later rounds as they are.
+        let needles = Needles::new(&patterns, round == 0)?;
+        for (queue_id, related_id, matched) in search_round(&files, &needles, target, mta)? {
             relevant.absorb_ids(queue_id.as_deref(), related_id.as_deref(), matched);
         }
         if relevant.len() > MAX_IDS {
@@ -193,7 +188,7 @@ type Found = (Option<String>, Option<String>, bool);
 /// order. A large file is searched in parts on all threads, small ones whole in parallel.
 fn search_round(
     files: &[&Path],
-    ac: &AhoCorasick,
+    needles: &Needles,
     target: &Target,
     mta: Option<Mta>,
 ) -> Option<Vec<Found>> {
@@ -212,7 +207,7 @@ fn search_round(
     }
     let found: Vec<Option<Vec<Found>>> = parts
         .par_iter()
-        .map(|(path, range)| search_part(path, range.clone(), ac, target, mta))
+        .map(|(path, range)| search_part(path, range.clone(), needles, target, mta))
         .collect();
     Some(found.into_iter().collect::<Option<Vec<_>>>()?.concat())
 }
@@ -221,7 +216,7 @@ fn search_round(
 fn search_part(
     path: &Path,
     range: Option<Range<u64>>,
-    ac: &AhoCorasick,
+    needles: &Needles,
     target: &Target,
     mta: Option<Mta>,
 ) -> Option<Vec<Found>> {
@@ -238,7 +233,7 @@ fn search_part(
     let mut scratch = String::new();
     let mut found = Vec::new();
     let mut too_many = false;
-    grep::matching_lines(reader, ac, |raw, flags| {
+    grep::matching_lines(reader, needles, |raw, flags| {
         let line = lines::shape(raw, flags, 0, &mut scratch);
         if let Parsed::Event(e) = parser.parse(line.text) {
             let owned = |s: Option<&str>| s.map(str::to_string);
