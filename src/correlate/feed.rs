@@ -3,6 +3,7 @@
 //! deferral, bounce, rejection, expiry), and its life cycle (bounce notice, freezing,
 //! completion, removal), then what follows from it (a chained or bounce message, the end).
 
+use super::open::Slot;
 use super::{
     Correlator, Ending, Message, PendingScript, Sink, is_loopback, own, set_if_none, share,
 };
@@ -36,21 +37,23 @@ impl Correlator {
             sink.event(e, None);
             return;
         };
-        if !self.open.contains(qid) {
+        // The queue ID is hashed once: the slot serves every step of this line.
+        let slot = match self.open.find(qid) {
+            Some(slot) => slot,
             // Lines that only close or describe a message we never saw open nothing.
-            if matches!(e.kind, Kind::Completed | Kind::AdminRemoved) {
+            None if matches!(e.kind, Kind::Completed | Kind::AdminRemoved) => {
                 sink.event(e, None);
                 return;
             }
-            self.open_new(qid, e.mta, e.time, sink);
-        }
+            None => self.open_new(qid, e.mta, e.time, sink),
+        };
         let script = self.script.take();
         let keep_texts = self.keep_texts;
         // A delivery re-queued under a queue ID this log already follows is a hop.
         let into_open = e.kind == Kind::Delivered
             && e.related_id
                 .is_some_and(|n| n != qid && self.open.contains(n));
-        let msg = self.open.touch(qid).expect("inserted above");
+        let msg = self.open.touch(slot);
         let pool = &mut self.intern;
         msg.last_seen = e.time;
         let next = match e.kind {
@@ -71,7 +74,7 @@ impl Correlator {
             _ => life_cycle(msg, e),
         };
         sink.event(e, Some(msg));
-        self.follow_up(qid, e, next, sink);
+        self.follow_up(qid, slot, e, next, sink);
     }
 
     /// Lets an event go by without correlating it, as `feed` would for a message nobody
@@ -110,12 +113,20 @@ impl Correlator {
         false
     }
 
-    /// Opens the chained or bounce message, or hands the finished one to the sink.
-    fn follow_up(&mut self, qid: &str, e: &Event<'_>, next: Next<'_>, sink: &mut impl Sink) {
+    /// Opens the chained or bounce message, or hands the finished one to the sink. `slot`
+    /// is the message of `qid`, which this event was applied to.
+    fn follow_up(
+        &mut self,
+        qid: &str,
+        slot: Slot,
+        e: &Event<'_>,
+        next: Next<'_>,
+        sink: &mut impl Sink,
+    ) {
         match next {
             Next::Nothing => {}
             Next::Chain(new_id) if new_id != qid => {
-                let parent = self.open.get(qid).expect("open: this event's message");
+                let parent = self.open.get(slot);
                 let (sender, account, host, ip, charged) = (
                     parent.sender.clone(),
                     parent.account.clone(),
@@ -138,22 +149,22 @@ impl Correlator {
             }
             Next::Chain(_) | Next::BounceChild(_) => {}
             Next::Finish(ending) => {
-                if let Some(mut m) = self.open.remove(qid) {
-                    if m.ending.is_none() {
-                        m.ending = Some(ending);
-                    }
-                    sink.message_done(m);
+                let mut m = self.open.remove(slot);
+                if m.ending.is_none() {
+                    m.ending = Some(ending);
                 }
+                sink.message_done(m);
             }
         }
     }
 
     /// The message of `id` (a chained or bounce message of this event's), opened if new.
     fn child(&mut self, id: &str, e: &Event<'_>, sink: &mut impl Sink) -> &mut Message {
-        if !self.open.contains(id) {
-            self.open_new(id, e.mta, e.time, sink);
-        }
-        self.open.touch(id).expect("opened above")
+        let slot = match self.open.find(id) {
+            Some(slot) => slot,
+            None => self.open_new(id, e.mta, e.time, sink),
+        };
+        self.open.touch(slot)
     }
 }
 

@@ -24,7 +24,7 @@ mod feed;
 mod filter;
 mod open;
 
-use open::OpenTable;
+use open::{OpenTable, Slot};
 
 pub use filter::Filter;
 
@@ -272,25 +272,24 @@ impl Correlator {
         self.open.len()
     }
 
-    /// Folds messages with no line for longer than `max_age` as incomplete.
+    /// Folds messages with no line for longer than `max_age` as incomplete, least recently
+    /// touched first.
     pub fn fold_stale(&mut self, sink: &mut impl Sink) {
         let Some(now) = self.now else { return };
         let max_age = self.max_age_secs;
         let stale = self
             .open
-            .keys_where(|m| (now.local - m.last_seen.local).num_seconds() > max_age);
-        for k in stale {
-            if let Some(mut m) = self.open.remove(&k) {
-                m.ending.get_or_insert(Ending::Incomplete);
-                self.folded_stale += 1;
-                sink.message_done(m);
-            }
+            .remove_where(|m| (now.local - m.last_seen.local).num_seconds() > max_age);
+        for mut m in stale {
+            m.ending.get_or_insert(Ending::Incomplete);
+            self.folded_stale += 1;
+            sink.message_done(m);
         }
     }
 
     /// Opens a message for the new queue ID `id`, first folding the messages with the
-    /// oldest last line while the cap would be exceeded.
-    fn open_new(&mut self, id: &str, mta: Mta, time: Timestamp, sink: &mut impl Sink) {
+    /// oldest last line while the cap would be exceeded; returns its slot.
+    fn open_new(&mut self, id: &str, mta: Mta, time: Timestamp, sink: &mut impl Sink) -> Slot {
         while self.open.len() >= self.max_open {
             let Some(mut m) = self.open.pop_oldest() else {
                 break;
@@ -299,7 +298,7 @@ impl Correlator {
             self.folded_early += 1;
             sink.message_done(m);
         }
-        self.open.insert(id, Message::new(id, mta, time));
+        self.open.insert(Message::new(id, mta, time))
     }
 
     /// Folds every message still open (end of input), oldest first.

@@ -19,11 +19,17 @@ pub struct Record<'a> {
 
 /// Splits `host program[pid]: message`.
 pub fn record(rest: &str) -> Option<Record<'_>> {
-    let sp = rest.find(' ')?;
+    let sp = byte_pos(rest, b' ')?;
     let host = &rest[..sp];
     let mut rec = tag_and_message(&rest[sp + 1..])?;
     rec.host = host;
     Some(rec)
+}
+
+/// The first position of `b` in `s`. The fields searched here (a host name, a pid) are a
+/// few bytes long: a plain scan beats setting up `str::find`'s searcher.
+fn byte_pos(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
 }
 
 /// Splits `program[pid]: message` (host left empty).
@@ -38,11 +44,13 @@ pub fn tag_and_message(s: &str) -> Option<Record<'_>> {
     }
     let program = &s[..i];
     if b[i] == b'[' {
-        let close = s[i..].find(']')? + i;
-        if !s[i + 1..close].bytes().all(|c| c.is_ascii_digit()) {
+        // `[pid]`: digits up to the `]`.
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += 1 + digits;
+        if b.get(i) != Some(&b']') {
             return None;
         }
-        i = close + 1;
+        i += 1;
     }
     if b.get(i) != Some(&b':') {
         return None;
@@ -123,8 +131,8 @@ pub fn program_mta(program: &str) -> Option<Mta> {
     if program.starts_with("exim") {
         return Some(Mta::Exim);
     }
-    let first = program.split('/').next().unwrap_or(program);
-    if first.starts_with("postfix") {
+    // `postfix` has no `/`: the tag starts with it if and only if its first component does.
+    if program.starts_with("postfix") {
         return Some(Mta::Postfix);
     }
     // A renamed instance (`mx-out/smtpd`, syslog_name in master.cf) is told by its service;

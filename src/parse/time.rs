@@ -56,9 +56,27 @@ fn make(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, ns: u32) -> Option<Nai
     Some(NaiveDateTime::new(date, time))
 }
 
-/// Parses `YYYY-MM-DD` + `sep` + `HH:MM:SS[.frac]` at the start of `b`.
-/// Returns the date-time and the number of bytes used.
-fn date_time(b: &[u8], sep: u8) -> Option<(NaiveDateTime, usize)> {
+/// The numbers of a `YYYY-MM-DD HH:MM:SS[.frac]`, not yet checked as a date and time.
+struct Fields {
+    y: i32,
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    ns: u32,
+}
+
+impl Fields {
+    fn date_time(&self) -> Option<NaiveDateTime> {
+        make(self.y, self.mo, self.d, self.h, self.mi, self.s, self.ns)
+    }
+}
+
+/// Reads `YYYY-MM-DD` + `sep` + `HH:MM:SS[.frac]` at the start of `b`, without building the
+/// date (the dearer part, left to the caller once the rest of the prefix matched).
+/// Returns the fields and the number of bytes used.
+fn date_time_fields(b: &[u8], sep: u8) -> Option<(Fields, usize)> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != sep {
         return None;
     }
@@ -67,7 +85,25 @@ fn date_time(b: &[u8], sep: u8) -> Option<(NaiveDateTime, usize)> {
     let d = digits(&b[8..10])?;
     let (h, mi, s) = hms(&b[11..19])?;
     let (ns, flen) = fraction(&b[19..]);
-    Some((make(y, mo, d, h, mi, s, ns)?, 19 + flen))
+    Some((
+        Fields {
+            y,
+            mo,
+            d,
+            h,
+            mi,
+            s,
+            ns,
+        },
+        19 + flen,
+    ))
+}
+
+/// Parses `YYYY-MM-DD` + `sep` + `HH:MM:SS[.frac]` at the start of `b`.
+/// Returns the date-time and the number of bytes used.
+fn date_time(b: &[u8], sep: u8) -> Option<(NaiveDateTime, usize)> {
+    let (f, used) = date_time_fields(b, sep)?;
+    Some((f.date_time()?, used))
 }
 
 /// Parses a numeric zone `±HHMM` or `±HH:MM` (or `Z`); returns (offset seconds, bytes used).
@@ -121,11 +157,11 @@ pub fn exim_prefix(line: &str) -> Option<(Timestamp, &str)> {
 /// for one. Returns the timestamp and the rest after the space.
 pub fn iso_prefix(line: &str) -> Option<(Timestamp, &str)> {
     let b = line.as_bytes();
-    let (dt, i, spaced) = match date_time(b, b'T') {
-        Some((dt, i)) => (dt, i, false),
+    let (f, i, spaced) = match date_time_fields(b, b'T') {
+        Some((f, i)) => (f, i, false),
         None => {
-            let (dt, i) = date_time(b, b' ')?;
-            (dt, i, true)
+            let (f, i) = date_time_fields(b, b' ')?;
+            (f, i, true)
         }
     };
     let (off, used) = zone(&b[i..])?;
@@ -136,7 +172,8 @@ pub fn iso_prefix(line: &str) -> Option<(Timestamp, &str)> {
     if b.get(j) != Some(&b' ') {
         return None;
     }
-    Some((Timestamp::new(dt, Some(off)), &line[j + 1..]))
+    // The date is built last: an Exim line (no zone after the time) is told apart first.
+    Some((Timestamp::new(f.date_time()?, Some(off)), &line[j + 1..]))
 }
 
 const MONTHS: [&[u8; 3]; 12] = [
