@@ -250,7 +250,7 @@ fn corpus_report_totals_equal_event_counts() {
     use mailtrace::classify::{CachedClassifier, Classifier};
     use mailtrace::correlate::Correlator;
     use mailtrace::model::cpanel::LimitRule;
-    use mailtrace::report::{BuildOptions, Report};
+    use mailtrace::report::{BuildOptions, HourlyTables, Report};
 
     let Some(root) = util::corpora() else { return };
     let classifier = Classifier::builtin();
@@ -310,7 +310,7 @@ fn corpus_report_totals_equal_event_counts() {
             &diagnoses,
             &[st],
             &BuildOptions {
-                hourly_tables: true,
+                hourly_tables: HourlyTables::All,
                 top: 10,
                 redact: true,
                 thresholds: Default::default(),

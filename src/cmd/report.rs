@@ -16,7 +16,7 @@ use crate::error::{Error, Exit, Result};
 use crate::input::Input;
 use crate::model::event::{Event, Timestamp};
 use crate::parse::scan::At;
-use crate::report::{self, BuildOptions, Report, doc::Block};
+use crate::report::{self, BuildOptions, HourlyTables, Report, doc::Block};
 use crate::util::sanitize;
 
 /// Runs `mailtrace report`: status 2 if an input failed or there was nothing to analyse,
@@ -49,7 +49,11 @@ pub(super) fn run(args: &ReportArgs) -> Result<Exit> {
         &diagnoses,
         &reading.stats,
         &BuildOptions {
-            hourly_tables: matches!(args.format, FormatArg::Json | FormatArg::Ndjson),
+            hourly_tables: match args.format {
+                FormatArg::Json if args.top > 0 => HourlyTables::Top(args.top),
+                FormatArg::Json | FormatArg::Ndjson => HourlyTables::All,
+                _ => HourlyTables::Omitted,
+            },
             top: args.top,
             redact: args.redact,
             thresholds: args.thresholds.clone(),

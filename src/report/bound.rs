@@ -3,12 +3,10 @@
 //! export (`--format ndjson`), not in one document. What was left out of each list is
 //! counted in `lists_cut` ([`ListsCut`]).
 
-use std::collections::HashMap;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::{KeyHourRow, Report};
+use super::Report;
 
 /// How many entries `--top` left out of each list of the JSON report (0: none; for the
 /// per-hour tables, keys).
@@ -33,9 +31,9 @@ pub struct ListsCut {
 impl Report {
     /// Keeps the first `top` entries of every list that can grow with the log (the lists are
     /// already ordered most important first), every headline limit row and `top` replays at
-    /// lower percentages, and for the per-hour tables the rows of the `top` keys with the
-    /// most deferrals and failures; records in `lists_cut` how many
-    /// entries each list lost. `top` 0 keeps everything.
+    /// lower percentages; records in `lists_cut` how many entries each list lost. `top` 0
+    /// keeps everything. The per-hour tables are cut as they are built
+    /// ([`HourlyTables::Top`](super::HourlyTables::Top)), which keeps their counts here.
     pub fn bound_lists(&mut self, top: usize) {
         if top == 0 {
             return;
@@ -50,10 +48,7 @@ impl Report {
             own_domains: n(truncate(&mut self.own_domains, top)),
             backscatter: n(truncate(&mut self.backscatter, top)),
             local_relays: n(truncate(&mut self.local_relays, top)),
-            by_sender_domain: n(top_keys(&mut self.by_sender_domain, top, |r| &r.row)),
-            by_account: n(top_keys(&mut self.by_account, top, |r| &r.row)),
-            by_sender: n(top_keys(&mut self.by_sender, top, |r| &r.row)),
-            by_recipient_domain: n(top_keys(&mut self.by_recipient_domain, top, |r| &r.row)),
+            ..self.lists_cut.clone()
         };
     }
 }
@@ -84,30 +79,5 @@ impl Report {
 fn truncate<T>(v: &mut Vec<T>, top: usize) -> usize {
     let lost = v.len().saturating_sub(top);
     v.truncate(top);
-    lost
-}
-
-/// Keeps the rows of the `top` keys with the most deferrals and failures (then the most
-/// lines, then by name), in their order; returns how many keys were left out.
-fn top_keys<R>(rows: &mut Vec<R>, top: usize, row: impl Fn(&R) -> &KeyHourRow) -> usize {
-    let mut by_key: HashMap<&str, (u64, u64)> = HashMap::new();
-    for r in rows.iter() {
-        let r = row(r);
-        let e = by_key.entry(r.key.as_str()).or_default();
-        e.0 += r.counts.defer_fail();
-        e.1 += r.counts.total();
-    }
-    if by_key.len() <= top {
-        return 0;
-    }
-    let mut keys: Vec<(&str, (u64, u64))> = by_key.into_iter().collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let lost = keys.len() - top;
-    let kept: std::collections::HashSet<String> = keys
-        .into_iter()
-        .take(top)
-        .map(|(k, _)| k.to_string())
-        .collect();
-    rows.retain(|r| kept.contains(row(r).key.as_str()));
     lost
 }

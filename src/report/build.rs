@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::bound::ListsCut;
 use super::{
     AccountRow, BackscatterRow, BuildOptions, CauseRow, DiagnosisRow, FailedRecipient, FileSummary,
-    Filters, HourRow, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period,
+    Filters, HourRow, HourlyTables, KeyHourRow, LimitRow, LimitSource, LocalRelayRow, Period,
     REPORT_SCHEMA_VERSION, RecipientDomainRow, Report, SenderDomainRow, SenderKeyRow, SenderRow,
     Settings, Totals, advice, daily,
 };
@@ -41,6 +42,8 @@ impl Report {
             n => all_findings.len().min(n),
         };
         let failed_recipients = failed_recipients(agg, &own);
+        // The per-hour tables are cut to the top keys as they are made.
+        let mut cut = ListsCut::default();
         let mut report = Report {
             version: REPORT_SCHEMA_VERSION,
             settings: Settings {
@@ -71,20 +74,27 @@ impl Report {
                 .collect(),
             findings_not_shown: all_findings.len() - shown,
             by_hour: by_hour(agg),
-            by_sender_domain: key_hour_rows(&agg.by_sender_domain, hourly, |domain, row| {
-                SenderDomainRow { domain, row }
+            by_sender_domain: key_hour_rows(
+                &agg.by_sender_domain,
+                hourly,
+                &mut cut.by_sender_domain,
+                |domain, row| SenderDomainRow { domain, row },
+            ),
+            by_account: key_hour_rows(
+                &agg.by_account,
+                hourly,
+                &mut cut.by_account,
+                |account, row| AccountRow { account, row },
+            ),
+            by_sender: key_hour_rows(&agg.by_sender, hourly, &mut cut.by_sender, |sender, row| {
+                SenderKeyRow { sender, row }
             }),
-            by_account: key_hour_rows(&agg.by_account, hourly, |account, row| AccountRow {
-                account,
-                row,
-            }),
-            by_sender: key_hour_rows(&agg.by_sender, hourly, |sender, row| SenderKeyRow {
-                sender,
-                row,
-            }),
-            by_recipient_domain: key_hour_rows(&agg.by_recipient_domain, hourly, |domain, row| {
-                SenderDomainRow { domain, row }
-            }),
+            by_recipient_domain: key_hour_rows(
+                &agg.by_recipient_domain,
+                hourly,
+                &mut cut.by_recipient_domain,
+                |domain, row| SenderDomainRow { domain, row },
+            ),
             limits: limits(agg, agg.cpanel || opts.limit_given),
             failing_senders: take(failing_senders(agg), top),
             failed_recipients,
@@ -96,7 +106,7 @@ impl Report {
             causes: causes(agg),
             diagnoses: diagnoses.iter().map(DiagnosisRow::from).collect(),
             next_steps: Vec::new(),
-            lists_cut: Default::default(),
+            lists_cut: cut,
             top_senders: daily::top_senders(&agg.daily, top),
             top_recipients: daily::top_recipients(&agg.daily, top),
             mta_warnings: daily::warnings(&agg.daily, top),
@@ -201,18 +211,41 @@ fn totals(agg: &Aggregates<'_>, own: &BTreeSet<String>, backscatter: &[Backscatt
     }
 }
 
-/// One of the per-hour tables, by key then hour; empty unless `wanted`. `row` names the key
-/// column.
+/// One of the per-hour tables, by key then hour: the rows `wanted` (see [`HourlyTables`]),
+/// with the number of keys left out added to `cut`. `row` names the key column.
 fn key_hour_rows<R>(
     map: &hash::HashMap<Box<str>, HourSeries>,
-    wanted: bool,
+    wanted: HourlyTables,
+    cut: &mut u64,
     row: impl Fn(String, KeyHourRow) -> R,
 ) -> Vec<R> {
-    if !wanted {
-        return Vec::new();
+    let mut keys: Vec<(&str, &HourSeries)> = match wanted {
+        HourlyTables::Omitted => return Vec::new(),
+        HourlyTables::All | HourlyTables::Top(_) => {
+            map.iter().map(|(k, s)| (k.as_ref(), s)).collect()
+        }
+    };
+    if let HourlyTables::Top(top) = wanted
+        && keys.len() > top
+    {
+        // Most deferrals and failures, then most lines, then by name.
+        let rank = |s: &HourSeries| {
+            s.hours.iter().fold((0, 0), |(df, t), (_, c)| {
+                (df + c.defer_fail(), t + c.total())
+            })
+        };
+        let mut ranked: Vec<((u64, u64), &str, &HourSeries)> =
+            keys.iter().map(|&(k, s)| (rank(s), k, s)).collect();
+        ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        *cut += (ranked.len() - top) as u64;
+        keys = ranked
+            .into_iter()
+            .take(top)
+            .map(|(_, k, s)| (k, s))
+            .collect();
     }
-    let mut rows: Vec<KeyHourRow> = map
-        .iter()
+    keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    keys.into_iter()
         .flat_map(|(k, s)| {
             s.hours.iter().map(move |(h, c)| KeyHourRow {
                 key: k.to_string(),
@@ -221,9 +254,8 @@ fn key_hour_rows<R>(
                 defer_fail_percent: round1(c.defer_fail_percent()),
             })
         })
-        .collect();
-    rows.sort_by(|a, b| a.key.cmp(&b.key).then(a.hour.cmp(&b.hour)));
-    rows.into_iter().map(|r| row(r.key.clone(), r)).collect()
+        .map(|r| row(r.key.clone(), r))
+        .collect()
 }
 
 /// Sending limits: the log's own trips, then the replay (when `replayed`: the log is from a

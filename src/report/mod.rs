@@ -455,11 +455,24 @@ pub struct SenderKeyRow {
     pub row: KeyHourRow,
 }
 
+/// The per-hour tables a report holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HourlyTables {
+    /// None (the text, Markdown and CSV outputs do not print them).
+    Omitted,
+    /// Every key's rows (`--format ndjson`, the full export).
+    All,
+    /// The rows of the N keys with the most deferrals and failures (then the most lines,
+    /// then by name); how many keys were left out is in `lists_cut`. Choosing them before
+    /// the rows are made keeps a busy day's hundreds of thousands of rows out of memory.
+    Top(usize),
+}
+
 /// What the report builder needs besides the aggregates.
 pub struct BuildOptions {
-    /// Build the per-hour tables (`by_sender_domain`, `by_account`, `by_sender`,
-    /// `by_recipient_domain`), which only the JSON output prints.
-    pub hourly_tables: bool,
+    /// Which rows of the per-hour tables (`by_sender_domain`, `by_account`, `by_sender`,
+    /// `by_recipient_domain`) to build: only the JSON and NDJSON outputs print them.
+    pub hourly_tables: HourlyTables,
     pub top: usize,
     pub redact: bool,
     pub thresholds: Thresholds,
