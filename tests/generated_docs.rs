@@ -12,8 +12,16 @@ use mailtrace::cli::Cli;
 
 use crate::util::{mailtrace, root};
 
-/// Flags of other tools the README shows (cargo's).
-const OTHER_TOOLS_FLAGS: &[&str] = &["bench", "example", "locked", "path", "release", "root"];
+/// Flags of other tools the README shows (cargo's, and `perf stat --per-thread`).
+const OTHER_TOOLS_FLAGS: &[&str] = &[
+    "bench",
+    "example",
+    "locked",
+    "path",
+    "per-thread",
+    "release",
+    "root",
+];
 
 fn stdout_of(args: &[&str]) -> String {
     let out = mailtrace().args(args).output().unwrap();
