@@ -358,17 +358,7 @@ fn corpus_logs() -> Option<Vec<PathBuf>> {
     let corpora = crate::util::corpora()?;
     let mut out = Vec::new();
     for dir in ["exim-real", "postfix-real", "lightmeter", "crowdsec-hub"] {
-        let mut stack = vec![corpora.join(dir)];
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d).unwrap() {
-                let p = entry.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.push(p);
-                }
-            }
-        }
+        out.extend(crate::util::files_under(&corpora.join(dir)));
     }
     out.sort();
     Some(out)

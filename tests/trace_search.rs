@@ -188,19 +188,8 @@ fn the_search_changes_no_trace_of_the_corpora() {
     let Some(root) = util::corpora() else { return };
     let mut runs = 0;
     for source in ["exim-real", "postfix-real"] {
-        let mut files = Vec::new();
-        let mut stack = vec![root.join(source)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if std::fs::metadata(&p).unwrap().len() > 2_000 {
-                    files.push(p);
-                }
-            }
-        }
-        files.sort();
+        let mut files = util::files_under(&root.join(source));
+        files.retain(|p| std::fs::metadata(p).unwrap().len() > 2_000);
         for file in files.iter().step_by(files.len().div_ceil(8).max(1)) {
             let t = targets(&text_of(file), 2);
             runs += t.len();

@@ -41,6 +41,24 @@ pub fn corpora() -> Option<PathBuf> {
     }
 }
 
+/// Every file under `dir`, in its subfolders too, sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A temporary log from the synth crate's adversarial generator: `count` of `mode`, Exim.
 pub fn adversarial_log(mode: mailtrace_synth::AdvMode, count: u64) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();
